@@ -1,0 +1,329 @@
+"""The Typer app: parse flags, build the config, call the library once, render the result.
+
+Heavy libraries (torch, pandas) are imported inside the commands, so `--help`
+and `info` start fast. Results go to stdout; progress and messages to stderr.
+Exit codes (SPEC §3): 0 success, 2 bad usage or input, 130 interrupted, 1 a bug.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="forecaster",
+    help="Time-series forecasting with recurrent neural networks: train, predict, evaluate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+EXIT_BUG = 1
+
+# Options shared by several commands.
+Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
+Device = Annotated[str, typer.Option(help="auto | cpu | cuda | mps")]
+Plot = Annotated[Optional[Path], typer.Option(help="Write a PNG plot to this file.")]
+
+
+def _run(command: Callable[[Console], int | None], debug: bool, quiet: bool = False) -> None:
+    """Run a command body, turning the library's errors into SPEC §3 exit codes and one line on stderr."""
+    from forecaster.errors import ForecasterError
+
+    stderr = Console(stderr=True, quiet=quiet, soft_wrap=True)
+    try:
+        code = command(stderr) or 0
+    except ForecasterError as exc:
+        if debug:
+            raise
+        _fail(f"error: {exc}")
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except Exception as exc:  # a bug: say so briefly, keep the traceback for --debug
+        if debug:
+            raise
+        _fail(f"internal error (a bug in forecaster): {type(exc).__name__}: {exc}; rerun with --debug for the traceback")
+        raise typer.Exit(EXIT_BUG) from None
+    if code:
+        raise typer.Exit(code)
+
+
+def _fail(message: str) -> None:
+    # Plain write, not rich: one unwrapped line, whatever the terminal width.
+    sys.stderr.write(message.replace("\n", " ") + "\n")
+
+
+def _print_json(value: object) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str, allow_nan=True) + "\n")
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file: wide (time + value columns) or long (unique_id, ds, y).")],
+    target: Annotated[Optional[list[str]], typer.Option(help="Value column(s), comma-separated or repeated; each is one series.")] = None,
+    time_col: Annotated[Optional[str], typer.Option(help="Time column (default: found by name or type; none means row order).")] = None,
+    id_col: Annotated[Optional[str], typer.Option(help="Series id column of a long file (default: unique_id if present).")] = None,
+    freq: Annotated[Optional[str], typer.Option(help="Pandas frequency alias, e.g. h, D, W, MS (default: inferred).")] = None,
+    fill: Annotated[str, typer.Option(help="Missing values: interpolate | ffill | zero | error.")] = "interpolate",
+    season: Annotated[Optional[int], typer.Option(help="Seasonal period (default: from the frequency).")] = None,
+    cell: Annotated[str, typer.Option(help="Recurrent cell: lstm | gru | rnn.")] = "lstm",
+    hidden_size: Annotated[int, typer.Option(help="Units per recurrent layer.")] = 64,
+    num_layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = 2,
+    dropout: Annotated[float, typer.Option(help="Dropout between layers and before the head, in [0, 1).")] = 0.1,
+    lookback: Annotated[Optional[int], typer.Option(help="Input window length L (default: from horizon and season).")] = None,
+    horizon: Annotated[Optional[int], typer.Option(help="Steps forecast at once H (default: the season, else 10).")] = None,
+    quantiles: Annotated[Optional[str], typer.Option(help="Quantile outputs, e.g. 0.1,0.5,0.9 (pinball loss).")] = None,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs; early stopping usually ends sooner.")] = 100,
+    patience: Annotated[int, typer.Option(help="Epochs without validation improvement before stopping (0: never).")] = 10,
+    batch_size: Annotated[int, typer.Option(help="Windows per training batch.")] = 64,
+    lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = 1e-3,
+    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 1e-4,
+    lr_schedule: Annotated[str, typer.Option(help="plateau | cosine | none.")] = "plateau",
+    grad_clip: Annotated[float, typer.Option(help="Max gradient norm (0: off).")] = 1.0,
+    loss: Annotated[str, typer.Option(help="mse | mae | huber.")] = "mse",
+    scaler: Annotated[str, typer.Option(help="standard | minmax | robust | none (per series, training part only).")] = "standard",
+    holdout: Annotated[int, typer.Option(help="Last steps of each series kept out of fitting, for evaluate.")] = 0,
+    val_size: Annotated[Optional[int], typer.Option(help="Validation steps before the holdout (default: about 20 %).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, data and CPU give the same model.")] = 0,
+    device: Device = "auto",
+    out: Annotated[Optional[Path], typer.Option(help="Model directory (default: models/<data file stem>).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing model directory.")] = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Fit a model on DATA and save it to a model directory."""
+
+    def command(stderr: Console) -> int:
+        from forecaster.config import Config, parse_columns, parse_quantiles
+        from forecaster.persistence import check_writable
+
+        config = Config(
+            target=parse_columns(target), time_col=time_col, id_col=id_col, freq=freq, fill=fill, season=season,
+            cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, lookback=lookback,
+            horizon=horizon, quantiles=parse_quantiles(quantiles), epochs=epochs, patience=patience,
+            batch_size=batch_size, lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule, grad_clip=grad_clip,
+            loss=loss, scaler=scaler, holdout=holdout, val_size=val_size, seed=seed, device=device,
+        )
+        model_dir = out or Path("models") / data.stem
+        check_writable(model_dir, force)  # before training, not after an hour of it
+        return _train(config, data, model_dir, force, stderr, show_progress=not (quiet or as_json), as_json=as_json)
+
+    _run(command, debug, quiet)
+
+
+def _train(config, data: Path, model_dir: Path, force: bool, stderr: Console, show_progress: bool, as_json: bool) -> int:
+    import time
+
+    from forecaster import report
+    from forecaster.data import load_series
+    from forecaster.forecaster import Forecaster
+
+    series = load_series(data, config)
+    _report_cleaning(series, config.fill, stderr)
+    progress = report.TrainingProgress(stderr) if show_progress else None
+    started = time.perf_counter()
+    try:
+        model = Forecaster(config).fit(series, callback=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    model.save(model_dir, force=force)
+    summary = _train_summary(model, series, model_dir, time.perf_counter() - started)
+    if as_json:
+        _print_json(summary)
+    else:
+        Console().print(report.training_summary(summary))
+    stopped = model.result_.stopped
+    if stopped == "diverged":
+        stderr.print(f"[yellow]warning:[/] the loss became NaN or infinite after epoch {len(model.result_.history)}; "
+                     f"saved the weights of epoch {model.result_.best_epoch}. Lower --lr or --grad-clip to train further.")
+    if stopped == "interrupted":
+        stderr.print(f"interrupted: saved the best weights so far (epoch {model.result_.best_epoch}) to {model_dir}")
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _report_cleaning(series, fill: str, stderr: Console) -> None:
+    if series.inserted or series.filled:
+        stderr.print(f"{series.source}: inserted {series.inserted} missing timestamps; "
+                     f"filled {series.filled} missing values (--fill {fill})")
+
+
+def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
+    validation = model.validation_
+    return {
+        "model": str(model_dir),
+        "series": len(series.series),
+        "cell": f"{model.config.cell} {model.config.num_layers}x{model.config.hidden_size}",
+        "lookback": model.lookback_,
+        "horizon": model.horizon_,
+        "season": model.season_,
+        "epochs run": len(model.result_.history),
+        "best epoch": model.result_.best_epoch,
+        "stopped": model.result_.stopped,
+        "best val loss": round(model.result_.best_val_loss, 6),
+        "val MAE": round(validation["MAE"], 6),
+        "val MASE": round(validation["MASE"], 4),
+        "seconds": round(seconds, 2),
+    }
+
+
+@app.command()
+def predict(
+    model: Annotated[Path, typer.Argument(help="Model directory made by `forecaster train`.")],
+    data: Annotated[Path, typer.Option(help="Data whose series are forecast from their last step.")],
+    horizon: Annotated[Optional[int], typer.Option(help="Steps to forecast, up to the trained horizon.")] = None,
+    output: Annotated[Optional[Path], typer.Option(help="Write the forecast as CSV (series,timestamp,forecast[,q…]).")] = None,
+    plot: Plot = None,
+    force: Force = False,
+    device: Device = "auto",
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Forecast the steps after the end of each series in DATA."""
+
+    def command(stderr: Console) -> None:
+        from forecaster import report
+        from forecaster.forecaster import Forecaster
+        from forecaster.persistence import check_output, write_atomically
+
+        for path in (output, plot):
+            if path is not None:
+                check_output(path, force)
+        forecaster = Forecaster.load(model, device=device)
+        series = _load_with_model(forecaster, data, stderr)
+        frame = forecaster.predict(series, horizon=horizon)
+        if output is not None:
+            write_atomically(output, lambda tmp: frame.to_csv(tmp, index=False), force=force)
+            stderr.print(f"wrote {len(frame)} rows to {output}")
+        if plot is not None:
+            from forecaster.plots import plot_forecast
+
+            plot_forecast(series, frame, forecaster.config.quantiles, plot, force)
+            stderr.print(f"wrote {plot}")
+        if as_json:
+            _print_json(json.loads(frame.to_json(orient="records", date_format="iso")))
+        elif output is None:
+            _print_frame(frame, report.forecast_table)
+
+    _run(command, debug, quiet)
+
+
+def _load_with_model(forecaster, data: Path, stderr: Console):
+    from forecaster.data import load_series
+
+    series = load_series(data, forecaster.config, schema=forecaster.schema_)
+    _report_cleaning(series, forecaster.config.fill, stderr)
+    return series
+
+
+def _print_frame(frame, as_table) -> None:
+    # A table for a person at a terminal; CSV when stdout is piped (`forecaster predict … > out.csv`).
+    if sys.stdout.isatty():
+        Console().print(as_table(frame))
+    else:
+        frame.to_csv(sys.stdout, index=False)
+
+
+@app.command()
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="Model directory made by `forecaster train`.")],
+    data: Annotated[Path, typer.Option(help="Data that runs past the model's training end.")],
+    stride: Annotated[Optional[int], typer.Option(help="Steps between origins (default: the horizon).")] = None,
+    start: Annotated[Optional[str], typer.Option(help="First origin (timestamp or step); before the training end scores in-sample.")] = None,
+    folds: Annotated[Optional[int], typer.Option(help="Keep only the last K origins of each series.")] = None,
+    retrain: Annotated[bool, typer.Option("--retrain", help="Refit from scratch before each origin (expanding window).")] = False,
+    output: Annotated[Optional[Path], typer.Option(help="Write every window and step as CSV.")] = None,
+    plot: Plot = None,
+    force: Force = False,
+    device: Device = "auto",
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Backtest MODEL on DATA from rolling origins, against naive and seasonal-naive baselines."""
+
+    def command(stderr: Console) -> None:
+        from forecaster import report
+        from forecaster.backtesting import backtest
+        from forecaster.forecaster import Forecaster
+        from forecaster.persistence import check_output, write_atomically
+
+        for path in (output, plot):
+            if path is not None:
+                check_output(path, force)
+        forecaster = Forecaster.load(model, device=device)
+        series = _load_with_model(forecaster, data, stderr)
+        progress = report.FoldProgress(stderr) if retrain and not (quiet or as_json) else None
+        try:
+            result = backtest(forecaster, series, stride=stride, start=start, folds=folds, retrain=retrain, callback=progress)
+        finally:
+            if progress is not None:
+                progress.close()
+        if output is not None:
+            write_atomically(output, lambda tmp: result.forecasts.to_csv(tmp, index=False), force=force)
+            stderr.print(f"wrote {len(result.forecasts)} rows to {output}")
+        if plot is not None:
+            from forecaster.plots import plot_backtest
+
+            plot_backtest(result, plot, force)
+            stderr.print(f"wrote {plot}")
+        if as_json:
+            _print_json(result.to_dict())
+            return
+        console = Console()
+        console.print(report.metrics_table(result))
+        intervals = report.interval_table(result)
+        if intervals is not None:
+            console.print(intervals)
+        console.print(report.per_step_table(result))
+        verdict = "better" if result.skill > 0 else "worse"
+        console.print(f"skill vs seasonal naive (1 - MASE ratio): {result.skill:+.1%} ({verdict} than the baseline)")
+        zeros = result.metrics["model"]["MAPE_zeros_skipped"]
+        if zeros:
+            console.print(f"MAPE skipped {zeros} zero actuals")
+
+    _run(command, debug, quiet)
+
+
+@app.command()
+def info(
+    model: Annotated[Path, typer.Argument(help="Model directory made by `forecaster train`.")],
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Show a model's settings, data schema, training history, validation scores and versions."""
+
+    def command(stderr: Console) -> None:
+        from forecaster import report
+        from forecaster.persistence import read_manifest
+
+        manifest = read_manifest(model)
+        if as_json:
+            _print_json(manifest)
+            return
+        console = Console()
+        for table in report.info_tables(manifest, str(model)):
+            console.print(table)
+
+    _run(command, debug)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,145 @@
+"""The typed, validated settings that flow from the CLI into the saved model.
+
+One flat dataclass, as in nanoGPT: each field is named like its CLI flag
+(`hidden_size` <-> `--hidden-size`) and like its key in `config.json`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from forecaster.errors import ConfigError
+
+CELLS = ("lstm", "gru", "rnn")
+SCALERS = ("standard", "minmax", "robust", "none")
+LOSSES = ("mse", "mae", "huber")
+SCHEDULES = ("plateau", "cosine", "none")
+FILLS = ("interpolate", "ffill", "zero", "error")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass
+class Config:
+    """Every setting of a forecaster; `None` means "choose from the data"."""
+
+    # --- data ---
+    target: list[str] | None = None  # value columns (wide) or the value column (long); None: all numeric / `y`
+    time_col: str | None = None  # None: found by name or type; no time column means integer steps
+    id_col: str | None = None  # long format's series id column; None: `unique_id` if present
+    freq: str | None = None  # pandas offset alias; None: inferred from the timestamps
+    fill: str = "interpolate"  # how missing values are filled: interpolate | ffill | zero | error
+    season: int | None = None  # seasonal period; None: from the frequency (hourly 24, daily 7, ...)
+    # --- network ---
+    cell: str = "lstm"  # recurrent cell: lstm | gru | rnn
+    hidden_size: int = 64  # width of each recurrent layer
+    num_layers: int = 2  # stacked recurrent layers
+    dropout: float = 0.1  # between recurrent layers and before the head
+    lookback: int | None = None  # input window length L; None: from horizon and season
+    horizon: int | None = None  # steps forecast at once H; None: the season, else 10
+    quantiles: list[float] = field(default_factory=list)  # extra quantile outputs, trained with pinball loss
+    # --- training ---
+    epochs: int = 100  # maximum; early stopping usually ends sooner
+    patience: int = 10  # epochs without validation improvement before stopping; 0: never stop early
+    batch_size: int = 64
+    lr: float = 1e-3  # AdamW learning rate
+    weight_decay: float = 1e-4  # AdamW decoupled weight decay
+    lr_schedule: str = "plateau"  # plateau | cosine | none
+    grad_clip: float = 1.0  # max global gradient norm; 0 turns clipping off
+    loss: str = "mse"  # point loss: mse | mae | huber
+    scaler: str = "standard"  # per-series scaler fitted on the training part: standard | minmax | robust | none
+    holdout: int = 0  # last steps of each series kept out of fitting (for an honest backtest)
+    val_size: int | None = None  # validation steps before the holdout; None: about 20 % of the rest
+    seed: int = 0  # same seed, same data, same CPU: the same model, bit for bit
+    device: str = "auto"  # auto | cpu | cuda | mps
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the flag for any out-of-range or unknown setting."""
+        _check_choice("cell", self.cell, CELLS)
+        _check_choice("scaler", self.scaler, SCALERS)
+        _check_choice("loss", self.loss, LOSSES)
+        _check_choice("lr-schedule", self.lr_schedule, SCHEDULES)
+        _check_choice("fill", self.fill, FILLS)
+        _check_choice("device", self.device, DEVICES)
+        for name in ("hidden_size", "num_layers", "epochs", "batch_size"):
+            _check_positive_int(name, getattr(self, name))
+        for name in ("lookback", "horizon", "season", "val_size"):
+            if getattr(self, name) is not None:
+                _check_positive_int(name, getattr(self, name))
+        _check_non_negative_int("patience", self.patience)
+        _check_non_negative_int("holdout", self.holdout)
+        _check_non_negative_int("seed", self.seed)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if not self.lr > 0:
+            raise ConfigError(f"--lr must be positive, got {self.lr}")
+        if not self.weight_decay >= 0:
+            raise ConfigError(f"--weight-decay must be zero or positive, got {self.weight_decay}")
+        if not self.grad_clip >= 0:
+            raise ConfigError(f"--grad-clip must be zero (off) or positive, got {self.grad_clip}")
+        self.quantiles = _checked_quantiles(self.quantiles)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain JSON-ready values."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Config:
+        """Rebuild from `to_dict` output; unknown keys are refused, missing ones take defaults."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+        return cls(**values)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{_flag(name)} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{_flag(name)} must be a positive integer, got {value!r}")
+
+
+def _check_non_negative_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{_flag(name)} must be zero or a positive integer, got {value!r}")
+
+
+def _checked_quantiles(quantiles: list[float]) -> list[float]:
+    """Sorted, distinct quantile levels, each strictly inside (0, 1)."""
+    values = [float(q) for q in quantiles]
+    for q in values:
+        if not 0.0 < q < 1.0:
+            raise ConfigError(f"--quantiles must lie strictly between 0 and 1, got {q}")
+    if len(set(values)) != len(values):
+        raise ConfigError(f"--quantiles has a repeated level: {values}")
+    return sorted(values)
+
+
+def parse_quantiles(text: str | None) -> list[float]:
+    """Parse `--quantiles 0.1,0.5,0.9`; the levels are validated by Config."""
+    if not text:
+        return []
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--quantiles must be numbers separated by commas, got {text!r}") from None
+
+
+def parse_columns(values: list[str] | None) -> list[str] | None:
+    """Split repeated or comma-separated column flags (`--target a,b --target c`)."""
+    if not values:
+        return None
+    columns = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    return columns or None

@@ -1,0 +1,267 @@
+"""The estimator: `Forecaster(...).fit(data)`, `.predict(data)`, `.save(path)`, `Forecaster.load(path)`.
+
+scikit-learn style: `__init__` only stores settings; `fit` validates, resets and
+returns self; learned state ends in `_`; using it unfitted raises NotFittedError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from forecaster import persistence
+from forecaster.config import Config
+from forecaster.data import Schema, SeriesSet, series_from_frame
+from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError
+from forecaster.metrics import point_scores, seasonal_naive_scale
+from forecaster.model import NetworkShape, RecurrentForecaster
+from forecaster.scaling import Scaler, fit_scaler
+from forecaster.timeaxis import future_index, parse_time_label, season_of, time_label
+from forecaster.training import EVAL_BATCH, TrainingResult, mean_loss, resolve_device, train
+from forecaster.windows import Split, WindowSet, actuals, origin_starts, split_bounds, stacked
+
+
+class Forecaster:
+    """A recurrent (LSTM/GRU/RNN) forecaster over one or many series."""
+
+    def __init__(self, config: Config | None = None, **settings: Any) -> None:
+        base = config if config is not None else Config()
+        self.config = dataclasses.replace(base, **settings) if settings else base
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, data: SeriesSet | pd.DataFrame, callback=None) -> Forecaster:
+        """Train on every series in `data`; returns self. Interrupted training keeps the best epoch so far."""
+        data = self._series_set(data, schema=None)
+        cfg = self.config
+        season = cfg.season or season_of(data.schema.freq)
+        horizon = cfg.horizon or (season if season > 1 else 10)
+        splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon) for s in data.series]
+        lookback = cfg.lookback or auto_lookback(horizon, season, min(sp.n_train for sp in splits))
+        _check_lengths(data, splits, lookback, horizon, cfg)
+        scalers = [fit_scaler(cfg.scaler, s.values[: sp.n_train]) for s, sp in zip(data.series, splits)]
+        device = resolve_device(cfg.device)
+        scaled = [sc.transform(s.values[: sp.n_fit])[:, None] for s, sc, sp in zip(data.series, scalers, splits)]
+        tensor, offsets = stacked(scaled)  # (T, 1): the scaled target is the only channel for now
+        tensor = tensor.to(device)
+        train_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "train"), lookback, horizon)
+        val_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "val"), lookback, horizon)
+        shape = NetworkShape(cfg.cell, 1, cfg.hidden_size, cfg.num_layers, cfg.dropout, horizon, 1 + len(cfg.quantiles))
+        # A private RNG stream: seeding must not disturb (or depend on) the caller's torch RNG.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            net = RecurrentForecaster(shape).to(device)
+            result = train(net, train_set, val_set, cfg, callback)
+        if result.best_epoch == 0:
+            raise _unusable(result, cfg)
+        self.schema_, self.season_, self.horizon_, self.lookback_ = data.schema, season, horizon, lookback
+        self.net_, self.result_, self.device_ = net, result, device
+        self.series_ = {
+            s.id: {"scaler": sc.to_dict(), "training_end": time_label(s.time[sp.n_fit - 1]),
+                   "mase_scale": seasonal_naive_scale(s.values[: sp.n_fit], season)}
+            for s, sc, sp in zip(data.series, scalers, splits)
+        }
+        self.validation_ = self._validation_scores(data, splits, val_set, scalers)
+        return self
+
+    def _validation_scores(self, data, splits, val_set, scalers) -> dict[str, float]:
+        """Point metrics of the restored network on the validation windows, in the data's own units."""
+        quantiles = torch.tensor(self.config.quantiles, dtype=torch.float32, device=self.device_)
+        scores = {"loss": mean_loss(self.net_, val_set, self.config.loss, quantiles)}
+        origins = [np.arange(sp.n_train, sp.n_fit - self.horizon_ + 1) for sp in splits]
+        forecast = self.forecast_at(data, origins, scalers)[..., 0]
+        actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(data.series, origins)])
+        codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
+        scales = np.array([seasonal_naive_scale(s.values[: sp.n_train], self.season_) for s, sp in zip(data.series, splits)])
+        scores.update(point_scores(actual, forecast, codes, scales))
+        return scores
+
+    # ------------------------------------------------------------- predicting
+    def predict(self, data: SeriesSet | pd.DataFrame, horizon: int | None = None) -> pd.DataFrame:
+        """Forecast the steps after the end of each series: long frame `series, timestamp, forecast[, q…]`."""
+        self._check_fitted()
+        data = self.series_set(data)
+        steps = self._checked_horizon(horizon)
+        self.check_history(data, [np.array([len(s)]) for s in data.series])
+        output = self.forecast_at(data, [np.array([len(s)]) for s in data.series])  # (S, H, 1 + Q)
+        frames = []
+        for s, forecast in zip(data.series, output[:, :steps]):
+            frame = pd.DataFrame({"series": s.id, "timestamp": future_index(s.time[-1], data.schema.freq, steps, _step(s)),
+                                  "forecast": forecast[:, 0]})
+            for j, q in enumerate(self.config.quantiles, start=1):
+                frame[f"q{q:g}"] = forecast[:, j]
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def forecast_at(self, data: SeriesSet, origins: list[np.ndarray], scalers: list[Scaler] | None = None) -> np.ndarray:
+        """Forecasts from many origins per series in batched forward passes: (W, H, 1 + Q), data units.
+
+        `origins[i]` are positions in series i; each forecast uses only the lookback
+        steps before its origin. Windows come in series order, then origin order.
+        """
+        self._check_fitted()
+        scalers = scalers or self.scalers_for(data)
+        tensor, offsets = stacked([sc.transform(s.values)[:, None] for s, sc in zip(data.series, scalers)])
+        starts = np.concatenate([origin_starts(off, o, self.lookback_) for off, o in zip(offsets, origins)])
+        windows = WindowSet(tensor, starts, self.lookback_, self.horizon_)
+        self.net_.eval()
+        with torch.no_grad():
+            chunks = [self.net_(windows.inputs(rows).to(self.device_)).float().cpu()
+                      for rows in torch.arange(len(windows)).split(EVAL_BATCH)]
+        scaled = torch.cat(chunks).numpy().astype(np.float64)  # (W, H, 1 + Q)
+        # Quantile outputs are sorted so that they never cross.
+        scaled[..., 1:] = np.sort(scaled[..., 1:], axis=-1)
+        centers = np.concatenate([np.full(len(o), sc.center) for sc, o in zip(scalers, origins)])
+        scales = np.concatenate([np.full(len(o), sc.scale) for sc, o in zip(scalers, origins)])
+        return scaled * scales[:, None, None] + centers[:, None, None]
+
+    def scalers_for(self, data: SeriesSet) -> list[Scaler]:
+        """Each series' training scaler; a series unseen in training is scaled by its own history."""
+        return [Scaler(**self.series_[s.id]["scaler"]) if s.id in self.series_ else fit_scaler(self.config.scaler, s.values)
+                for s in data.series]
+
+    def series_set(self, data: SeriesSet | pd.DataFrame) -> SeriesSet:
+        """`data` read with the schema the model was trained on."""
+        self._check_fitted()
+        return self._series_set(data, schema=self.schema_)
+
+    def training_end(self, series_id: str) -> object | None:
+        """The last timestamp (or step) of a series used in fitting; None for an unseen series."""
+        info = self.series_.get(series_id)
+        return None if info is None else parse_time_label(info["training_end"], self.schema_.freq)
+
+    def resolved_config(self) -> Config:
+        """The settings with every automatic choice filled in: what a refit must reuse."""
+        self._check_fitted()
+        return dataclasses.replace(self.config, lookback=self.lookback_, horizon=self.horizon_, season=self.season_)
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path: str | Path, force: bool = False) -> None:
+        """Write the model directory of SPEC §4 atomically; an existing one needs `force`."""
+        self._check_fitted()
+        persistence.save_model(Path(path), self._manifest(), self.net_.state_dict(), force=force)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> Forecaster:
+        """Rebuild a saved forecaster; refuses damaged, foreign or tampered directories."""
+        manifest, tensors = persistence.load_model(Path(path))
+        try:
+            model = cls(Config.from_dict(manifest["config"]))
+            shape = NetworkShape(**manifest["network"])
+            model.net_ = RecurrentForecaster(shape)
+            model.net_.load_state_dict(tensors, strict=True)
+            model.schema_ = Schema.from_dict(manifest["schema"])
+            model.lookback_, model.horizon_, model.season_ = manifest["lookback"], manifest["horizon"], manifest["season"]
+            model.series_ = manifest["series"]
+            model.validation_ = manifest.get("validation", {})
+            model.result_ = TrainingResult(stopped=manifest.get("stopped", "unknown"))
+        except (TypeError, KeyError, ValueError, RuntimeError, ConfigError) as exc:
+            raise ModelFileError(f"{path}: the model config and weights do not fit together ({exc}); retrain the model") from None
+        model.device_ = resolve_device(device)
+        model.net_.to(model.device_).eval()
+        model.manifest_ = manifest
+        return model
+
+    def _manifest(self) -> dict[str, Any]:
+        from forecaster import __version__
+
+        return {
+            "versions": {"forecaster": __version__, "torch": torch.__version__, "python": platform.python_version()},
+            "config": self.config.to_dict(),
+            "schema": self.schema_.to_dict(),
+            "network": dataclasses.asdict(self.net_.shape),
+            "lookback": self.lookback_,
+            "horizon": self.horizon_,
+            "season": self.season_,
+            "quantiles": self.config.quantiles,
+            "series": self.series_,
+            "history": [r.to_dict() for r in self.result_.history],
+            "best_epoch": self.result_.best_epoch,
+            "stopped": self.result_.stopped,
+            "validation": self.validation_,
+        }
+
+    # ---------------------------------------------------------------- helpers
+    def _series_set(self, data: SeriesSet | pd.DataFrame, schema: Schema | None) -> SeriesSet:
+        if isinstance(data, SeriesSet):
+            if schema is not None:
+                _check_schema(data, schema)
+            return data
+        if isinstance(data, pd.DataFrame):
+            return series_from_frame(data, self.config, source="data", schema=schema)
+        raise TypeError(f"expected a pandas DataFrame or SeriesSet, got {type(data).__name__}")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise NotFittedError("this Forecaster is not fitted yet; call fit(data) or Forecaster.load(path) first")
+
+    def _checked_horizon(self, horizon: int | None) -> int:
+        if horizon is None:
+            return self.horizon_
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= self.horizon_:
+            raise ConfigError(f"--horizon must be between 1 and the trained horizon {self.horizon_}, got {horizon!r}")
+        return horizon
+
+    def check_history(self, data: SeriesSet, origins: list[np.ndarray]) -> None:
+        """Refuse origins with less than a lookback of history before them."""
+        for s, o in zip(data.series, origins):
+            if len(o) and o.min() < self.lookback_:
+                raise DataError(
+                    f"{data.source}: series {s.id!r} has {int(o.min())} steps before its forecast origin; "
+                    f"the model needs the last {self.lookback_} (its lookback)"
+                )
+
+
+def auto_lookback(horizon: int, season: int, shortest_train: int) -> int:
+    """A lookback of two horizons or three seasons, whichever is longer, cut to fit the shortest series.
+
+    Cut so that the shortest training part still yields about as many windows as
+    the lookback is long, and never below one season or one step.
+    """
+    wanted = max(2 * horizon, 3 * season)
+    room = (shortest_train - horizon) // 2
+    return max(1, min(wanted, max(room, min(season, shortest_train - horizon))))
+
+
+def _check_lengths(data: SeriesSet, splits: list[Split], lookback: int, horizon: int, cfg: Config) -> None:
+    for s, sp in zip(data.series, splits):
+        if sp.n_train < lookback + horizon or sp.n_fit - sp.n_train < horizon:
+            val = sp.n_fit - sp.n_train
+            raise DataError(
+                f"{data.source}: series {s.id!r} has {len(s)} steps, too short for lookback {lookback} + horizon "
+                f"{horizon} of training, a validation part of at least {horizon} (now {val}) and a holdout of "
+                f"{cfg.holdout}; lower --lookback, --horizon, --val-size or --holdout, or give more data"
+            )
+
+
+def _starts(offsets: np.ndarray, splits: list[Split], lookback: int, horizon: int, part: str) -> np.ndarray:
+    """Window starts whose targets lie inside the training part ("train") or the validation part ("val")."""
+    if part == "train":
+        ranges = [np.arange(lookback, sp.n_train - horizon + 1) for sp in splits]
+    else:
+        ranges = [np.arange(sp.n_train, sp.n_fit - horizon + 1) for sp in splits]
+    return np.concatenate([origin_starts(off, r, lookback) for off, r in zip(offsets, ranges)])
+
+
+def _step(series) -> int:
+    """The integer step of a series on an integer axis (1 for datetimes, where freq applies)."""
+    return int(getattr(series.time, "step", 1) or 1)
+
+
+def _check_schema(data: SeriesSet, schema: Schema) -> None:
+    if data.schema.freq != schema.freq:
+        raise DataError(f"{data.source}: frequency {data.schema.freq!r} differs from the model's {schema.freq!r}")
+
+
+def _unusable(result: TrainingResult, cfg: Config) -> Exception:
+    if result.stopped == "interrupted":
+        return KeyboardInterrupt()
+    return TrainingError(
+        f"training diverged in the first epoch (the loss became NaN or infinite) at --lr {cfg.lr}; "
+        "nothing was saved; lower --lr, keep --grad-clip on, or check the data for extreme values"
+    )

@@ -1,0 +1,69 @@
+"""The recurrent network: an LSTM/GRU/RNN encoder and a direct multi-horizon head."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+@dataclass(frozen=True)
+class NetworkShape:
+    """Everything needed to rebuild the network from a saved config."""
+
+    cell: str
+    input_size: int  # channels per step: the scaled target, then any covariates
+    hidden_size: int
+    num_layers: int
+    dropout: float
+    horizon: int
+    outputs: int  # per step: the point forecast, then one per quantile
+
+
+class RecurrentForecaster(nn.Module):
+    """Maps the last L steps to all H future steps at once (direct multi-output)."""
+
+    def __init__(self, shape: NetworkShape) -> None:
+        super().__init__()
+        self.shape = shape
+        self.encoder = _CELLS[shape.cell](
+            input_size=shape.input_size,
+            hidden_size=shape.hidden_size,
+            num_layers=shape.num_layers,
+            # torch warns (and ignores it) when dropout is set on a single layer.
+            dropout=shape.dropout if shape.num_layers > 1 else 0.0,
+            batch_first=True,
+        )
+        self.dropout = nn.Dropout(shape.dropout)
+        self.head = nn.Linear(shape.hidden_size, shape.horizon * shape.outputs)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Xavier input weights, orthogonal recurrent weights, zero biases, LSTM forget bias 1."""
+        for name, param in self.encoder.named_parameters():
+            if name.startswith("weight_ih"):
+                nn.init.xavier_uniform_(param)
+            elif name.startswith("weight_hh"):
+                # Orthogonal recurrent weights keep gradients from vanishing or exploding early on.
+                nn.init.orthogonal_(param)
+            else:
+                nn.init.zeros_(param)
+        if self.shape.cell == "lstm":
+            hidden = self.shape.hidden_size
+            for name, param in self.encoder.named_parameters():
+                if name.startswith("bias_ih"):
+                    # Gates are ordered (input, forget, cell, output); a forget bias of 1 lets
+                    # memory flow through long windows from the first step (Jozefowicz et al. 2015).
+                    param.data[hidden : 2 * hidden] = 1.0
+        nn.init.xavier_uniform_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, L, C) scaled windows -> (B, H, outputs) scaled forecasts."""
+        encoded, _ = self.encoder(x)  # (B, L, C) -> (B, L, hidden)
+        last = self.dropout(encoded[:, -1])  # (B, hidden)
+        out = self.head(last)  # (B, H * outputs)
+        return out.view(-1, self.shape.horizon, self.shape.outputs)  # (B, H, outputs)

@@ -1,0 +1,190 @@
+"""Tables and progress bars for people (rich). Plots live in `plots.py`.
+
+Nothing here computes a result: it only lays out what the library returned.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+POINT_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
+BASELINE_NAMES = {"model": "model", "naive": "naive", "seasonal_naive": "seasonal naive"}
+
+
+def number(value: Any, digits: int = 4) -> str:
+    """A compact, aligned rendering of a metric or loss."""
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return "n/a"
+    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+        return f"{value:.{digits - 1}e}"
+    return f"{value:.{digits}g}" if abs(value) >= 1000 else f"{value:.{digits}f}"
+
+
+class TrainingProgress:
+    """A training callback that draws one rich progress bar with losses, learning rate and ETA."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]epoch {task.fields[epoch]}"),
+            BarColumn(bar_width=16),
+            TextColumn("train {task.fields[train]} val {task.fields[val]} lr {task.fields[lr]}"),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task = None
+        self.batches = 1
+
+    def on_train_start(self, epochs: int, batches_per_epoch: int) -> None:
+        self.batches = batches_per_epoch
+        self.progress.start()
+        # The bar counts batches so that the ETA moves within long epochs; early stopping may end it sooner.
+        self.task = self.progress.add_task("train", total=epochs * batches_per_epoch, epoch=f"1/{epochs}",
+                                           train="-", val="-", lr="-")
+        self.epochs = epochs
+
+    def on_batch_end(self, epoch: int, batch: int) -> None:
+        self.progress.advance(self.task)
+
+    def on_epoch_end(self, record, best: bool) -> None:
+        mark = " *" if best else ""
+        self.progress.update(self.task, completed=record.epoch * self.batches,
+                             epoch=f"{min(record.epoch + 1, self.epochs)}/{self.epochs}",
+                             train=number(record.train_loss), val=number(record.val_loss) + mark, lr=f"{record.lr:.1e}")
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+class FoldProgress:
+    """A backtest callback that draws the refits of `evaluate --retrain`."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(TextColumn("[bold]refit"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                 TextColumn("ETA"), TimeRemainingColumn(), console=console)
+        self.task = None
+
+    def on_fold(self, fold: int, folds: int) -> None:
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task("refit", total=folds)
+        self.progress.update(self.task, completed=fold - 1)
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[0].total)
+            self.progress.stop()
+
+
+def training_summary(summary: dict[str, Any]) -> Table:
+    """The table that ends `forecaster train`."""
+    table = Table(title="training summary", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in summary.items():
+        table.add_row(key, str(value))
+    return table
+
+
+def forecast_table(frame) -> Table:
+    """A forecast frame (series, timestamp, forecast, quantiles) as a table."""
+    table = Table(title="forecast", title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column), justify="left" if column in ("series", "timestamp") else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(number(v) if isinstance(v, float) else str(v) for v in row))
+    return table
+
+
+def metrics_table(result) -> Table:
+    """Overall scores of the model and both baselines over all windows."""
+    title = f"backtest: {result.windows} windows x {result.horizon} steps" + (" (refitted per origin)" if result.retrained else "")
+    table = Table(title=title, title_justify="left")
+    table.add_column("forecaster")
+    for name in POINT_METRICS:
+        table.add_column(name, justify="right")
+    for key, label in BASELINE_NAMES.items():
+        table.add_row(label, *(number(result.metrics[key][m]) for m in POINT_METRICS))
+    return table
+
+
+def interval_table(result) -> Table | None:
+    """Pinball loss and interval coverage/width of a quantile model, or None."""
+    scores = {k: v for k, v in result.metrics["model"].items() if k.startswith(("pinball", "coverage", "width"))}
+    if not scores:
+        return None
+    table = Table(title="quantiles", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in scores.items():
+        table.add_row(key, number(value))
+    return table
+
+
+def per_step_table(result, metric: str = "MAE") -> Table:
+    """One metric per horizon step for the model and the baselines."""
+    table = Table(title=f"{metric} by horizon step", title_justify="left")
+    table.add_column("step", justify="right")
+    for label in BASELINE_NAMES.values():
+        table.add_column(label, justify="right")
+    for step in result.per_step["model"].index:
+        table.add_row(str(step), *(number(float(result.per_step[k].loc[step, metric])) for k in BASELINE_NAMES))
+    return table
+
+
+def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
+    """What `forecaster info` shows: settings, data schema, history and validation scores."""
+    overview = Table(title=f"model {path}", show_header=False, title_justify="left")
+    overview.add_column(style="bold")
+    overview.add_column()
+    schema = manifest["schema"]
+    rows = {
+        "format version": manifest["format_version"],
+        "versions": ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items()),
+        "layout": schema["layout"],
+        "time column": schema["time_col"] or "(row order)",
+        "id column": schema["id_col"] or "-",
+        "targets": ", ".join(schema["targets"]),
+        "frequency": schema["freq"],
+        "series": f"{len(manifest['series'])}: " + ", ".join(list(manifest["series"])[:5]) + (" …" if len(manifest["series"]) > 5 else ""),
+        "lookback / horizon / season": f"{manifest['lookback']} / {manifest['horizon']} / {manifest['season']}",
+        "quantiles": ", ".join(f"{q:g}" for q in manifest.get("quantiles", [])) or "-",
+        "stopped": f"{manifest.get('stopped')} (best epoch {manifest.get('best_epoch')})",
+        "weights sha256": manifest["weights_sha256"],
+    }
+    for key, value in rows.items():
+        overview.add_row(key, str(value))
+    settings = Table(title="settings", show_header=False, title_justify="left")
+    settings.add_column(style="bold")
+    settings.add_column()
+    for key, value in manifest["config"].items():
+        settings.add_row(key, str(value))
+    tables = [overview, settings, _history_table(manifest.get("history", []))]
+    validation = manifest.get("validation", {})
+    if validation:
+        scores = Table(title="validation", title_justify="left")
+        for key in validation:
+            scores.add_column(key, justify="right")
+        scores.add_row(*(number(v) for v in validation.values()))
+        tables.append(scores)
+    return tables
+
+
+def _history_table(history: list[dict[str, float]], shown: int = 10) -> Table:
+    table = Table(title=f"training history (last {min(shown, len(history))} of {len(history)} epochs)", title_justify="left")
+    for column in ("epoch", "train loss", "val loss", "lr", "seconds"):
+        table.add_column(column, justify="right")
+    for record in history[-shown:]:
+        table.add_row(str(record["epoch"]), number(record["train_loss"]), number(record["val_loss"]),
+                      f"{record['lr']:.2e}", f"{record['seconds']:.2f}")
+    return table

@@ -1,0 +1,110 @@
+"""The time axis: frequency inference, seasonal period, regular grids and gap filling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecaster.errors import DataError
+
+STEPS = "steps"  # the frequency name of an integer time axis (row order or integer column)
+
+# Seasonal period by the base of a pandas offset alias (SPEC §1); anything else is 1.
+_SEASONS = {"h": 24, "H": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
+
+
+def season_of(freq: str) -> int:
+    """The seasonal period SPEC §1 assigns to a frequency (hourly 24, daily 7, ...)."""
+    if freq == STEPS:
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if offset.n != 1:
+        return 1
+    base = offset.name.split("-")[0]
+    return _SEASONS.get(base, 1)
+
+
+def infer_freq(times: list[pd.DatetimeIndex], source: str) -> str:
+    """The frequency shared by the series: pandas' inference, else the most common step.
+
+    pandas' `infer_freq` needs a gap-free index, so with gaps the modal difference
+    decides, mapped back to calendar offsets for months, quarters and years.
+    """
+    longest = max(times, key=len)
+    if len(longest) < 3:
+        raise DataError(f"{source}: too few timestamps to infer a frequency; set --freq")
+    inferred = pd.infer_freq(longest)
+    if inferred is not None:
+        return inferred
+    # to_numpy keeps each index's own resolution (pandas 3 may use microseconds), unlike asi8.
+    diffs = np.concatenate([np.diff(t.to_numpy()).astype("timedelta64[ns]") for t in times if len(t) > 1])
+    modal = pd.Timedelta(pd.Series(diffs).mode().iloc[0])
+    days = modal / pd.Timedelta(days=1)
+    for low, high, start, end in ((28, 31, "MS", "ME"), (89, 92, "QS", "QE"), (365, 366, "YS", "YE")):
+        if low <= days <= high:
+            return start if all((t.day == 1).all() for t in times) else end
+    return pd.tseries.frequencies.to_offset(modal).freqstr
+
+
+def regular_index(times: pd.Index, freq: str, source: str, series: str) -> pd.Index:
+    """The full, gap-free time grid from the first to the last timestamp of a series."""
+    if freq == STEPS:
+        steps = np.diff(times.to_numpy())
+        step = int(np.gcd.reduce(steps)) if len(steps) else 1
+        return pd.RangeIndex(int(times[0]), int(times[-1]) + 1, step)
+    try:
+        grid = pd.date_range(times[0], times[-1], freq=freq)
+    except ValueError as exc:
+        raise DataError(f"{source}: --freq {freq!r} is not a pandas frequency ({exc})") from None
+    off_grid = times.difference(grid)
+    if len(off_grid):
+        raise DataError(
+            f"{source}: series {series!r} has timestamp {off_grid[0]} off the {freq!r} grid "
+            f"({len(off_grid)} such); resample the data or set --freq to match"
+        )
+    return grid
+
+
+def filled_values(values: pd.Series, method: str, source: str, series: str) -> tuple[np.ndarray, int]:
+    """Fill missing values with the chosen method; returns the values and how many were filled."""
+    missing = int(values.isna().sum())
+    if missing == len(values):
+        raise DataError(f"{source}: series {series!r} has no values at all; drop it or choose another --target")
+    if missing == 0:
+        return values.to_numpy(dtype=np.float64), 0
+    if method == "error":
+        first = values.index[values.isna().to_numpy()][0]
+        raise DataError(
+            f"{source}: series {series!r} is missing a value at {first} ({missing} missing in all); "
+            "fill them in the file or use --fill interpolate|ffill|zero"
+        )
+    if method == "interpolate":
+        # Edges have nothing to interpolate between, so they take the nearest value.
+        filled = values.interpolate(method="linear", limit_direction="both")
+    elif method == "ffill":
+        filled = values.ffill().bfill()
+    else:
+        filled = values.fillna(0.0)
+    return filled.to_numpy(dtype=np.float64), missing
+
+
+def future_index(last: object, freq: str, horizon: int, step: int = 1) -> pd.Index:
+    """The `horizon` timestamps (or integer steps) after `last`."""
+    if freq == STEPS:
+        start = int(last) + step
+        return pd.RangeIndex(start, start + horizon * step, step)
+    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+
+
+def time_label(value: object) -> str | int:
+    """A timestamp or step as stored in JSON and printed to people."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return pd.Timestamp(value).isoformat()
+
+
+def parse_time_label(text: str | int, freq: str) -> object:
+    """The inverse of `time_label` for the series' kind of axis."""
+    if freq == STEPS:
+        return int(text)
+    return pd.Timestamp(text)

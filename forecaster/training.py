@@ -1,0 +1,186 @@
+"""The training loop: AdamW, learning-rate schedule, clipping, early stopping, progress callbacks.
+
+The loop never prints; it reports each batch and epoch to a callback that the
+CLI draws as a progress bar.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import torch
+from torch import nn
+
+from forecaster.config import Config
+from forecaster.errors import ConfigError
+from forecaster.windows import WindowSet
+
+EVAL_BATCH = 4096  # windows per forward pass when no gradient is kept
+
+
+@dataclass
+class EpochRecord:
+    """What one epoch did; the list of these is the training history saved with the model."""
+
+    epoch: int
+    train_loss: float
+    val_loss: float
+    lr: float
+    seconds: float
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass
+class TrainingResult:
+    """How training ended; the network holds the best weights when it returns."""
+
+    history: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int = 0  # 0: no epoch finished with a finite validation loss
+    best_val_loss: float = math.inf
+    stopped: str = "max_epochs"  # max_epochs | early_stopping | interrupted | diverged
+
+
+class TrainingCallback(Protocol):
+    """Receives progress; the library's only channel to a person."""
+
+    def on_train_start(self, epochs: int, batches_per_epoch: int) -> None: ...
+
+    def on_batch_end(self, epoch: int, batch: int) -> None: ...
+
+    def on_epoch_end(self, record: EpochRecord, best: bool) -> None: ...
+
+
+class SilentCallback:
+    """A callback that reports nothing (the library default)."""
+
+    def on_train_start(self, epochs: int, batches_per_epoch: int) -> None:
+        pass
+
+    def on_batch_end(self, epoch: int, batch: int) -> None:
+        pass
+
+    def on_epoch_end(self, record: EpochRecord, best: bool) -> None:
+        pass
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` picks CUDA, then MPS, then CPU; an explicit device must exist."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA GPU is available to torch here; use --device cpu or auto")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("--device mps: Apple's MPS backend is not available here; use --device cpu or auto")
+    return torch.device(name)
+
+
+def forecast_loss(output: torch.Tensor, target: torch.Tensor, loss: str, quantiles: torch.Tensor) -> torch.Tensor:
+    """Point loss on output[..., 0] plus the mean pinball loss of the quantile outputs.
+
+    output: (B, H, 1 + Q) scaled forecasts; target: (B, H); quantiles: (Q,).
+    """
+    point = output[..., 0]
+    if loss == "mse":
+        value = nn.functional.mse_loss(point, target)
+    elif loss == "mae":
+        value = nn.functional.l1_loss(point, target)
+    else:
+        value = nn.functional.huber_loss(point, target)
+    if len(quantiles):
+        error = target.unsqueeze(-1) - output[..., 1:]  # (B, H, Q)
+        value = value + torch.maximum(quantiles * error, (quantiles - 1) * error).mean()
+    return value
+
+
+def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Config, callback=None) -> TrainingResult:
+    """Fit `net` in place; returns the history, with the best validation weights restored."""
+    callback = callback or SilentCallback()
+    device = next(net.parameters()).device
+    quantiles = torch.tensor(config.quantiles, dtype=torch.float32, device=device)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = _scheduler(optimizer, config)
+    generator = torch.Generator().manual_seed(config.seed)
+    result, best_state, stale = TrainingResult(), None, 0
+    callback.on_train_start(config.epochs, math.ceil(len(train_set) / config.batch_size))
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
+        try:
+            train_loss = _train_epoch(net, train_set, optimizer, config, quantiles, generator, epoch, callback)
+        except KeyboardInterrupt:
+            result.stopped = "interrupted"
+            break
+        val_loss = mean_loss(net, val_set, config.loss, quantiles)
+        if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+            result.stopped = "diverged"
+            break
+        record = EpochRecord(epoch, train_loss, val_loss, lr, time.perf_counter() - started)
+        result.history.append(record)
+        improved = val_loss < result.best_val_loss
+        if improved:
+            result.best_epoch, result.best_val_loss, stale = epoch, val_loss, 0
+            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            stale += 1
+        callback.on_epoch_end(record, improved)
+        _step_scheduler(scheduler, val_loss)
+        if config.patience and stale >= config.patience:
+            result.stopped = "early_stopping"
+            break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    net.eval()
+    return result
+
+
+def _train_epoch(net, train_set, optimizer, config, quantiles, generator, epoch, callback) -> float:
+    net.train()
+    device = quantiles.device
+    total = torch.zeros((), device=device)
+    for batch, (x, y) in enumerate(train_set.batches(config.batch_size, generator), start=1):
+        optimizer.zero_grad(set_to_none=True)
+        loss = forecast_loss(net(x.to(device)), y.to(device), config.loss, quantiles)
+        loss.backward()
+        if config.grad_clip:
+            nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
+        optimizer.step()
+        # Summed on the device: one host sync per epoch, not per batch.
+        total += loss.detach() * len(y)
+        callback.on_batch_end(epoch, batch)
+    return float(total) / len(train_set)
+
+
+@torch.no_grad()
+def mean_loss(net: nn.Module, windows: WindowSet, loss: str, quantiles: torch.Tensor) -> float:
+    """The loss averaged over all windows, in evaluation mode (dropout off)."""
+    net.eval()
+    device = quantiles.device
+    total = 0.0
+    for x, y in windows.batches(EVAL_BATCH):
+        total += float(forecast_loss(net(x.to(device)), y.to(device), loss, quantiles)) * len(y)
+    return total / len(windows)
+
+
+def _scheduler(optimizer: torch.optim.Optimizer, config: Config):
+    if config.lr_schedule == "plateau":
+        # Halve the rate well before early stopping would give up on this one.
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=max(1, config.patience // 3))
+    if config.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    return None
+
+
+def _step_scheduler(scheduler, val_loss: float) -> None:
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(val_loss)
+    elif scheduler is not None:
+        scheduler.step()

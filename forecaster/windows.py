@@ -1,0 +1,80 @@
+"""Chronological splits and sliding windows as views over one tensor.
+
+All series are stacked end to end into one (T, C) tensor; `Tensor.unfold` gives
+every window as a view of it, and a window is named by its start row. Only the
+rows of a batch are ever gathered, so memory grows with the data, not with
+data x lookback (SPEC §6). Windows that would straddle two series are simply
+never named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from forecaster.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Split:
+    """Where a series of length n is cut: [0, n_train) fits, [n_train, n_fit) validates, the rest is held out."""
+
+    n_train: int
+    n_fit: int
+
+
+def split_bounds(n: int, holdout: int, val_size: int | None, horizon: int) -> Split:
+    """The chronological split of one series; the validation part holds at least one horizon."""
+    n_fit = n - holdout
+    val = val_size if val_size is not None else max(horizon, round(0.2 * n_fit))
+    return Split(n_train=n_fit - val, n_fit=n_fit)
+
+
+def stacked(arrays: list[np.ndarray]) -> tuple[torch.Tensor, np.ndarray]:
+    """All series end to end as one float32 (T, C) tensor, and each series' first row."""
+    lengths = np.array([len(a) for a in arrays], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    data = torch.from_numpy(np.concatenate(arrays).astype(np.float32, copy=False))
+    return data, offsets
+
+
+def origin_starts(offset: int, origins: np.ndarray, lookback: int) -> np.ndarray:
+    """Input-window start rows for forecasts whose first target step is at each origin."""
+    return offset + np.asarray(origins, dtype=np.int64) - lookback
+
+
+class WindowSet:
+    """Windows over a stacked tensor, named by start row; `batch` gathers only the rows asked for."""
+
+    def __init__(self, data: torch.Tensor, starts: np.ndarray, lookback: int, horizon: int) -> None:
+        self.lookback = lookback
+        self.horizon = horizon
+        self.starts = torch.as_tensor(starts, dtype=torch.long)
+        self._inputs = data.unfold(0, lookback, 1)  # (T, C) -> (T - L + 1, C, L), a view
+        self._targets = data[:, 0].unfold(0, horizon, 1) if len(data) >= horizon else None  # (T - H + 1, H)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def inputs(self, rows: torch.Tensor) -> torch.Tensor:
+        """Input windows of the given rows: (B, L, C)."""
+        return self._inputs[self.starts[rows]].transpose(1, 2)  # (B, C, L) -> (B, L, C)
+
+    def targets(self, rows: torch.Tensor) -> torch.Tensor:
+        """The target-channel values of the H steps after each input window: (B, H)."""
+        if self._targets is None:
+            raise ConfigError("the series are shorter than one horizon")
+        return self._targets[self.starts[rows] + self.lookback]
+
+    def batches(self, batch_size: int, generator: torch.Generator | None = None):
+        """Yield (inputs, targets) batches; shuffled when a generator is given."""
+        order = torch.randperm(len(self), generator=generator) if generator is not None else torch.arange(len(self))
+        for rows in order.split(batch_size):
+            yield self.inputs(rows), self.targets(rows)
+
+
+def actuals(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """The H values from each origin of one series: (W,) origins -> (W, H)."""
+    return values[np.asarray(origins)[:, None] + np.arange(horizon)[None, :]]
