@@ -54,7 +54,7 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
     """Score `model` from rolling origins over `data` (read with the model's schema)."""
     data = model.series_set(data)
     horizon, season = model.horizon_, model.season_
-    stride = _checked_positive("stride", stride or horizon)
+    stride = _checked_positive("stride", horizon if stride is None else stride)
     if folds is not None:
         _checked_positive("folds", folds)
     origins = [_origins(model, s, data, stride, start, folds) for s in data.series]

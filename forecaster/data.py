@@ -7,6 +7,7 @@ the same reading of a later file (predict and evaluate load with the model's sch
 
 from __future__ import annotations
 
+import codecs
 import csv
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from forecaster.timeaxis import STEPS, filled_values, infer_freq, regular_index
 TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
 DEFAULT_ID = "unique_id"
 DEFAULT_LONG_TARGET = "y"
+SNIFF_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,11 @@ def read_table(path: Path) -> pd.DataFrame:
 def _sniff_delimiter(path: Path) -> str:
     # The C parser is fast but cannot sniff, so sniff a sample here and hand it the delimiter.
     with open(path, "rb") as handle:
-        sample = handle.read(64 * 1024)
+        sample = handle.read(SNIFF_BYTES)
+    # A full sample may end inside a multi-byte character; only a whole file must decode completely.
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
-        text = sample.decode("utf-8-sig")
+        text = decoder.decode(sample, final=len(sample) < SNIFF_BYTES)
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a UTF-8 text file; save it as UTF-8 CSV (or Parquet)") from None
     if "\x00" in text:
@@ -157,13 +161,26 @@ def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> Schema:
             raise DataError(f"{source}: long format takes one --target column, got {', '.join(targets)}")
         return Schema("long", time_col, id_col, targets, config.freq or "")
     used = {time_col}
-    targets = config.target or [c for c in frame.columns if c not in used and pd.api.types.is_numeric_dtype(frame[c])]
+    targets = config.target or [c for c in frame.columns if c not in used and _holds_numbers(frame[c])]
     if not targets:
         raise DataError(
             f"{source}: no numeric value column found among {', '.join(map(str, frame.columns))}; "
             "name the value column with --target"
         )
     return Schema("wide", time_col, None, list(targets), config.freq or "")
+
+
+def _holds_numbers(column: pd.Series) -> bool:
+    """A value column, even when a stray text cell made pandas read it as text."""
+    if pd.api.types.is_bool_dtype(column):
+        return False  # a flag such as `holiday` is a covariate, not a series to forecast
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    if not _is_text(column):
+        return False
+    # Mostly numbers means a typo to report at its line, not a label column to drop silently.
+    present = column.dropna()
+    return len(present) > 0 and pd.to_numeric(present, errors="coerce").notna().mean() > 0.5
 
 
 def _time_column(frame: pd.DataFrame, config: Config, source: str) -> str | None:
@@ -211,14 +228,19 @@ def _parsed_times(frame: pd.DataFrame, time_col: str | None, source: str, rows: 
     if column.isna().any():
         raise DataError(f"{source}: column {time_col!r} is empty at {rows(int(np.flatnonzero(column.isna())[0]))}")
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        if not np.all(np.mod(column.to_numpy(dtype=float), 1) == 0):
-            raise DataError(f"{source}: column {time_col!r} holds numbers that are not whole steps")
+        fractional = np.mod(column.to_numpy(dtype=float), 1) != 0
+        if fractional.any():
+            first = int(np.flatnonzero(fractional)[0])
+            raise DataError(
+                f"{source}: column {time_col!r} has {column.iloc[first]} at {rows(first)}, not a whole step; "
+                "number the steps 0, 1, 2, ... or use dates"
+            )
         return pd.Index(column.to_numpy(dtype=np.int64))
     try:
-        parsed = pd.to_datetime(column, errors="coerce")
+        parsed = _datetimes(column, utc=False)
     except ValueError:
         # Mixed UTC offsets cannot share one naive axis; put them all on UTC.
-        parsed = pd.to_datetime(column, errors="coerce", utc=True)
+        parsed = _datetimes(column, utc=True)
     bad = parsed.isna().to_numpy()
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
@@ -227,6 +249,17 @@ def _parsed_times(frame: pd.DataFrame, time_col: str | None, source: str, rows: 
             f"or time ({int(bad.sum())} such); fix it, or name the real time column with --time-col"
         )
     return pd.DatetimeIndex(parsed)
+
+
+def _datetimes(column: pd.Series, utc: bool) -> pd.Series:
+    """The column as datetimes, NaT where a value is not one."""
+    parsed = pd.to_datetime(column, errors="coerce", utc=utc)
+    if parsed.notna().all():
+        return parsed
+    # pandas guesses one format from the first value, which misses ISO dates that only
+    # sometimes carry a time of day ("2024-01-03", "2024-01-03 12:00"); ISO 8601 covers both.
+    iso = pd.to_datetime(column, errors="coerce", utc=utc, format="ISO8601")
+    return iso if iso.notna().sum() > parsed.notna().sum() else parsed
 
 
 def _numeric_column(column: pd.Series, name: str, source: str, rows: _RowLabeller) -> np.ndarray:

@@ -20,7 +20,7 @@ def season_of(freq: str) -> int:
     offset = pd.tseries.frequencies.to_offset(freq)
     if offset.n != 1:
         return 1
-    base = offset.name.split("-")[0]
+    base = offset.rule_code.split("-")[0]  # `name` is deprecated in pandas 3
     return _SEASONS.get(base, 1)
 
 
@@ -33,17 +33,32 @@ def infer_freq(times: list[pd.DatetimeIndex], source: str) -> str:
     longest = max(times, key=len)
     if len(longest) < 3:
         raise DataError(f"{source}: too few timestamps to infer a frequency; set --freq")
-    inferred = pd.infer_freq(longest)
+    inferred = _pandas_freq(longest)
     if inferred is not None:
         return inferred
     # to_numpy keeps each index's own resolution (pandas 3 may use microseconds), unlike asi8.
     diffs = np.concatenate([np.diff(t.to_numpy()).astype("timedelta64[ns]") for t in times if len(t) > 1])
     modal = pd.Timedelta(pd.Series(diffs).mode().iloc[0])
     days = modal / pd.Timedelta(days=1)
+    first = longest[0]
     for low, high, start, end in ((28, 31, "MS", "ME"), (89, 92, "QS", "QE"), (365, 366, "YS", "YE")):
         if low <= days <= high:
-            return start if all((t.day == 1).all() for t in times) else end
-    return pd.tseries.frequencies.to_offset(modal).freqstr
+            alias = start if all((t.day == 1).all() for t in times) else end
+            # Quarters and years need an anchor month, else the grid starts in January, off the data.
+            return alias if alias in ("MS", "ME") else f"{alias}-{first.strftime('%b').upper()}"
+    # pandas names an even step by its calendar unit ("D", "W-MON"); a plain Timedelta
+    # would give "24h" or "168h", which have no seasonal period.
+    return _pandas_freq(pd.date_range(first, periods=3, freq=modal))
+
+
+def _pandas_freq(index: pd.DatetimeIndex) -> str | None:
+    """pandas' inferred alias, or None; a string on every pandas, though pandas 4 infers offsets."""
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            inferred = pd.infer_freq(index)
+    except pd.errors.OptionError:  # pandas before 3.1 has no such option and returns a string
+        inferred = pd.infer_freq(index)
+    return None if inferred is None else pd.tseries.frequencies.to_offset(inferred).freqstr
 
 
 def regular_index(times: pd.Index, freq: str, source: str, series: str) -> pd.Index:

@@ -1,0 +1,29 @@
+"""Shared fixtures: the reference data beside the repository, and tiny synthetic series."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"reference data not found at {SHARED_DATA}; CI places ../shared beside the repository")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def hourly_frame() -> pd.DataFrame:
+    """Three weeks of a noisy daily cycle, hourly: a series a small network can learn quickly."""
+    rng = np.random.default_rng(0)
+    time = pd.date_range("2024-01-01", periods=21 * 24, freq="h")
+    values = 10 + 3 * np.sin(2 * np.pi * np.arange(len(time)) / 24) + rng.normal(0, 0.2, len(time))
+    return pd.DataFrame({"date": time, "load": values})
+
+
+TINY = dict(hidden_size=8, num_layers=1, epochs=3, batch_size=32, dropout=0.0)

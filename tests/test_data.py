@@ -1,0 +1,466 @@
+"""forecaster.data: files of every supported shape become clean series, bad files a clear DataError."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from forecaster.config import Config
+from forecaster.data import SNIFF_BYTES, Schema, load_series, read_table, series_from_frame
+from forecaster.errors import DataError
+from forecaster.timeaxis import season_of
+
+
+def write(tmp_path, text: str, name: str = "data.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(tmp_path, text: str, **settings):
+    return load_series(write(tmp_path, text), Config(**settings))
+
+
+def refusal(tmp_path, text: str, **settings) -> str:
+    with pytest.raises(DataError) as caught:
+        load(tmp_path, text, **settings)
+    return str(caught.value)
+
+
+def days(*dates: str) -> list[pd.Timestamp]:
+    return [pd.Timestamp(d) for d in dates]
+
+
+def values(data, series_id: str) -> list[float]:
+    return next(s for s in data.series if s.id == series_id).values.tolist()
+
+
+def dated_file(times: pd.DatetimeIndex, column: str = "value") -> str:
+    """A wide CSV with one row per timestamp, valued 1, 2, 3, ... in row order."""
+    rows = "".join(f"{t.isoformat(sep=' ')},{i + 1}\n" for i, t in enumerate(times))
+    return f"date,{column}\n{rows}"
+
+
+# --- layouts ---
+
+
+def test_wide_file_with_one_value_column_is_one_series(tmp_path):
+    data = load(tmp_path, "date,sales\n2024-01-01,1.5\n2024-01-02,2\n2024-01-03,4\n")
+    assert data.ids == ["sales"]
+    assert values(data, "sales") == [1.5, 2.0, 4.0]
+    assert list(data.series[0].time) == days("2024-01-01", "2024-01-02", "2024-01-03")
+    assert data.schema == Schema("wide", "date", None, ["sales"], "D")
+
+
+def test_wide_file_gives_one_series_per_value_column(tmp_path):
+    data = load(tmp_path, "date,a,b\n2024-01-01,1,10\n2024-01-02,2,20\n2024-01-03,3,30\n")
+    assert data.ids == ["a", "b"]
+    assert values(data, "a") == [1.0, 2.0, 3.0]
+    assert values(data, "b") == [10.0, 20.0, 30.0]
+    assert all(len(s) == 3 for s in data.series)
+
+
+def test_target_selects_value_columns_in_the_order_given(tmp_path):
+    text = "date,a,b,c\n2024-01-01,1,10,100\n2024-01-02,2,20,200\n2024-01-03,3,30,300\n"
+    data = load(tmp_path, text, target=["c", "a"])
+    assert data.ids == ["c", "a"]
+    assert data.schema.targets == ["c", "a"]
+    assert values(data, "c") == [100.0, 200.0, 300.0]
+
+
+def test_long_file_gives_one_series_per_id(tmp_path):
+    text = "unique_id,ds,y\nA,2024-01-01,1\nA,2024-01-02,2\nA,2024-01-03,3\nB,2024-01-01,7\nB,2024-01-02,8\n"
+    data = load(tmp_path, text)
+    assert data.schema == Schema("long", "ds", "unique_id", ["y"], "D")
+    assert data.ids == ["A", "B"]
+    assert values(data, "A") == [1.0, 2.0, 3.0]
+    assert values(data, "B") == [7.0, 8.0]
+    assert list(data.series[1].time) == days("2024-01-01", "2024-01-02")
+
+
+def test_long_file_with_custom_column_names(tmp_path):
+    rows = [("s1", 1, 5), ("s2", 1, 50), ("s1", 2, 6), ("s2", 2, 60), ("s1", 3, 7), ("s2", 3, 70)]
+    text = "store,day,sales,price\n" + "".join(f"{s},2024-01-0{d},{v},9\n" for s, d, v in rows)
+    data = load(tmp_path, text, id_col="store", time_col="day", target=["sales"])
+    assert data.schema == Schema("long", "day", "store", ["sales"], "D")
+    assert data.ids == ["s1", "s2"]
+    assert values(data, "s1") == [5.0, 6.0, 7.0]
+    assert values(data, "s2") == [50.0, 60.0, 70.0]
+
+
+def test_long_file_with_numeric_ids_names_series_by_text(tmp_path):
+    data = load(tmp_path, "unique_id,ds,y\n7,2024-01-01,1\n7,2024-01-02,2\n7,2024-01-03,3\n")
+    assert data.ids == ["7"]
+
+
+def test_file_without_time_column_uses_row_order_as_integer_steps(tmp_path):
+    data = load(tmp_path, "load\n3\n1\n4\n1\n")
+    assert data.schema == Schema("wide", None, None, ["load"], "steps")
+    assert list(data.series[0].time) == [0, 1, 2, 3]
+    assert values(data, "load") == [3.0, 1.0, 4.0, 1.0]
+    assert season_of(data.schema.freq) == 1
+
+
+def test_integer_time_column_is_a_step_axis_with_gaps_inserted(tmp_path):
+    data = load(tmp_path, "time,v\n2,1\n4,2\n8,4\n")
+    assert data.schema.time_col == "time"
+    assert data.schema.freq == "steps"
+    assert list(data.series[0].time) == [2, 4, 6, 8]
+    assert values(data, "v") == [1.0, 2.0, 3.0, 4.0]
+    assert data.inserted == 1
+
+
+def test_integer_time_column_that_is_not_whole_steps_is_refused(tmp_path):
+    message = refusal(tmp_path, "time,v\n1,1\n1.5,2\n2,3\n")
+    assert "column 'time' has 1.5 at line 3, not a whole step" in message
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_delimiter_is_sniffed(tmp_path, delimiter):
+    text = "date,a,b\n2024-01-01,1.5,10\n2024-01-02,2.5,20\n2024-01-03,3.5,30\n".replace(",", delimiter)
+    data = load(tmp_path, text)
+    assert data.ids == ["a", "b"]
+    assert values(data, "a") == [1.5, 2.5, 3.5]
+
+
+def test_read_table_returns_the_raw_frame(tmp_path):
+    frame = read_table(write(tmp_path, "date;a\n2024-01-01;1\n2024-01-02;2\n"))
+    assert frame.columns.tolist() == ["date", "a"]
+    assert frame["a"].tolist() == [1, 2]
+
+
+def test_utf8_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path):
+    data = load(tmp_path, "\ufeffdate,a\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
+    assert data.schema.time_col == "date"
+
+
+def test_multibyte_character_cut_by_the_sniff_sample_is_still_utf8(tmp_path):
+    body = "".join(f"{t.date()},{i},é\n" for i, t in enumerate(pd.date_range("2000-01-01", periods=5000)))
+    # Pad the header until the sniffed sample ends on the first of the two bytes of an "é".
+    padded = (f"date,a,note{' ' * pad}\n{body}".encode() for pad in range(20))
+    encoded = next(e for e in padded if e[SNIFF_BYTES - 1] == 0xC3)
+    path = tmp_path / "accents.csv"
+    path.write_bytes(encoded)
+    data = load_series(path, Config(target=["a"]))
+    assert len(data.series[0]) == 5000
+
+
+def test_parquet_file_is_read_with_its_datetime_column(tmp_path):
+    frame = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=4, freq="h"), "kw": [1.0, 2.0, 3.0, 4.0]})
+    path = tmp_path / "data.parquet"
+    frame.to_parquet(path)
+    data = load_series(path, Config())
+    assert data.schema == Schema("wide", "when", None, ["kw"], "h")
+    assert values(data, "kw") == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_damaged_parquet_file_is_refused(tmp_path):
+    path = tmp_path / "data.parquet"
+    path.write_bytes(b"PAR1 this is not really parquet")
+    with pytest.raises(DataError, match="not a readable Parquet file"):
+        load_series(path, Config())
+
+
+# --- the time column ---
+
+
+@pytest.mark.parametrize("name", ["ds", "date", "timestamp", "time", "datetime", "Date", "TIMESTAMP", "DateTime"])
+def test_time_column_is_found_by_name_in_any_case(tmp_path, name):
+    data = load(tmp_path, f"v,{name}\n1,2024-01-01\n2,2024-01-02\n3,2024-01-03\n")
+    assert data.schema.time_col == name
+    assert data.schema.targets == ["v"]
+
+
+def test_time_column_is_found_by_datetime_dtype():
+    frame = pd.DataFrame({"v": [1.0, 2.0, 3.0], "recorded": pd.date_range("2024-01-01", periods=3, freq="D")})
+    data = series_from_frame(frame, Config())
+    assert data.schema.time_col == "recorded"
+    assert data.schema.freq == "D"
+
+
+def test_time_column_is_found_by_parseable_strings(tmp_path):
+    data = load(tmp_path, "period,v\n2024-01-01 00:00,1\n2024-01-01 01:00,2\n2024-01-01 02:00,3\n")
+    assert data.schema.time_col == "period"
+    assert data.schema.freq == "h"
+
+
+def test_text_column_of_labels_is_neither_time_nor_value(tmp_path):
+    data = load(tmp_path, "region,v\nnorth,1\nnorth,2\nnorth,3\n")
+    assert data.schema.time_col is None
+    assert data.schema.targets == ["v"]
+
+
+def test_time_col_setting_overrides_detection(tmp_path):
+    text = "date,recorded,v\n2024-05-01,2024-01-01,1\n2024-05-01,2024-01-02,2\n2024-05-01,2024-01-03,3\n"
+    data = load(tmp_path, text, time_col="recorded")
+    assert data.schema.time_col == "recorded"
+    assert list(data.series[0].time) == days("2024-01-01", "2024-01-02", "2024-01-03")
+
+
+def test_unknown_time_col_names_it_and_lists_the_columns(tmp_path):
+    message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n", time_col="when")
+    assert "'when'" in message and "date, v" in message and "--time-col" in message
+
+
+def test_timestamps_with_and_without_time_of_day_share_one_column(tmp_path):
+    text = "date,v\n2024-01-01,1\n2024-01-01 12:00,2\n2024-01-02,3\n2024-01-02 12:00,4\n"
+    data = load(tmp_path, text)
+    assert data.schema.freq == "12h"
+    assert list(data.series[0].time) == days("2024-01-01", "2024-01-01 12:00", "2024-01-02", "2024-01-02 12:00")
+
+
+def test_mixed_utc_offsets_are_put_on_utc(tmp_path):
+    text = "date,v\n2024-03-31T00:00+01:00,1\n2024-03-31T02:00+02:00,2\n2024-03-31T01:00+00:00,3\n"
+    data = load(tmp_path, text)
+    assert list(data.series[0].time) == list(pd.date_range("2024-03-30 23:00", periods=3, freq="h", tz="UTC"))
+
+
+# --- frequency ---
+
+
+@pytest.mark.parametrize(
+    ("alias", "expected", "season"),
+    [("h", "h", 24), ("D", "D", 7), ("W-MON", "W-MON", 52), ("MS", "MS", 12), ("ME", "ME", 12)],
+)
+def test_frequency_is_inferred_despite_a_gap(tmp_path, alias, expected, season):
+    times = pd.date_range("2024-01-01", periods=8, freq=alias).delete(3)
+    data = load(tmp_path, dated_file(times))
+    assert data.schema.freq == expected
+    assert season_of(data.schema.freq) == season
+    assert data.inserted == 1
+    assert len(data.series[0]) == 8
+
+
+def test_quarterly_frequency_with_a_gap_keeps_the_data_months(tmp_path):
+    times = pd.date_range("2020-02-01", periods=8, freq="QS-FEB").delete(3)
+    data = load(tmp_path, dated_file(times))
+    assert season_of(data.schema.freq) == 4
+    assert list(data.series[0].time) == list(pd.date_range("2020-02-01", periods=8, freq="QS-FEB"))
+
+
+def test_every_other_day_is_inferred_as_two_days(tmp_path):
+    data = load(tmp_path, dated_file(pd.date_range("2024-01-01", periods=4, freq="2D")))
+    assert data.schema.freq == "2D"
+    assert data.inserted == 0
+
+
+def test_freq_setting_overrides_inference_and_fills_the_finer_grid(tmp_path):
+    data = load(tmp_path, "date,v\n2024-01-01,1\n2024-01-03,3\n2024-01-05,5\n", freq="D")
+    assert data.schema.freq == "D"
+    assert values(data, "v") == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert (data.inserted, data.filled) == (2, 2)
+
+
+def test_too_few_timestamps_to_infer_a_frequency_is_refused(tmp_path):
+    message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n")
+    assert "data.csv" in message and "--freq" in message
+
+
+def test_unknown_freq_setting_is_refused(tmp_path):
+    message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", freq="fortnightly")
+    assert "--freq 'fortnightly'" in message
+
+
+# --- gaps and filling ---
+
+
+def test_missing_timestamp_is_inserted_and_interpolated(tmp_path):
+    data = load(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-04,8\n")
+    assert list(data.series[0].time) == days("2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04")
+    assert values(data, "v") == [1.0, 2.0, 5.0, 8.0]
+    assert (data.inserted, data.filled) == (1, 1)
+
+
+def test_interpolation_is_linear_and_edges_take_the_nearest_value(tmp_path):
+    data = load(tmp_path, "date,v\n2024-01-01,\n2024-01-02,2\n2024-01-03,\n2024-01-04,\n2024-01-05,8\n2024-01-06,\n")
+    assert values(data, "v") == [2.0, 2.0, 4.0, 6.0, 8.0, 8.0]
+    assert (data.inserted, data.filled) == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("fill", "expected"),
+    [("ffill", [2.0, 2.0, 2.0, 2.0, 8.0, 8.0]), ("zero", [0.0, 2.0, 0.0, 0.0, 8.0, 0.0])],
+)
+def test_fill_methods(tmp_path, fill, expected):
+    data = load(tmp_path, "date,v\n2024-01-01,\n2024-01-02,2\n2024-01-03,\n2024-01-05,8\n2024-01-06,\n", fill=fill)
+    assert values(data, "v") == expected
+    assert (data.inserted, data.filled) == (1, 4)
+
+
+def test_fill_error_names_the_series_and_the_first_missing_timestamp(tmp_path):
+    message = refusal(tmp_path, "date,a,b\n2024-01-01,1,1\n2024-01-02,2,\n2024-01-03,3,3\n", fill="error")
+    assert "data.csv" in message and "'b'" in message and "2024-01-02" in message and "--fill" in message
+
+
+def test_fill_error_refuses_an_inserted_timestamp_too(tmp_path):
+    message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-04,4\n", fill="error")
+    assert "2024-01-03" in message
+
+
+def test_counts_add_up_over_all_series(tmp_path):
+    a_rows = "A,2024-01-01,1\nA,2024-01-03,3\nA,2024-01-04,4\n"  # 2024-01-02 is missing
+    b_rows = "B,2024-01-01,1\nB,2024-01-02,\nB,2024-01-03,3\n"  # its value is missing
+    text = "unique_id,ds,y\n" + a_rows + b_rows
+    data = load(tmp_path, text)
+    assert values(data, "A") == [1.0, 2.0, 3.0, 4.0]
+    assert values(data, "B") == [1.0, 2.0, 3.0]
+    assert (data.inserted, data.filled) == (1, 2)
+
+
+def test_clean_file_reports_nothing_filled(tmp_path):
+    data = load(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
+    assert (data.inserted, data.filled) == (0, 0)
+
+
+# --- order and schema ---
+
+
+def test_unsorted_rows_are_sorted_by_time(tmp_path):
+    data = load(tmp_path, "date,v\n2024-01-03,3\n2024-01-01,1\n2024-01-04,4\n2024-01-02,2\n")
+    assert list(data.series[0].time) == days("2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04")
+    assert values(data, "v") == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_interleaved_long_rows_are_sorted_per_series(tmp_path):
+    text = "unique_id,ds,y\nB,2024-01-02,20\nA,2024-01-03,3\nA,2024-01-01,1\nB,2024-01-01,10\nA,2024-01-02,2\n"
+    data = load(tmp_path, text)
+    assert data.ids == ["B", "A"]
+    assert values(data, "A") == [1.0, 2.0, 3.0]
+    assert values(data, "B") == [10.0, 20.0]
+
+
+def test_saved_schema_reads_a_later_file_the_same_way(tmp_path):
+    trained = load(tmp_path, "date,a,b,note\n2024-01-01,1,10,x\n2024-01-02,2,20,y\n2024-01-03,3,30,z\n", target=["b"])
+    saved = Schema.from_dict(json.loads(json.dumps(trained.schema.to_dict())))
+    later = write(tmp_path, "note,b,date\nq,40,2024-01-04\nr,60,2024-01-06\n", "later.csv")
+    data = load_series(later, Config(), schema=saved)
+    assert data.schema == trained.schema
+    assert values(data, "b") == [40.0, 50.0, 60.0]
+
+
+def test_saved_schema_for_long_data_is_reproduced(tmp_path):
+    text = "unique_id,ds,y\nA,2024-01-01 00:00,1\nA,2024-01-01 01:00,2\nA,2024-01-01 02:00,3\n"
+    first = load(tmp_path, text)
+    again = load_series(write(tmp_path, text, "again.csv"), Config(), schema=first.schema)
+    assert again.schema == first.schema == Schema("long", "ds", "unique_id", ["y"], "h")
+
+
+def test_saved_schema_names_a_column_the_later_file_lacks(tmp_path):
+    schema = Schema("wide", "date", None, ["load"], "D")
+    with pytest.raises(DataError, match="no column 'load'; the columns are date, kw"):
+        load_series(write(tmp_path, "date,kw\n2024-01-01,1\n"), Config(), schema=schema)
+
+
+def test_frame_errors_name_the_row_position_not_a_file_line():
+    frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-02", "2024-01-03"], "v": ["1", "x", "3"]})
+    with pytest.raises(DataError, match="'x' at row 1"):
+        series_from_frame(frame, Config(target=["v"]), source="frame")
+
+
+# --- refusals ---
+
+
+def test_missing_file_is_refused(tmp_path):
+    with pytest.raises(DataError, match="nothing.csv: no such file"):
+        load_series(tmp_path / "nothing.csv", Config())
+
+
+def test_directory_is_refused(tmp_path):
+    with pytest.raises(DataError, match="is a directory, expected a CSV or Parquet file"):
+        load_series(tmp_path, Config())
+
+
+@pytest.mark.parametrize("text", ["", "\n\n"])
+def test_empty_file_is_refused(tmp_path, text):
+    message = refusal(tmp_path, text)
+    assert "data.csv" in message and "empty" in message and "header row" in message
+
+
+def test_header_only_file_is_refused(tmp_path):
+    message = refusal(tmp_path, "date,v\n")
+    assert "data.csv" in message and "no data rows" in message
+
+
+def test_binary_content_is_refused(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"date,v\x00\x01\x02\x00\x00\n")
+    with pytest.raises(DataError, match="data.csv: binary content, not a CSV file"):
+        load_series(path, Config())
+
+
+def test_binary_garbage_is_refused_as_not_text(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe")
+    with pytest.raises(DataError, match="data.csv: not a UTF-8 text file"):
+        load_series(path, Config())
+
+
+def test_non_utf8_file_is_refused_with_the_fix(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes("date,café\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"data.csv: not a UTF-8 text file; save it as UTF-8 CSV \(or Parquet\)"):
+        load_series(path, Config())
+
+
+@pytest.mark.parametrize("settings", [{"target": ["a"]}, {}])
+def test_text_in_a_value_column_names_column_line_and_value(tmp_path, settings):
+    message = refusal(tmp_path, "date,a,b\n2024-01-01,1,1\n2024-01-02,abc,2\n2024-01-03,3,3\n", **settings)
+    assert "data.csv" in message and "column 'a'" in message and "'abc' at line 3" in message
+
+
+def test_text_in_a_long_value_column_names_its_line(tmp_path):
+    message = refusal(tmp_path, "unique_id,ds,y\nA,2024-01-01,1\nA,2024-01-02,2\nA,2024-01-03,n/a!\n")
+    assert "column 'y'" in message and "'n/a!' at line 4" in message
+
+
+@pytest.mark.parametrize("cell", ["inf", "-inf"])
+def test_infinite_value_is_refused_at_its_line(tmp_path, cell):
+    message = refusal(tmp_path, f"date,v\n2024-01-01,1\n2024-01-02,{cell}\n2024-01-03,3\n")
+    assert "column 'v'" in message and "infinite value at line 3" in message
+
+
+def test_unparseable_timestamp_names_value_and_line(tmp_path):
+    message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\nnot a day,3\n2024-01-04,4\n")
+    assert "column 'date'" in message and "'not a day' at line 4" in message and "--time-col" in message
+
+
+def test_empty_timestamp_names_its_line(tmp_path):
+    message = refusal(tmp_path, "date,v\n2024-01-01,1\n,2\n2024-01-03,3\n")
+    assert "column 'date' is empty at line 3" in message
+
+
+def test_duplicate_timestamp_is_named(tmp_path):
+    message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n2024-01-03,4\n")
+    assert "series 'v'" in message and "2024-01-02" in message and "more than once" in message
+
+
+def test_timestamp_off_the_frequency_grid_is_refused(tmp_path):
+    message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-02 06:00,3\n2024-01-03,4\n", freq="D")
+    assert "series 'v'" in message and "2024-01-02 06:00:00" in message and "'D' grid" in message
+
+
+def test_unknown_target_names_it_and_lists_the_columns(tmp_path):
+    message = refusal(tmp_path, "date,a,b\n2024-01-01,1,2\n", target=["sales"])
+    assert "'sales'" in message and "the columns are date, a, b" in message and "--target" in message
+
+
+def test_long_file_with_two_targets_is_refused(tmp_path):
+    message = refusal(tmp_path, "unique_id,ds,y,z\nA,2024-01-01,1,2\n", target=["y", "z"])
+    assert "long format takes one --target column, got y, z" in message
+
+
+def test_all_missing_series_is_refused(tmp_path):
+    message = refusal(tmp_path, "date,a,b\n2024-01-01,1,\n2024-01-02,2,\n2024-01-03,3,\n")
+    assert "series 'b' has no values at all" in message
+
+
+def test_file_without_any_value_column_is_refused(tmp_path):
+    message = refusal(tmp_path, "date,region\n2024-01-01,north\n2024-01-02,south\n")
+    assert "no numeric value column found among date, region" in message and "--target" in message
+
+
+def test_boolean_columns_are_not_taken_as_targets(tmp_path):
+    path = tmp_path / "flags.csv"
+    path.write_text("date,sales,holiday\n2024-01-01,1,True\n2024-01-02,2,False\n2024-01-03,3,False\n2024-01-04,4,True\n")
+    loaded = load_series(path, Config())
+    assert loaded.schema.targets == ["sales"]

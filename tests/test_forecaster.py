@@ -1,0 +1,154 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from forecaster import Forecaster
+from forecaster.errors import ConfigError, DataError, NotFittedError
+
+from conftest import TINY
+
+
+@pytest.fixture(scope="module")
+def frame():
+    rng = np.random.default_rng(0)
+    time = pd.date_range("2024-01-01", periods=21 * 24, freq="h")
+    values = 10 + 3 * np.sin(2 * np.pi * np.arange(len(time)) / 24) + rng.normal(0, 0.2, len(time))
+    return pd.DataFrame({"date": time, "load": values})
+
+
+@pytest.fixture(scope="module")
+def fitted(frame):
+    return Forecaster(**TINY, holdout=48, quantiles=[0.1, 0.9]).fit(frame)
+
+
+def test_init_only_stores_settings():
+    model = Forecaster(cell="gru", hidden_size=5)
+    assert model.config.cell == "gru" and model.config.hidden_size == 5
+    assert not hasattr(model, "net_")
+
+
+def test_using_an_unfitted_model_raises(frame):
+    with pytest.raises(NotFittedError, match="fit"):
+        Forecaster().predict(frame)
+
+
+def test_automatic_choices_follow_the_frequency(fitted):
+    assert fitted.season_ == 24
+    assert fitted.horizon_ == 24
+    assert fitted.lookback_ >= fitted.horizon_
+
+
+def test_predict_returns_the_steps_after_the_end(fitted, frame):
+    forecast = fitted.predict(frame)
+    assert list(forecast.columns) == ["series", "timestamp", "forecast", "q0.1", "q0.9"]
+    assert len(forecast) == 24
+    assert forecast["timestamp"].iloc[0] == frame["date"].iloc[-1] + pd.Timedelta(hours=1)
+    assert np.isfinite(forecast["forecast"]).all()
+    assert (forecast["q0.1"] <= forecast["q0.9"]).all()
+
+
+def test_predict_shorter_horizon_and_refuses_a_longer_one(fitted, frame):
+    assert len(fitted.predict(frame, horizon=5)) == 5
+    with pytest.raises(ConfigError, match="trained horizon 24"):
+        fitted.predict(frame, horizon=25)
+
+
+def test_holdout_is_kept_out_of_fitting(fitted, frame):
+    # The training end is the last step before the 48 held-out ones.
+    assert fitted.training_end("load") == frame["date"].iloc[-49]
+
+
+def test_holdout_values_do_not_change_the_model(frame):
+    changed = frame.copy()
+    changed.loc[changed.index[-48:], "load"] = 1e6
+    a = Forecaster(**TINY, holdout=48).fit(frame)
+    b = Forecaster(**TINY, holdout=48).fit(changed)
+    for key, value in a.net_.state_dict().items():
+        assert torch.equal(value, b.net_.state_dict()[key])
+
+
+def test_same_seed_gives_identical_weights_and_another_seed_does_not(frame):
+    a = Forecaster(**TINY, seed=3).fit(frame).net_.state_dict()
+    b = Forecaster(**TINY, seed=3).fit(frame).net_.state_dict()
+    c = Forecaster(**TINY, seed=4).fit(frame).net_.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_fitting_does_not_disturb_the_callers_random_state(frame):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    Forecaster(**TINY).fit(frame)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_save_load_gives_identical_forecasts(fitted, frame, tmp_path):
+    fitted.save(tmp_path / "m")
+    loaded = Forecaster.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(fitted.predict(frame), loaded.predict(frame))
+    assert loaded.lookback_ == fitted.lookback_ and loaded.config == fitted.config
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_every_cell_trains_and_predicts(cell, frame):
+    forecast = Forecaster(**{**TINY, "epochs": 1}, cell=cell).fit(frame).predict(frame)
+    assert np.isfinite(forecast["forecast"]).all()
+
+
+def test_constant_series_trains_and_forecasts_the_constant(frame):
+    constant = frame.assign(load=5.0)
+    forecast = Forecaster(**{**TINY, "epochs": 2}).fit(constant).predict(constant)
+    assert np.isfinite(forecast["forecast"]).all()
+    assert np.allclose(forecast["forecast"], 5.0, atol=2.0)
+
+
+def test_learns_a_daily_cycle_better_than_the_mean(frame):
+    model = Forecaster(hidden_size=16, num_layers=1, epochs=25, batch_size=32, lr=5e-3, holdout=24, seed=0).fit(frame)
+    forecast = model.predict(frame.iloc[:-24])["forecast"].to_numpy()
+    actual = frame["load"].iloc[-24:].to_numpy()
+    assert np.mean(np.abs(forecast - actual)) < 0.5 * np.mean(np.abs(actual - actual.mean()))
+
+
+def test_several_series_train_one_global_model_with_their_own_scalers():
+    time = pd.date_range("2024-01-01", periods=200, freq="D")
+    step = np.arange(200)
+    frame = pd.DataFrame({"date": time, "small": np.sin(step / 3), "large": 1000 + 50 * np.sin(step / 3)})
+    model = Forecaster(**TINY).fit(frame)
+    forecast = model.predict(frame)
+    assert set(forecast["series"]) == {"small", "large"}
+    assert model.series_["large"]["scaler"]["center"] == pytest.approx(1000, abs=10)
+    large = forecast.loc[forecast["series"] == "large", "forecast"]
+    assert large.between(900, 1100).all()
+
+
+def test_a_series_too_short_is_refused_with_the_fix():
+    frame = pd.DataFrame({"value": np.arange(20.0)})
+    with pytest.raises(DataError, match="too short.*lower --lookback"):
+        Forecaster(**TINY, lookback=15, horizon=5).fit(frame)
+
+
+def test_predict_needs_a_lookback_of_history(fitted, frame):
+    with pytest.raises(DataError, match="lookback"):
+        fitted.predict(frame.iloc[:10])
+
+
+def test_data_without_the_trained_column_is_refused(fitted, frame):
+    other = frame.rename(columns={"load": "other"})
+    with pytest.raises(DataError, match="no column 'load'"):
+        fitted.predict(other)
+
+
+def test_an_unseen_series_is_forecast_from_its_own_history():
+    step = np.arange(150)
+    long = pd.concat([
+        pd.DataFrame({"unique_id": "a", "ds": step, "y": np.sin(step / 3)}),
+        pd.DataFrame({"unique_id": "b", "ds": step, "y": 2 + np.sin(step / 3)}),
+    ])
+    model = Forecaster(**TINY).fit(long)
+    new = pd.DataFrame({"unique_id": "c", "ds": step, "y": 500 + 10 * np.sin(step / 3)})
+    forecast = model.predict(new)
+    assert set(forecast["series"]) == {"c"}
+    assert forecast["timestamp"].tolist() == list(range(150, 150 + model.horizon_))
+    assert forecast["forecast"].between(450, 550).all()

@@ -1,0 +1,154 @@
+import json
+import os
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster import Forecaster
+from forecaster.errors import ModelFileError
+from forecaster.persistence import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE, file_sha256, read_manifest, write_atomically
+
+from conftest import TINY
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    frame = pd.DataFrame({"value": np.sin(np.arange(200) / 4)})
+    model = Forecaster(**TINY).fit(frame)
+    path = tmp_path_factory.mktemp("models") / "m"
+    model.save(path)
+    return path
+
+
+def copy_of(saved, tmp_path):
+    import shutil
+
+    target = tmp_path / "copy"
+    shutil.copytree(saved, target)
+    return target
+
+
+def test_directory_holds_config_and_weights_with_their_checksum(saved):
+    assert sorted(os.listdir(saved)) == [CONFIG_FILE, WEIGHTS_FILE]
+    manifest = json.loads((saved / CONFIG_FILE).read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["weights_sha256"] == file_sha256(saved / WEIGHTS_FILE)
+    for key in ("versions", "config", "schema", "lookback", "horizon", "quantiles", "series", "season", "history", "validation"):
+        assert key in manifest
+    first = next(iter(manifest["series"].values()))
+    assert set(first) >= {"scaler", "training_end", "mase_scale"}
+
+
+def test_no_staging_directory_is_left_behind(saved):
+    assert [p.name for p in saved.parent.iterdir()] == ["m"]
+
+
+def test_existing_directory_is_kept_without_force_and_replaced_with_it(saved, tmp_path):
+    target = copy_of(saved, tmp_path)
+    model = Forecaster.load(target)
+    with pytest.raises(ModelFileError, match="--force"):
+        model.save(target)
+    (target / "marker").write_text("old")
+    model.save(target, force=True)
+    assert not (target / "marker").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]
+
+
+def test_a_failed_save_leaves_the_old_model_untouched(saved, tmp_path, monkeypatch):
+    target = copy_of(saved, tmp_path)
+    before = (target / CONFIG_FILE).read_text()
+    model = Forecaster.load(target)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("safetensors.torch.save_file", crash)
+    with pytest.raises(OSError):
+        model.save(target, force=True)
+    assert (target / CONFIG_FILE).read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]
+
+
+def test_changed_weights_are_refused(saved, tmp_path):
+    target = copy_of(saved, tmp_path)
+    data = bytearray((target / WEIGHTS_FILE).read_bytes())
+    data[-1] ^= 0xFF
+    (target / WEIGHTS_FILE).write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="checksum"):
+        Forecaster.load(target)
+
+
+def test_a_planted_pickle_is_never_run(saved, tmp_path):
+    target = copy_of(saved, tmp_path)
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    payload = pickle.dumps(Exploit())
+    (target / WEIGHTS_FILE).write_bytes(payload)
+    manifest = json.loads((target / CONFIG_FILE).read_text())
+    manifest["weights_sha256"] = file_sha256(target / WEIGHTS_FILE)  # a careful attacker fixes the checksum too
+    (target / CONFIG_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="safetensors"):
+        Forecaster.load(target)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: (d / CONFIG_FILE).write_text("{not json"), "not valid JSON"),
+        (lambda d: (d / CONFIG_FILE).write_text(json.dumps({"hello": 1})), "not a forecaster model"),
+        (lambda d: (d / CONFIG_FILE).unlink(), "no config.json"),
+        (lambda d: (d / WEIGHTS_FILE).unlink(), "no model.safetensors"),
+        (lambda d: (d / WEIGHTS_FILE).write_bytes((d / WEIGHTS_FILE).read_bytes()[:100]), "checksum"),
+    ],
+)
+def test_damaged_directories_are_refused_clearly(saved, tmp_path, damage, message):
+    target = copy_of(saved, tmp_path)
+    damage(target)
+    with pytest.raises(ModelFileError, match=message):
+        Forecaster.load(target)
+
+
+def test_a_future_format_version_is_refused(saved, tmp_path):
+    target = copy_of(saved, tmp_path)
+    manifest = json.loads((target / CONFIG_FILE).read_text())
+    manifest["format_version"] = FORMAT_VERSION + 1
+    (target / CONFIG_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="newer"):
+        read_manifest(target)
+
+
+def test_a_config_that_does_not_fit_the_weights_is_refused(saved, tmp_path):
+    target = copy_of(saved, tmp_path)
+    manifest = json.loads((target / CONFIG_FILE).read_text())
+    manifest["network"]["hidden_size"] = 99
+    (target / CONFIG_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="do not fit together"):
+        Forecaster.load(target)
+
+
+def test_missing_directory(tmp_path):
+    with pytest.raises(ModelFileError, match="no such model directory"):
+        Forecaster.load(tmp_path / "nothing")
+
+
+def test_write_atomically_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.csv"
+
+    def half_then_crash(path):
+        path.write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(target, half_then_crash)
+    assert list(tmp_path.iterdir()) == []
+    write_atomically(target, lambda p: p.write_text("whole"))
+    assert target.read_text() == "whole"
+    with pytest.raises(ModelFileError, match="--force"):
+        write_atomically(target, lambda p: p.write_text("again"))

@@ -1,0 +1,227 @@
+"""forecaster.timeaxis: frequencies, seasonal periods, regular grids, gap filling, future steps."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.errors import DataError
+from forecaster.timeaxis import (
+    STEPS,
+    filled_values,
+    future_index,
+    infer_freq,
+    parse_time_label,
+    regular_index,
+    season_of,
+    time_label,
+)
+
+
+def grid(start: str, periods: int, freq: str) -> pd.DatetimeIndex:
+    return pd.date_range(start, periods=periods, freq=freq)
+
+
+# --- season_of ---
+
+
+@pytest.mark.parametrize(
+    ("freq", "season"),
+    [
+        ("h", 24),
+        ("D", 7),
+        ("W", 52),
+        ("W-MON", 52),
+        ("MS", 12),
+        ("ME", 12),
+        ("QS", 4),
+        ("QS-OCT", 4),
+        ("QE-DEC", 4),
+        ("YE", 1),
+        ("min", 1),
+        ("15min", 1),
+        ("2D", 1),
+        ("24h", 1),
+        (STEPS, 1),
+    ],
+)
+def test_season_follows_the_frequency(freq, season):
+    assert season_of(freq) == season
+
+
+# --- infer_freq ---
+
+
+@pytest.mark.parametrize(
+    ("start", "freq", "expected"),
+    [
+        ("2024-01-01", "h", "h"),
+        ("2024-01-01", "D", "D"),
+        ("2024-01-01", "W-MON", "W-MON"),
+        ("2024-01-07", "W-SUN", "W-SUN"),
+        ("2024-01-01", "MS", "MS"),
+        ("2024-01-31", "ME", "ME"),
+        ("2024-01-01", "15min", "15min"),
+    ],
+)
+def test_gap_free_frequency_is_pandas_inference(start, freq, expected):
+    assert infer_freq([grid(start, 10, freq)], "data.csv") == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "freq", "expected"),
+    [
+        ("2024-01-01", "h", "h"),
+        ("2024-01-01", "D", "D"),
+        ("2024-01-01", "W-MON", "W-MON"),
+        ("2024-01-03", "W-WED", "W-WED"),
+        ("2024-01-01", "MS", "MS"),
+        ("2024-01-31", "ME", "ME"),
+        ("2024-01-01", "2D", "2D"),
+    ],
+)
+def test_frequency_with_gaps_comes_from_the_modal_step(start, freq, expected):
+    times = grid(start, 10, freq).delete([3, 6, 7])
+    assert infer_freq([times], "data.csv") == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "freq"), [("2020-02-01", "QS-FEB"), ("2020-03-31", "QE-DEC"), ("2010-07-01", "YS-JUL")]
+)
+def test_quarters_and_years_with_gaps_keep_the_data_on_the_grid(start, freq):
+    full = grid(start, 8, freq)
+    inferred = infer_freq([full.delete(3)], "data.csv")
+    assert list(pd.date_range(full[0], full[-1], freq=inferred)) == list(full)
+
+
+def test_daily_data_with_gaps_keeps_a_weekly_season():
+    assert season_of(infer_freq([grid("2024-01-01", 30, "D").delete([5, 12])], "data.csv")) == 7
+
+
+def test_longest_series_decides_when_gap_free():
+    short = pd.DatetimeIndex(["2024-01-01", "2024-01-03", "2024-01-05"])
+    assert infer_freq([short, grid("2024-01-01", 5, "D")], "data.csv") == "D"
+
+
+def test_steps_across_all_series_decide_when_gaps_hide_the_frequency():
+    # The longest series alone has steps 2, 1, 2 hours; the others make 1 hour the common step.
+    longest = pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 02:00", "2024-01-01 03:00", "2024-01-01 05:00"])
+    others = [grid("2024-01-02", 3, "h"), grid("2024-01-03", 3, "h")]
+    assert infer_freq([longest, *others], "data.csv") == "h"
+
+
+def test_too_few_timestamps_to_infer_is_refused():
+    with pytest.raises(DataError, match="data.csv: too few timestamps to infer a frequency; set --freq"):
+        infer_freq([grid("2024-01-01", 2, "D")], "data.csv")
+
+
+# --- regular_index ---
+
+
+def test_regular_index_inserts_missing_timestamps():
+    times = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-05"])
+    assert list(regular_index(times, "D", "data.csv", "v")) == list(grid("2024-01-01", 5, "D"))
+
+
+def test_regular_index_keeps_a_gap_free_axis():
+    times = grid("2024-01-31", 4, "ME")
+    assert list(regular_index(times, "ME", "data.csv", "v")) == list(times)
+
+
+def test_regular_index_refuses_a_timestamp_off_the_grid():
+    times = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-02 12:00", "2024-01-03"])
+    with pytest.raises(DataError) as caught:
+        regular_index(times, "D", "data.csv", "load")
+    message = str(caught.value)
+    assert "data.csv" in message and "series 'load'" in message
+    assert "2024-01-02 12:00:00 off the 'D' grid (1 such)" in message and "--freq" in message
+
+
+def test_regular_index_refuses_an_unknown_frequency():
+    with pytest.raises(DataError, match="--freq 'often' is not a pandas frequency"):
+        regular_index(grid("2024-01-01", 3, "D"), "often", "data.csv", "v")
+
+
+def test_step_axis_uses_the_greatest_common_step():
+    assert list(regular_index(pd.Index([10, 15, 30]), STEPS, "data.csv", "v")) == [10, 15, 20, 25, 30]
+
+
+def test_step_axis_of_row_order_is_unchanged():
+    assert list(regular_index(pd.RangeIndex(4), STEPS, "data.csv", "v")) == [0, 1, 2, 3]
+
+
+def test_step_axis_of_one_row_is_that_row():
+    assert list(regular_index(pd.Index([7]), STEPS, "data.csv", "v")) == [7]
+
+
+# --- filled_values ---
+
+
+def gappy() -> pd.Series:
+    return pd.Series([np.nan, 1.0, np.nan, np.nan, 7.0, np.nan])
+
+
+def test_interpolate_is_linear_inside_and_nearest_at_the_edges():
+    values, count = filled_values(gappy(), "interpolate", "data.csv", "v")
+    assert values.tolist() == [1.0, 1.0, 3.0, 5.0, 7.0, 7.0]
+    assert count == 4
+
+
+def test_ffill_carries_forward_and_backfills_the_start():
+    values, count = filled_values(gappy(), "ffill", "data.csv", "v")
+    assert values.tolist() == [1.0, 1.0, 1.0, 1.0, 7.0, 7.0]
+    assert count == 4
+
+
+def test_zero_fills_with_zero():
+    values, count = filled_values(gappy(), "zero", "data.csv", "v")
+    assert values.tolist() == [0.0, 1.0, 0.0, 0.0, 7.0, 0.0]
+    assert count == 4
+
+
+def test_complete_values_are_returned_as_floats_with_nothing_filled():
+    values, count = filled_values(pd.Series([1, 2, 3]), "error", "data.csv", "v")
+    assert values.dtype == np.float64
+    assert values.tolist() == [1.0, 2.0, 3.0]
+    assert count == 0
+
+
+def test_error_fill_names_series_first_missing_timestamp_and_count():
+    series = pd.Series([1.0, np.nan, 3.0, np.nan], index=grid("2024-01-01", 4, "D"))
+    with pytest.raises(DataError) as caught:
+        filled_values(series, "error", "data.csv", "load")
+    message = str(caught.value)
+    assert "data.csv: series 'load' is missing a value at 2024-01-02 00:00:00 (2 missing in all)" in message
+    assert "--fill interpolate|ffill|zero" in message
+
+
+@pytest.mark.parametrize("method", ["interpolate", "ffill", "zero", "error"])
+def test_series_without_any_value_is_refused(method):
+    with pytest.raises(DataError, match="series 'load' has no values at all"):
+        filled_values(pd.Series([np.nan, np.nan]), method, "data.csv", "load")
+
+
+# --- future_index and labels ---
+
+
+def test_future_index_continues_a_daily_axis():
+    assert list(future_index(pd.Timestamp("2024-02-28"), "D", 3)) == list(grid("2024-02-29", 3, "D"))
+
+
+def test_future_index_continues_month_ends():
+    expected = [pd.Timestamp("2024-02-29"), pd.Timestamp("2024-03-31"), pd.Timestamp("2024-04-30")]
+    assert list(future_index(pd.Timestamp("2024-01-31"), "ME", 3)) == expected
+
+
+def test_future_index_continues_a_step_axis_by_its_step():
+    assert list(future_index(8, STEPS, 3, step=2)) == [10, 12, 14]
+    assert list(future_index(np.int64(4), STEPS, 2)) == [5, 6]
+
+
+@pytest.mark.parametrize(("value", "freq"), [(pd.Timestamp("2024-01-02 03:00"), "h"), (np.int64(42), STEPS)])
+def test_time_label_round_trips(value, freq):
+    assert parse_time_label(time_label(value), freq) == value
+
+
+def test_time_labels_are_iso_text_or_plain_integers():
+    assert time_label(pd.Timestamp("2024-01-02")) == "2024-01-02T00:00:00"
+    assert time_label(np.int64(5)) == 5 and type(time_label(np.int64(5))) is int

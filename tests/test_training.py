@@ -1,0 +1,91 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from forecaster.config import Config
+from forecaster.model import NetworkShape, RecurrentForecaster
+from forecaster.training import SilentCallback, forecast_loss, resolve_device, train
+from forecaster.windows import WindowSet, origin_starts, stacked
+from forecaster.errors import ConfigError
+
+
+def sine_windows(lookback=12, horizon=4):
+    values = np.sin(2 * np.pi * np.arange(300) / 12)[:, None]
+    data, _ = stacked([values])
+    train_set = WindowSet(data, origin_starts(0, np.arange(lookback, 240 - horizon + 1), lookback), lookback, horizon)
+    val_set = WindowSet(data, origin_starts(0, np.arange(240, 300 - horizon + 1), lookback), lookback, horizon)
+    return train_set, val_set
+
+
+def tiny_net(horizon=4, outputs=1):
+    torch.manual_seed(0)
+    return RecurrentForecaster(NetworkShape("gru", 1, 8, 1, 0.0, horizon, outputs))
+
+
+def test_pinball_term_by_hand():
+    output = torch.tensor([[[1.0, 0.0, 2.0]]])  # point 1, q0.1 -> 0, q0.9 -> 2
+    target = torch.tensor([[1.0]])
+    # mse 0; pinball: q=0.1 error 1 -> 0.1; q=0.9 error -1 -> 0.1; mean 0.1
+    assert forecast_loss(output, target, "mse", torch.tensor([0.1, 0.9])).item() == pytest.approx(0.1)
+
+
+def test_training_lowers_the_validation_loss_and_restores_the_best_epoch():
+    train_set, val_set = sine_windows()
+    net = tiny_net()
+    result = train(net, train_set, val_set, Config(epochs=8, batch_size=16, lr=1e-2, patience=0))
+    losses = [r.val_loss for r in result.history]
+    assert losses[-1] < losses[0]
+    assert result.best_val_loss == min(losses)
+    assert result.history[result.best_epoch - 1].val_loss == result.best_val_loss
+
+
+def test_early_stopping_stops_after_patience_epochs_without_improvement():
+    train_set, val_set = sine_windows()
+    # At this rate float32 weights cannot move, so no epoch after the first improves.
+    config = Config(epochs=50, batch_size=64, lr=1e-12, weight_decay=0.0, patience=2, lr_schedule="none")
+    result = train(tiny_net(), train_set, val_set, config)
+    assert result.stopped == "early_stopping"
+    assert len(result.history) == 3 and result.best_epoch == 1
+
+
+def test_nan_loss_stops_training_as_diverged():
+    train_set, val_set = sine_windows()
+    net = tiny_net()
+    with torch.no_grad():
+        net.head.weight.fill_(float("nan"))
+    result = train(net, train_set, val_set, Config(epochs=3))
+    assert result.stopped == "diverged"
+    assert result.best_epoch == 0 and result.history == []
+
+
+def test_keyboard_interrupt_keeps_the_best_weights_so_far():
+    class InterruptInSecondEpoch(SilentCallback):
+        def on_batch_end(self, epoch, batch):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    train_set, val_set = sine_windows()
+    net = tiny_net()
+    result = train(net, train_set, val_set, Config(epochs=5, batch_size=16), InterruptInSecondEpoch())
+    assert result.stopped == "interrupted"
+    assert result.best_epoch == 1 and len(result.history) == 1
+
+
+@pytest.mark.parametrize("schedule", ["plateau", "cosine", "none"])
+def test_schedules_run_and_cosine_lowers_the_rate(schedule):
+    train_set, val_set = sine_windows()
+    result = train(tiny_net(), train_set, val_set, Config(epochs=3, lr_schedule=schedule, patience=0))
+    rates = [r.lr for r in result.history]
+    assert all(math.isfinite(r) for r in rates)
+    if schedule == "cosine":
+        assert rates[-1] < rates[0]
+
+
+def test_resolve_device():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="--device cuda"):
+            resolve_device("cuda")

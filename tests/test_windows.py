@@ -1,0 +1,55 @@
+import numpy as np
+import torch
+
+from forecaster.windows import WindowSet, actuals, origin_starts, split_bounds, stacked
+
+
+def test_split_bounds_holdout_and_default_validation():
+    split = split_bounds(n=120, holdout=20, val_size=None, horizon=5)
+    assert split.n_fit == 100
+    assert split.n_train == 80  # 20 % of the 100 fitted steps validate
+
+
+def test_split_validation_holds_at_least_one_horizon():
+    assert split_bounds(n=30, holdout=0, val_size=None, horizon=10).n_train == 20
+
+
+def test_window_count_is_n_minus_lookback_minus_horizon_plus_one():
+    n, lookback, horizon = 50, 7, 3
+    data, offsets = stacked([np.arange(n, dtype=float)[:, None]])
+    starts = origin_starts(offsets[0], np.arange(lookback, n - horizon + 1), lookback)
+    windows = WindowSet(data, starts, lookback, horizon)
+    assert len(windows) == n - lookback - horizon + 1
+
+
+def test_windows_are_views_not_copies():
+    data, _ = stacked([np.arange(100, dtype=float)[:, None]])
+    windows = WindowSet(data, np.arange(10), lookback=20, horizon=5)
+    assert windows._inputs.untyped_storage().data_ptr() == data.untyped_storage().data_ptr()
+    assert windows._targets.untyped_storage().data_ptr() == data.untyped_storage().data_ptr()
+
+
+def test_windows_hold_the_right_values_and_never_cross_series():
+    a = np.arange(10, dtype=float)[:, None]
+    b = 100 + np.arange(8, dtype=float)[:, None]
+    data, offsets = stacked([a, b])
+    assert offsets.tolist() == [0, 10]
+    starts = np.concatenate([origin_starts(offsets[0], np.array([3]), 3), origin_starts(offsets[1], np.array([5]), 3)])
+    windows = WindowSet(data, starts, lookback=3, horizon=2)
+    x, y = windows.inputs(torch.arange(2)), windows.targets(torch.arange(2))
+    assert x.shape == (2, 3, 1)
+    assert x[:, :, 0].tolist() == [[0, 1, 2], [102, 103, 104]]
+    assert y.tolist() == [[3, 4], [105, 106]]
+
+
+def test_batches_cover_every_window_once_and_shuffle_is_seeded():
+    data, _ = stacked([np.arange(40, dtype=float)[:, None]])
+    windows = WindowSet(data, np.arange(30), lookback=4, horizon=2)
+    first = torch.cat([x[:, 0, 0] for x, _ in windows.batches(7, torch.Generator().manual_seed(1))])
+    again = torch.cat([x[:, 0, 0] for x, _ in windows.batches(7, torch.Generator().manual_seed(1))])
+    assert sorted(first.tolist()) == list(range(30))
+    assert torch.equal(first, again)
+
+
+def test_actuals_by_hand():
+    assert actuals(np.arange(10.0), np.array([2, 5]), 3).tolist() == [[2, 3, 4], [5, 6, 7]]
