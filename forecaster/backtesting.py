@@ -39,8 +39,10 @@ class BacktestResult:
 
     def to_dict(self) -> dict:
         """The `--json` shape of SPEC §2."""
+        per_step = {name: {metric: frame[metric].tolist() for metric in frame.columns}
+                    for name, frame in self.per_step.items()}
         return {"horizon": self.horizon, "windows": self.windows, **self.metrics,
-                "skill_vs_seasonal_naive": self.skill, "retrained": self.retrained}
+                "skill_vs_seasonal_naive": self.skill, "retrained": self.retrained, "per_step": per_step}
 
 
 class FoldCallback(Protocol):

@@ -8,6 +8,7 @@ Exit codes (SPEC §3): 0 success, 2 bad usage or input, 130 interrupted, 1 a bug
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,7 +68,19 @@ def _fail(message: str) -> None:
 
 
 def _print_json(value: object) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str, allow_nan=True) + "\n")
+    sys.stdout.write(json.dumps(_finite(value), indent=2, default=str, allow_nan=False) + "\n")
+
+
+def _finite(value: object) -> object:
+    # NaN and Infinity are not JSON (jq and most parsers reject them); an undefined
+    # score (MASE of a constant series, MAPE of all-zero actuals) becomes null.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 @app.command()
@@ -292,8 +305,11 @@ def evaluate(
         if intervals is not None:
             console.print(intervals)
         console.print(report.per_step_table(result))
-        verdict = "better" if result.skill > 0 else "worse"
-        console.print(f"skill vs seasonal naive (1 - MASE ratio): {result.skill:+.1%} ({verdict} than the baseline)")
+        if math.isfinite(result.skill):
+            verdict = "better" if result.skill > 0 else "worse"
+            console.print(f"skill vs seasonal naive (1 - MASE ratio): {result.skill:+.1%} ({verdict} than the baseline)")
+        else:  # a constant series has no MASE scale, and a perfect seasonal naive leaves nothing to divide by
+            console.print("skill vs seasonal naive: n/a (the MASE ratio is undefined for these series)")
         zeros = result.metrics["model"]["MAPE_zeros_skipped"]
         if zeros:
             console.print(f"MAPE skipped {zeros} zero actuals")

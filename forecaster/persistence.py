@@ -59,10 +59,27 @@ def save_model(path: Path, manifest: dict[str, Any], tensors: dict[str, Any], fo
         manifest = {**manifest, "format_version": FORMAT_VERSION, "weights_sha256": file_sha256(weights)}
         (staging / CONFIG_FILE).write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n")
         _fsync_tree(staging)
+        _public_modes(staging)
         _replace_directory(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it; set it straight back.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _public_modes(path: Path) -> None:
+    """Give a staged file or directory the modes a plain open/mkdir would (mkstemp/mkdtemp make them private)."""
+    mask = _umask()
+    path.chmod(0o777 & ~mask if path.is_dir() else 0o666 & ~mask)
+    if path.is_dir():
+        for child in path.iterdir():
+            child.chmod(0o666 & ~mask)
 
 
 def _fsync_tree(directory: Path) -> None:
@@ -157,6 +174,7 @@ def write_atomically(path: Path, write, force: bool = False) -> None:
     os.close(handle)
     try:
         write(Path(name))
+        _public_modes(Path(name))
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)

@@ -63,7 +63,9 @@ class TrainingProgress:
                              train=number(record.train_loss), val=number(record.val_loss) + mark, lr=f"{record.lr:.1e}")
 
     def close(self) -> None:
-        self.progress.stop()
+        # Stopping a bar that never started still prints a blank line, above the error that prevented training.
+        if self.task is not None:
+            self.progress.stop()
 
 
 class FoldProgress:
@@ -131,13 +133,18 @@ def interval_table(result) -> Table | None:
     return table
 
 
-def per_step_table(result, metric: str = "MAE") -> Table:
-    """One metric per horizon step for the model and the baselines."""
-    table = Table(title=f"{metric} by horizon step", title_justify="left")
+def per_step_table(result, metric: str = "MAE", rows: int = 12) -> Table:
+    """One metric per horizon step for the model and the baselines; long horizons show `rows` spread steps."""
+    steps = list(result.per_step["model"].index)
+    if len(steps) > rows:
+        # Always the first and last step; `evaluate --json` and `--output` keep every step.
+        steps = sorted({steps[round(i * (len(steps) - 1) / (rows - 1))] for i in range(rows)})
+    shown = "" if len(steps) == result.horizon else f" ({len(steps)} of {result.horizon} steps)"
+    table = Table(title=f"{metric} by horizon step{shown}", title_justify="left")
     table.add_column("step", justify="right")
     for label in BASELINE_NAMES.values():
         table.add_column(label, justify="right")
-    for step in result.per_step["model"].index:
+    for step in steps:
         table.add_row(str(step), *(number(float(result.per_step[k].loc[step, metric])) for k in BASELINE_NAMES))
     return table
 

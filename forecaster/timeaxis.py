@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecaster.errors import DataError
+from forecaster.errors import ConfigError, DataError
 
 STEPS = "steps"  # the frequency name of an integer time axis (row order or integer column)
 
@@ -119,7 +119,13 @@ def time_label(value: object) -> str | int:
 
 
 def parse_time_label(text: str | int, freq: str) -> object:
-    """The inverse of `time_label` for the series' kind of axis."""
-    if freq == STEPS:
-        return int(text)
-    return pd.Timestamp(text)
+    """The inverse of `time_label` for the series' kind of axis; refuses a value of the wrong kind."""
+    try:
+        if freq == STEPS:
+            if isinstance(text, str) and not text.strip().lstrip("+-").isdigit():
+                raise ValueError(text)
+            return int(text)
+        return pd.Timestamp(text)
+    except (ValueError, TypeError):
+        kind = "a whole step number" if freq == STEPS else "a date or time such as 2024-01-31 12:00"
+        raise ConfigError(f"--start {text!r} is not {kind}, as this model's time axis needs") from None

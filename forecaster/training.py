@@ -14,7 +14,7 @@ from typing import Protocol
 import torch
 from torch import nn
 
-from forecaster.config import Config
+from forecaster.config import DEVICES, Config
 from forecaster.errors import ConfigError
 from forecaster.windows import WindowSet
 
@@ -70,6 +70,8 @@ class SilentCallback:
 
 def resolve_device(name: str) -> torch.device:
     """`auto` picks CUDA, then MPS, then CPU; an explicit device must exist."""
+    if name not in DEVICES:
+        raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, got {name!r}")
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -112,27 +114,25 @@ def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Conf
     result, best_state, stale = TrainingResult(), None, 0
     callback.on_train_start(config.epochs, math.ceil(len(train_set) / config.batch_size))
     for epoch in range(1, config.epochs + 1):
-        started = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
         try:
-            train_loss = _train_epoch(net, train_set, optimizer, config, quantiles, generator, epoch, callback)
+            record = _epoch(net, train_set, val_set, optimizer, config, quantiles, generator, epoch, callback)
+            if record is None:
+                result.stopped = "diverged"
+                break
+            improved = record.val_loss < result.best_val_loss
+            if improved:
+                # The copy is made before the counters move, so an interrupt leaves them consistent.
+                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                result.best_epoch, result.best_val_loss, stale = epoch, record.val_loss, 0
+            else:
+                stale += 1
+            result.history.append(record)
+            _step_scheduler(scheduler, record.val_loss)
+            callback.on_epoch_end(record, improved)
         except KeyboardInterrupt:
+            # Anywhere in the epoch (batches, validation, callback): keep what the last whole epochs learned.
             result.stopped = "interrupted"
             break
-        val_loss = mean_loss(net, val_set, config.loss, quantiles)
-        if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
-            result.stopped = "diverged"
-            break
-        record = EpochRecord(epoch, train_loss, val_loss, lr, time.perf_counter() - started)
-        result.history.append(record)
-        improved = val_loss < result.best_val_loss
-        if improved:
-            result.best_epoch, result.best_val_loss, stale = epoch, val_loss, 0
-            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        else:
-            stale += 1
-        callback.on_epoch_end(record, improved)
-        _step_scheduler(scheduler, val_loss)
         if config.patience and stale >= config.patience:
             result.stopped = "early_stopping"
             break
@@ -140,6 +140,17 @@ def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Conf
         net.load_state_dict(best_state)
     net.eval()
     return result
+
+
+def _epoch(net, train_set, val_set, optimizer, config, quantiles, generator, epoch, callback) -> EpochRecord | None:
+    """One pass over the training windows and the validation loss; None if either is not finite."""
+    started = time.perf_counter()
+    lr = optimizer.param_groups[0]["lr"]
+    train_loss = _train_epoch(net, train_set, optimizer, config, quantiles, generator, epoch, callback)
+    val_loss = mean_loss(net, val_set, config.loss, quantiles)
+    if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+        return None
+    return EpochRecord(epoch, train_loss, val_loss, lr, time.perf_counter() - started)
 
 
 def _train_epoch(net, train_set, optimizer, config, quantiles, generator, epoch, callback) -> float:

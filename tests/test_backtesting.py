@@ -100,3 +100,9 @@ def test_quantile_models_report_pinball_and_coverage(frame):
     assert {"pinball", "coverage_80", "width_80"} <= set(scores)
     assert 0.0 <= scores["coverage_80"] <= 1.0
     assert {"q0.1", "q0.5", "q0.9"} <= set(result.forecasts.columns)
+
+
+def test_json_carries_every_step(model, frame):
+    per_step = backtest(model, frame).to_dict()["per_step"]
+    assert set(per_step) == {"model", "naive", "seasonal_naive"}
+    assert len(per_step["model"]["MAE"]) == 24
