@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="forecaster",
@@ -53,6 +54,18 @@ def _run(command: Callable[[Console], int | None], debug: bool, quiet: bool = Fa
     except KeyboardInterrupt:
         _fail("interrupted")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except OSError as exc:
+        # The file system refused (permissions, a vanished file, a full disk): the user's to fix, not a bug.
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(f"error: {where}{exc.strerror or exc}; check the path, its permissions and the free disk space")
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except MemoryError:
+        if debug:
+            raise
+        _fail("error: out of memory; lower --hidden-size, --batch-size or --lookback, or give less data")
+        raise typer.Exit(EXIT_USER_ERROR) from None
     except Exception as exc:  # a bug: say so briefly, keep the traceback for --debug
         if debug:
             raise
@@ -99,9 +112,11 @@ def train(
     lookback: Annotated[Optional[int], typer.Option(help="Input window length L (default: from horizon and season).")] = None,
     horizon: Annotated[Optional[int], typer.Option(help="Steps forecast at once H (default: the season, else 10).")] = None,
     quantiles: Annotated[Optional[str], typer.Option(help="Quantile outputs, e.g. 0.1,0.5,0.9 (pinball loss).")] = None,
+    window_norm: Annotated[str, typer.Option(help="last: forecast changes from each window's last value; none.")] = "last",
     epochs: Annotated[int, typer.Option(help="Maximum epochs; early stopping usually ends sooner.")] = 100,
     patience: Annotated[int, typer.Option(help="Epochs without validation improvement before stopping (0: never).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Windows per training batch.")] = 64,
+    windows_per_epoch: Annotated[int, typer.Option(help="Training windows sampled per epoch, at most (many series).")] = 20_000,
     lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = 1e-3,
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 1e-4,
     lr_schedule: Annotated[str, typer.Option(help="plateau | cosine | none.")] = "plateau",
@@ -127,8 +142,10 @@ def train(
         config = Config(
             target=parse_columns(target), time_col=time_col, id_col=id_col, freq=freq, fill=fill, season=season,
             cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, lookback=lookback,
-            horizon=horizon, quantiles=parse_quantiles(quantiles), epochs=epochs, patience=patience,
-            batch_size=batch_size, lr=lr, weight_decay=weight_decay, lr_schedule=lr_schedule, grad_clip=grad_clip,
+            horizon=horizon, quantiles=parse_quantiles(quantiles), window_norm=window_norm, epochs=epochs,
+            patience=patience,
+            batch_size=batch_size, windows_per_epoch=windows_per_epoch, lr=lr, weight_decay=weight_decay,
+            lr_schedule=lr_schedule, grad_clip=grad_clip,
             loss=loss, scaler=scaler, holdout=holdout, val_size=val_size, seed=seed, device=device,
         )
         model_dir = out or Path("models") / data.stem
@@ -165,15 +182,23 @@ def _train(config, data: Path, model_dir: Path, force: bool, stderr: Console, sh
         stderr.print(f"[yellow]warning:[/] the loss became NaN or infinite after epoch {len(model.result_.history)}; "
                      f"saved the weights of epoch {model.result_.best_epoch}. Lower --lr or --grad-clip to train further.")
     if stopped == "interrupted":
-        stderr.print(f"interrupted: saved the best weights so far (epoch {model.result_.best_epoch}) to {model_dir}")
+        stderr.print(f"interrupted: saved the best weights so far (epoch {model.result_.best_epoch}) "
+                     f"to {escape(str(model_dir))}")
         return EXIT_INTERRUPTED
     return 0
 
 
 def _report_cleaning(series, fill: str, stderr: Console) -> None:
+    """Say on stderr what the loader fixed, and what it kept that may make poor forecasts."""
+    # File names and series ids are the user's text: escaped, so that "[" in them is not taken for rich markup.
+    source = escape(series.source)
     if series.inserted or series.filled:
-        stderr.print(f"{series.source}: inserted {series.inserted} missing timestamps; "
+        stderr.print(f"{source}: inserted {series.inserted} missing timestamps; "
                      f"filled {series.filled} missing values (--fill {fill})")
+    for note in series.notes:
+        stderr.print(f"{source}: {escape(note)}")
+    for warning in series.warnings:
+        stderr.print(f"[yellow]warning:[/] {source}: {escape(warning)}")
 
 
 def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
@@ -221,14 +246,15 @@ def predict(
         forecaster = Forecaster.load(model, device=device)
         series = _load_with_model(forecaster, data, stderr)
         frame = forecaster.predict(series, horizon=horizon)
+        _check_finite(frame, model, data)
         if output is not None:
             write_atomically(output, lambda tmp: frame.to_csv(tmp, index=False), force=force)
-            stderr.print(f"wrote {len(frame)} rows to {output}")
+            stderr.print(f"wrote {len(frame)} rows to {escape(str(output))}")
         if plot is not None:
             from forecaster.plots import plot_forecast
 
             plot_forecast(series, frame, forecaster.config.quantiles, plot, force)
-            stderr.print(f"wrote {plot}")
+            stderr.print(f"wrote {escape(str(plot))}")
         if as_json:
             _print_json(json.loads(frame.to_json(orient="records", date_format="iso")))
         elif output is None:
@@ -238,11 +264,47 @@ def predict(
 
 
 def _load_with_model(forecaster, data: Path, stderr: Console):
-    from forecaster.data import load_series
+    from forecaster.data import check_time_zone, load_series
 
     series = load_series(data, forecaster.config, schema=forecaster.schema_)
+    check_time_zone(series, forecaster.training_end(next(iter(forecaster.series_))))
+    _check_in_range(forecaster, series)
     _report_cleaning(series, forecaster.config.fill, stderr)
     return series
+
+
+def _check_in_range(forecaster, series) -> None:
+    """Refuse values that the model's scaling takes beyond float32, the network's precision: they would give NaN."""
+    import numpy as np
+
+    from forecaster.errors import DataError
+
+    limit = float(np.finfo(np.float32).max)
+    for s, scaler in zip(series.series, forecaster.scalers_for(series)):
+        beyond = np.flatnonzero(np.abs(scaler.transform(s.values)) > limit)
+        if len(beyond):
+            i = int(beyond[0])
+            raise DataError(
+                f"{series.source}: series {s.id!r} has {s.values[i]:g} at {s.time[i]}, far outside the values the "
+                f"model was trained on (about {scaler.center:g} ± {scaler.scale:g}); retrain it on data like this"
+            )
+
+
+def _check_finite(forecasts, model: Path, data: Path) -> None:
+    """Refuse to show or write a NaN or infinite forecast: it would poison whatever reads the output."""
+    import numpy as np
+
+    from forecaster.errors import TrainingError
+
+    columns = [c for c in forecasts.columns if c == "forecast" or str(c).startswith("q")]
+    bad = ~np.isfinite(forecasts[columns].to_numpy(dtype=float)).all(axis=1)
+    if bad.any():
+        first = forecasts[bad].iloc[0]
+        raise TrainingError(
+            f"{model}: the model gave {int(bad.sum())} NaN or infinite forecasts for {data} (the first for series "
+            f"{first['series']!r} at {first['timestamp']}), so nothing was written; its weights are damaged or the "
+            "data lies far outside what it was trained on: retrain it on data like this"
+        )
 
 
 def _print_frame(frame, as_table) -> None:
@@ -288,14 +350,15 @@ def evaluate(
         finally:
             if progress is not None:
                 progress.close()
+        _check_finite(result.forecasts, model, data)
         if output is not None:
             write_atomically(output, lambda tmp: result.forecasts.to_csv(tmp, index=False), force=force)
-            stderr.print(f"wrote {len(result.forecasts)} rows to {output}")
+            stderr.print(f"wrote {len(result.forecasts)} rows to {escape(str(output))}")
         if plot is not None:
             from forecaster.plots import plot_backtest
 
             plot_backtest(result, plot, force)
-            stderr.print(f"wrote {plot}")
+            stderr.print(f"wrote {escape(str(plot))}")
         if as_json:
             _print_json(result.to_dict())
             return

@@ -7,6 +7,7 @@ One flat dataclass, as in nanoGPT: each field is named like its CLI flag
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ LOSSES = ("mse", "mae", "huber")
 SCHEDULES = ("plateau", "cosine", "none")
 FILLS = ("interpolate", "ffill", "zero", "error")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+WINDOW_NORMS = ("last", "none")
+MAX_INT = 2**63 - 1  # torch keeps sizes and seeds in 64-bit integers; a larger one overflows deep inside it
 
 
 @dataclass
@@ -39,10 +42,12 @@ class Config:
     lookback: int | None = None  # input window length L; None: from horizon and season
     horizon: int | None = None  # steps forecast at once H; None: the season, else 10
     quantiles: list[float] = field(default_factory=list)  # extra quantile outputs, trained with pinball loss
+    window_norm: str = "last"  # last: model changes from each window's last value; none: raw scaled levels
     # --- training ---
     epochs: int = 100  # maximum; early stopping usually ends sooner
     patience: int = 10  # epochs without validation improvement before stopping; 0: never stop early
     batch_size: int = 64
+    windows_per_epoch: int = 20_000  # an epoch samples at most this many training windows (many long series)
     lr: float = 1e-3  # AdamW learning rate
     weight_decay: float = 1e-4  # AdamW decoupled weight decay
     lr_schedule: str = "plateau"  # plateau | cosine | none
@@ -65,7 +70,8 @@ class Config:
         _check_choice("lr-schedule", self.lr_schedule, SCHEDULES)
         _check_choice("fill", self.fill, FILLS)
         _check_choice("device", self.device, DEVICES)
-        for name in ("hidden_size", "num_layers", "epochs", "batch_size"):
+        _check_choice("window_norm", self.window_norm, WINDOW_NORMS)
+        for name in ("hidden_size", "num_layers", "epochs", "batch_size", "windows_per_epoch"):
             _check_positive_int(name, getattr(self, name))
         for name in ("lookback", "horizon", "season", "val_size"):
             if getattr(self, name) is not None:
@@ -75,10 +81,10 @@ class Config:
         _check_non_negative_int("seed", self.seed)
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"--dropout must be in [0, 1), got {self.dropout}")
-        if not self.lr > 0:
-            raise ConfigError(f"--lr must be positive, got {self.lr}")
-        if not self.weight_decay >= 0:
-            raise ConfigError(f"--weight-decay must be zero or positive, got {self.weight_decay}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"--lr must be a positive, finite number, got {self.lr}")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise ConfigError(f"--weight-decay must be zero or a positive, finite number, got {self.weight_decay}")
         if not self.grad_clip >= 0:
             raise ConfigError(f"--grad-clip must be zero (off) or positive, got {self.grad_clip}")
         self.quantiles = _checked_quantiles(self.quantiles)
@@ -107,13 +113,18 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 def _check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{_flag(name)} must be a positive integer, got {value!r}")
+    _check_int(name, value, 1, "a positive integer")
 
 
 def _check_non_negative_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{_flag(name)} must be zero or a positive integer, got {value!r}")
+    _check_int(name, value, 0, "zero or a positive integer")
+
+
+def _check_int(name: str, value: object, low: int, expected: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"{_flag(name)} must be {expected}, got {value!r}")
+    if value > MAX_INT:
+        raise ConfigError(f"{_flag(name)} must be at most {MAX_INT}, got {value}")
 
 
 def _checked_quantiles(quantiles: list[float]) -> list[float]:

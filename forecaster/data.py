@@ -7,22 +7,31 @@ the same reading of a later file (predict and evaluate load with the model's sch
 
 from __future__ import annotations
 
-import codecs
-import csv
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.timeaxis import STEPS, filled_values, infer_freq, regular_index
+from forecaster.reading import SNIFF_BYTES, read_table  # noqa: F401  (SNIFF_BYTES re-exported for tests)
+from forecaster.timeaxis import STEPS, filled_values, infer_freq, regular_index, time_label
 
 TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
 DEFAULT_ID = "unique_id"
 DEFAULT_LONG_TARGET = "y"
-SNIFF_BYTES = 64 * 1024
+# Scalers square values (variance) and metrics square errors in float64, which overflows near 1e154;
+# values this large are a unit mistake, so they are refused well before that with the fix.
+MAX_MAGNITUDE = 1e100
+MAX_STEP = 2**53  # a step number read as a float is exact only up to here
+MOSTLY_FILLED = 0.5  # a series with more filled values than this share gets a warning
+SHOWN_IDS = 5  # series named in one note before "and N more"
+# A time of day followed by a UTC offset: "12:00+01:00", "12:00:00Z", "12:00 -0500".
+_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,8 @@ class SeriesSet:
     source: str
     inserted: int = 0  # timestamps added to close gaps
     filled: int = 0  # missing values filled (inserted ones included)
+    notes: list[str] = field(default_factory=list)  # other fixes made while cleaning, in words for people
+    warnings: list[str] = field(default_factory=list)  # what was kept but may make poor forecasts
 
     @property
     def ids(self) -> list[str]:
@@ -75,45 +86,6 @@ def load_series(path: str | Path, config: Config, schema: Schema | None = None) 
     """Read a data file into clean series; with `schema`, read it the way a model was trained."""
     path = Path(path)
     return series_from_frame(read_table(path), config, source=str(path), schema=schema, from_file=True)
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """Read CSV (delimiter sniffed) or Parquet into a DataFrame, refusing unreadable files clearly."""
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, expected a CSV or Parquet file")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            return pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises many unrelated types for a damaged file
-            raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
-    try:
-        return pd.read_csv(path, sep=_sniff_delimiter(path), skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty; expected a header row and data rows") from None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: not a readable CSV file ({type(exc).__name__}: {exc})") from None
-
-
-def _sniff_delimiter(path: Path) -> str:
-    # The C parser is fast but cannot sniff, so sniff a sample here and hand it the delimiter.
-    with open(path, "rb") as handle:
-        sample = handle.read(SNIFF_BYTES)
-    # A full sample may end inside a multi-byte character; only a whole file must decode completely.
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    try:
-        text = decoder.decode(sample, final=len(sample) < SNIFF_BYTES)
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a UTF-8 text file; save it as UTF-8 CSV (or Parquet)") from None
-    if "\x00" in text:
-        raise DataError(f"{path}: binary content, not a CSV file")
-    try:
-        # Whole lines only: the sample's last line may be cut mid-field.
-        lines = "\n".join(text.splitlines()[:20])
-        return csv.Sniffer().sniff(lines, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
 
 
 def series_from_frame(
@@ -127,18 +99,68 @@ def series_from_frame(
     if frame.empty:
         raise DataError(f"{source}: no data rows; expected a header row and at least one data row")
     frame = frame.rename(columns=lambda c: str(c).strip())
+    # Data read for a saved model must come at the model's frequency, unless --freq was the user's own choice.
+    strict_grid = schema is not None and not config.freq
     schema = schema or _detect_schema(frame, config, source)
     _require_columns(frame, schema, source)
     rows = _RowLabeller(from_file)
-    times = _parsed_times(frame, schema.time_col, source, rows)
+    notes: list[str] = []
+    times = _parsed_times(frame, schema.time_col, source, rows, notes)
     values = {col: _numeric_column(frame[col], col, source, rows) for col in schema.targets}
+    if schema.id_col is not None:
+        _check_ids(frame[schema.id_col], schema.id_col, source, rows)
     raw = _raw_series(frame, schema, times, values)
     freq = schema.freq or (config.freq or _inferred_freq([t for _, t, _ in raw], source))
     schema = Schema(schema.layout, schema.time_col, schema.id_col, schema.targets, freq, schema.covariates)
-    result = SeriesSet([], schema, source)
+    result = SeriesSet([], schema, source, notes=notes)
+    unsorted = [series_id for series_id, index, _ in raw if not index.is_monotonic_increasing]
+    if unsorted:
+        result.notes.append(_sorted_note(schema, unsorted))
+    mostly_filled = []
     for series_id, index, column in raw:
-        result.series.append(_clean_series(series_id, index, column, schema.freq, config.fill, result))
+        before = result.filled
+        series = _clean_series(series_id, index, column, schema.freq, config.fill, result, strict_grid)
+        if result.filled - before > MOSTLY_FILLED * len(series):
+            mostly_filled.append(f"{series_id!r} ({(result.filled - before) / len(series):.0%} filled)")
+        result.series.append(series)
+    if mostly_filled:
+        one = len(mostly_filled) == 1
+        result.warnings.append(
+            f"series {_listed(mostly_filled)} {'is' if one else 'are'} mostly filled-in values (--fill {config.fill}), "
+            f"which makes {'its' if one else 'their'} forecasts unreliable; check the file for gaps or a stray date"
+        )
     return result
+
+
+def _sorted_note(schema: Schema, unsorted: list[str]) -> str:
+    by = f"column {schema.time_col!r}" if schema.time_col is not None else "time"
+    if schema.layout == "wide":
+        return f"sorted the rows by {by} (they were out of order)"
+    return f"sorted the rows of series {_listed([repr(i) for i in unsorted])} by {by} (they were out of order)"
+
+
+def _listed(names: list[str]) -> str:
+    """Up to SHOWN_IDS names, then how many more."""
+    shown = ", ".join(names[:SHOWN_IDS])
+    return shown if len(names) <= SHOWN_IDS else f"{shown} and {len(names) - SHOWN_IDS} more"
+
+
+def check_time_zone(data: SeriesSet, trained_end: object) -> None:
+    """Refuse data whose timestamps carry a UTC offset when the model's did not, or the reverse.
+
+    Such times cannot be compared with the model's training end, and a forecast would start at the wrong hour.
+    """
+    if data.schema.freq == STEPS or not data.series or trained_end is None:
+        return
+    model_zone = getattr(trained_end, "tzinfo", None)
+    data_zone = getattr(data.series[0].time, "tz", None)
+    if (model_zone is None) != (data_zone is None):
+        have, lack = ("the model's", "the data's") if data_zone is None else ("the data's", "the model's")
+        raise DataError(
+            f"{data.source}: {have} timestamps carry a UTC offset but {lack} do not "
+            f"(the model was trained up to {time_label(trained_end)}); give column {data.schema.time_col!r} "
+            "the same kind of timestamps the model was trained on"
+        )
 
 
 class _RowLabeller:
@@ -155,6 +177,12 @@ class _RowLabeller:
 def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> Schema:
     time_col = _time_column(frame, config, source)
     id_col = config.id_col or (DEFAULT_ID if DEFAULT_ID in frame.columns else None)
+    for role, col in (("time", time_col), ("series id", id_col)):
+        if col is not None and col in (config.target or []):
+            raise DataError(
+                f"{source}: --target {col!r} is the {role} column; choose value columns among "
+                f"{', '.join(str(c) for c in frame.columns if c not in (time_col, id_col))}"
+            )
     if id_col is not None:
         targets = config.target or [DEFAULT_LONG_TARGET]
         if len(targets) != 1:
@@ -179,8 +207,11 @@ def _holds_numbers(column: pd.Series) -> bool:
     if not _is_text(column):
         return False
     # Mostly numbers means a typo to report at its line, not a label column to drop silently.
-    present = column.dropna()
-    return len(present) > 0 and pd.to_numeric(present, errors="coerce").notna().mean() > 0.5
+    present = column.dropna().astype(str)
+    # Decimal commas ("1,5") count too, so that the refusal can point at them.
+    numbers = pd.to_numeric(present.str.replace(_DECIMAL_COMMA, lambda m: m[0].replace(",", "."), regex=True),
+                            errors="coerce")
+    return len(present) > 0 and numbers.notna().mean() > 0.5
 
 
 def _time_column(frame: pd.DataFrame, config: Config, source: str) -> str | None:
@@ -207,7 +238,8 @@ def _looks_like_dates(column: pd.Series) -> bool:
     sample = column.dropna().head(20).astype(str)
     if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").any():
         return False
-    return bool(pd.to_datetime(sample, errors="coerce", format="mixed").notna().all())
+    # On UTC: only whether they parse matters here, and mixed offsets would make pandas raise.
+    return bool(pd.to_datetime(sample, errors="coerce", format="mixed", utc=True).notna().all())
 
 
 def _require_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
@@ -220,27 +252,19 @@ def _require_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
         )
 
 
-def _parsed_times(frame: pd.DataFrame, time_col: str | None, source: str, rows: _RowLabeller) -> pd.Index | None:
+def _parsed_times(
+    frame: pd.DataFrame, time_col: str | None, source: str, rows: _RowLabeller, notes: list[str]
+) -> pd.Index | None:
     """The time column as datetimes or integer steps; None when row order is the axis."""
     if time_col is None:
         return None
     column = frame[time_col]
     if column.isna().any():
-        raise DataError(f"{source}: column {time_col!r} is empty at {rows(int(np.flatnonzero(column.isna())[0]))}")
+        raise DataError(f"{source}: column {time_col!r} is empty at {rows(int(np.flatnonzero(column.isna())[0]))}; "
+                        "give every row its time")
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        fractional = np.mod(column.to_numpy(dtype=float), 1) != 0
-        if fractional.any():
-            first = int(np.flatnonzero(fractional)[0])
-            raise DataError(
-                f"{source}: column {time_col!r} has {column.iloc[first]} at {rows(first)}, not a whole step; "
-                "number the steps 0, 1, 2, ... or use dates"
-            )
-        return pd.Index(column.to_numpy(dtype=np.int64))
-    try:
-        parsed = _datetimes(column, utc=False)
-    except ValueError:
-        # Mixed UTC offsets cannot share one naive axis; put them all on UTC.
-        parsed = _datetimes(column, utc=True)
+        return _steps(column, time_col, source, rows)
+    parsed = _zoned_datetimes(column, time_col, source, rows, notes)
     bad = parsed.isna().to_numpy()
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
@@ -251,9 +275,59 @@ def _parsed_times(frame: pd.DataFrame, time_col: str | None, source: str, rows: 
     return pd.DatetimeIndex(parsed)
 
 
+def _steps(column: pd.Series, time_col: str, source: str, rows: _RowLabeller) -> pd.Index:
+    """A numeric time column as integer steps; fractions, infinities and inexact huge numbers are refused."""
+    if pd.api.types.is_integer_dtype(column):
+        return pd.Index(column.to_numpy(dtype=np.int64))
+    numbers = column.to_numpy(dtype=float)
+    whole = np.isfinite(numbers) & (np.abs(numbers) <= MAX_STEP)
+    whole[whole] = np.mod(numbers[whole], 1) == 0
+    if not whole.all():
+        first = int(np.flatnonzero(~whole)[0])
+        raise DataError(
+            f"{source}: column {time_col!r} has {column.iloc[first]} at {rows(first)}, not a whole step number; "
+            "number the steps 0, 1, 2, ... or use dates"
+        )
+    return pd.Index(numbers.astype(np.int64))
+
+
+def _zoned_datetimes(column: pd.Series, time_col: str, source: str, rows: _RowLabeller, notes: list[str]) -> pd.Series:
+    """The column as datetimes (NaT where not one): mixed UTC offsets go to UTC, offsets on only some rows are refused."""
+    try:
+        parsed = _datetimes(column, utc=False)
+    except ValueError:
+        parsed = None  # pandas refuses to put mixed UTC offsets on one axis
+    if parsed is not None and not pd.api.types.is_datetime64_any_dtype(parsed):
+        parsed = None  # older pandas returns objects for mixed offsets instead
+    if parsed is not None and parsed.notna().all():
+        return parsed
+    on_utc = _datetimes(column, utc=True)
+    valid = on_utc.notna().to_numpy()
+    offset = column.astype(str).str.strip().str.contains(_OFFSET).to_numpy(dtype=bool) & valid
+    plain = ~offset & valid
+    if offset.any() and plain.any():
+        # UTC would be a guess for the plain ones: the file's local time is unknown.
+        a, p = int(np.flatnonzero(offset)[0]), int(np.flatnonzero(plain)[0])
+        raise DataError(
+            f"{source}: column {time_col!r} has {column.iloc[a]!r} at {rows(a)} with a UTC offset but "
+            f"{column.iloc[p]!r} at {rows(p)} without one; give every timestamp an offset, or none"
+        )
+    if parsed is not None:
+        return parsed
+    notes.append(f"converted the timestamps of column {time_col!r}, which have different UTC offsets, to UTC")
+    return on_utc
+
+
 def _datetimes(column: pd.Series, utc: bool) -> pd.Series:
     """The column as datetimes, NaT where a value is not one."""
-    parsed = pd.to_datetime(column, errors="coerce", utc=utc)
+    guessed = None
+    if _is_text(column):
+        # As text: a number among the cells would otherwise be read as an epoch by a later pandas.
+        column = column.astype(str)
+        # pandas guesses one format from the first cell, and warns when it cannot before it reads
+        # each cell on its own; "mixed" asks for that directly, without the warning.
+        guessed = None if len(column) == 0 or guess_datetime_format(column.iloc[0].strip()) else "mixed"
+    parsed = pd.to_datetime(column, errors="coerce", utc=utc, format=guessed)
     if parsed.notna().all():
         return parsed
     # pandas guesses one format from the first value, which misses ISO dates that only
@@ -267,15 +341,34 @@ def _numeric_column(column: pd.Series, name: str, source: str, rows: _RowLabelle
     bad = np.isnan(numbers) & column.notna().to_numpy()
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        value = column.iloc[first]
+        fix = ("write numbers with a decimal point (1.5, not 1,5)" if _DECIMAL_COMMA.fullmatch(str(value).strip())
+               else "fix the value or leave the cell empty to have it filled")
         raise DataError(
-            f"{source}: column {name!r} has {column.iloc[first]!r} at {rows(first)}, which is not a number "
-            f"({int(bad.sum())} such); fix the value or leave the cell empty to have it filled"
+            f"{source}: column {name!r} has {value!r} at {rows(first)}, which is not a number "
+            f"({int(bad.sum())} such); {fix}"
         )
     infinite = np.isinf(numbers)
     if infinite.any():
         first = int(np.flatnonzero(infinite)[0])
         raise DataError(f"{source}: column {name!r} has an infinite value at {rows(first)}; replace it or leave it empty")
+    huge = np.abs(numbers) > MAX_MAGNITUDE  # NaN compares False: missing cells are filled later
+    if huge.any():
+        first = int(np.flatnonzero(huge)[0])
+        raise DataError(
+            f"{source}: column {name!r} has {numbers[first]:g} at {rows(first)}, beyond ±{MAX_MAGNITUDE:g}, too large "
+            f"to scale and score ({int(huge.sum())} such); divide the column by a power of ten first"
+        )
     return numbers
+
+
+def _check_ids(column: pd.Series, name: str, source: str, rows: _RowLabeller) -> None:
+    missing = column.isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"{source}: column {name!r} is empty at {rows(int(np.flatnonzero(missing)[0]))} "
+            f"({int(missing.sum())} such); give every row the id of its series"
+        )
 
 
 def _raw_series(
@@ -301,8 +394,14 @@ def _inferred_freq(times: list[pd.Index], source: str) -> str:
     return infer_freq([t.sort_values().unique() for t in times], source)
 
 
-def _clean_series(series_id: str, index: pd.Index, values: np.ndarray, freq: str, fill: str, into: SeriesSet) -> Series:
-    """Sort, refuse duplicate times, insert missing ones, fill gaps; counts go into `into`."""
+def _clean_series(
+    series_id: str, index: pd.Index, values: np.ndarray, freq: str, fill: str, into: SeriesSet, strict_grid: bool
+) -> Series:
+    """Sort, refuse duplicate times, insert missing ones, fill gaps; counts go into `into`.
+
+    With `strict_grid`, a series none of whose timestamps are one step apart is refused: it is coarser
+    than the (saved) frequency, and filling it would invent most of its values.
+    """
     series = pd.Series(values, index=index)
     if not series.index.is_monotonic_increasing:
         series = series.sort_index(kind="stable")
@@ -313,6 +412,13 @@ def _clean_series(series_id: str, index: pd.Index, values: np.ndarray, freq: str
             f"({int(duplicated.sum())} repeats); remove duplicates or aggregate them first"
         )
     grid = regular_index(series.index, freq, into.source, series_id)
+    if strict_grid and len(series) >= 3:
+        closest = int(np.diff(grid.get_indexer(series.index)).min())
+        if closest > 1:
+            raise DataError(
+                f"{into.source}: series {series_id!r} has no two timestamps one {freq!r} step apart (the closest are "
+                f"{closest} steps apart), so it is coarser than the model's frequency {freq!r}; give data at that frequency"
+            )
     into.inserted += len(grid) - len(series)
     series = series.reindex(grid)
     filled, count = filled_values(series, fill, into.source, series_id)

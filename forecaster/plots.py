@@ -37,7 +37,7 @@ def plot_forecast(data: SeriesSet, forecast: pd.DataFrame, quantiles: list[float
             low, high = f"q{quantiles[0]:g}", f"q{quantiles[-1]:g}"
             ax.fill_between(rows["timestamp"], rows[low], rows[high], color="tab:blue", alpha=0.2,
                             label=f"{low}–{high}")
-        ax.set_title(str(series_id))
+        ax.set_title(_plain(series_id))
         ax.legend(loc="upper left", fontsize="small")
     _save(fig, path, force)
 
@@ -60,9 +60,14 @@ def plot_backtest(result, path: Path, force: bool, windows_shown: int = 3) -> No
         window_ax.plot(rows["timestamp"], rows["forecast"], color="tab:blue", lw=1.5, label="forecast" if i == 0 else None)
         window_ax.plot(rows["timestamp"], rows["seasonal_naive"], color="tab:gray", lw=1, ls=":",
                        label="seasonal naive" if i == 0 else None)
-    window_ax.set_title(f"last {len(origins)} windows of {table['series'].iloc[0]}")
+    window_ax.set_title(f"last {len(origins)} windows of {_plain(table['series'].iloc[0])}")
     window_ax.legend(fontsize="small")
     _save(fig, path, force)
+
+
+def _plain(text: object) -> str:
+    # Matplotlib reads text between two "$" as math and fails on what it cannot parse ("price $", "$a_$").
+    return str(text).replace("$", r"\$")
 
 
 def _save(fig, path: Path, force: bool) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 POINT_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 BASELINE_NAMES = {"model": "model", "naive": "naive", "seasonal_naive": "seasonal naive"}
@@ -88,13 +89,18 @@ class FoldProgress:
             self.progress.stop()
 
 
+def _text(value: Any) -> Text:
+    # Paths, series ids and settings are the user's text; as plain Text, a "[" in them is not rich markup.
+    return Text(str(value))
+
+
 def training_summary(summary: dict[str, Any]) -> Table:
     """The table that ends `forecaster train`."""
     table = Table(title="training summary", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     for key, value in summary.items():
-        table.add_row(key, str(value))
+        table.add_row(key, _text(value))
     return table
 
 
@@ -104,7 +110,7 @@ def forecast_table(frame) -> Table:
     for column in frame.columns:
         table.add_column(str(column), justify="left" if column in ("series", "timestamp") else "right")
     for row in frame.itertuples(index=False):
-        table.add_row(*(number(v) if isinstance(v, float) else str(v) for v in row))
+        table.add_row(*(number(v) if isinstance(v, float) else _text(v) for v in row))
     return table
 
 
@@ -151,7 +157,7 @@ def per_step_table(result, metric: str = "MAE", rows: int = 12) -> Table:
 
 def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
     """What `forecaster info` shows: settings, data schema, history and validation scores."""
-    overview = Table(title=f"model {path}", show_header=False, title_justify="left")
+    overview = Table(title=_text(f"model {path}"), show_header=False, title_justify="left")
     overview.add_column(style="bold")
     overview.add_column()
     schema = manifest["schema"]
@@ -170,18 +176,18 @@ def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
         "weights sha256": manifest["weights_sha256"],
     }
     for key, value in rows.items():
-        overview.add_row(key, str(value))
+        overview.add_row(key, _text(value))
     settings = Table(title="settings", show_header=False, title_justify="left")
     settings.add_column(style="bold")
     settings.add_column()
     for key, value in manifest["config"].items():
-        settings.add_row(key, str(value))
+        settings.add_row(_text(key), _text(value))
     tables = [overview, settings, _history_table(manifest.get("history", []))]
     validation = manifest.get("validation", {})
     if validation:
         scores = Table(title="validation", title_justify="left")
         for key in validation:
-            scores.add_column(key, justify="right")
+            scores.add_column(_text(key), justify="right")
         scores.add_row(*(number(v) for v in validation.values()))
         tables.append(scores)
     return tables

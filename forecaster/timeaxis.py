@@ -8,6 +8,10 @@ import pandas as pd
 from forecaster.errors import ConfigError, DataError
 
 STEPS = "steps"  # the frequency name of an integer time axis (row order or integer column)
+# A gap-filled series longer than both of these is a stray date (a wrong year), not data: building it
+# would take the memory of the machine, and nearly all of its values would be made up.
+MAX_GRID = 1_000_000
+MAX_GRID_GROWTH = 10  # grid steps per timestamp in the file
 
 # Seasonal period by the base of a pandas offset alias (SPEC §1); anything else is 1.
 _SEASONS = {"h": 24, "H": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
@@ -66,11 +70,19 @@ def regular_index(times: pd.Index, freq: str, source: str, series: str) -> pd.In
     if freq == STEPS:
         steps = np.diff(times.to_numpy())
         step = int(np.gcd.reduce(steps)) if len(steps) else 1
+        _check_grid_length((int(times[-1]) - int(times[0])) // step + 1, times, None, source, series)
         return pd.RangeIndex(int(times[0]), int(times[-1]) + 1, step)
     try:
-        grid = pd.date_range(times[0], times[-1], freq=freq)
+        offset = pd.tseries.frequencies.to_offset(freq)
     except ValueError as exc:
         raise DataError(f"{source}: --freq {freq!r} is not a pandas frequency ({exc})") from None
+    try:
+        # Only fixed steps (hours, minutes, ...) can be counted before the grid is built; calendar ones
+        # (months, quarters) are at least a day long and cannot grow too long from real dates.
+        _check_grid_length((times[-1] - times[0]) // pd.Timedelta(offset) + 1, times, freq, source, series)
+    except (ValueError, TypeError):
+        pass
+    grid = pd.date_range(times[0], times[-1], freq=offset)
     off_grid = times.difference(grid)
     if len(off_grid):
         raise DataError(
@@ -78,6 +90,17 @@ def regular_index(times: pd.Index, freq: str, source: str, series: str) -> pd.In
             f"({len(off_grid)} such); resample the data or set --freq to match"
         )
     return grid
+
+
+def _check_grid_length(length: int, times: pd.Index, freq: str | None, source: str, series: str) -> None:
+    """Refuse a series whose gap-free grid would be absurdly long; `freq` None means integer steps."""
+    if length > max(MAX_GRID, MAX_GRID_GROWTH * len(times)):
+        steps, fix = (("steps", "a stray step number") if freq is None
+                      else (f"{freq!r} steps", "a stray date (a wrong year?), or set --freq to the data's real step"))
+        raise DataError(
+            f"{source}: series {series!r} runs from {times[0]} to {times[-1]}, {length} {steps} for only "
+            f"{len(times)} timestamps; check the time column for {fix}"
+        )
 
 
 def filled_values(values: pd.Series, method: str, source: str, series: str) -> tuple[np.ndarray, int]:

@@ -115,6 +115,12 @@ def test_integer_time_column_that_is_not_whole_steps_is_refused(tmp_path):
     assert "column 'time' has 1.5 at line 3, not a whole step" in message
 
 
+@pytest.mark.parametrize("step", ["inf", "1e20"])
+def test_step_numbers_that_are_infinite_or_inexact_are_refused(tmp_path, step):
+    message = refusal(tmp_path, f"time,v\n1,1\n2,2\n{step},3\n")
+    assert f"column 'time' has {float(step)} at line 4, not a whole step number" in message
+
+
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"])
 def test_delimiter_is_sniffed(tmp_path, delimiter):
     text = "date,a,b\n2024-01-01,1.5,10\n2024-01-02,2.5,20\n2024-01-03,3.5,30\n".replace(",", delimiter)
@@ -464,3 +470,44 @@ def test_boolean_columns_are_not_taken_as_targets(tmp_path):
     path.write_text("date,sales,holiday\n2024-01-01,1,True\n2024-01-02,2,False\n2024-01-03,3,False\n2024-01-04,4,True\n")
     loaded = load_series(path, Config())
     assert loaded.schema.targets == ["sales"]
+
+
+# --- what the loader says it fixed ---
+
+
+def test_a_clean_file_has_no_notes_or_warnings(tmp_path):
+    data = load(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
+    assert (data.notes, data.warnings) == ([], [])
+
+
+def test_sorting_and_utc_conversion_are_noted(tmp_path):
+    text = "date,v\n2024-03-31T03:00+02:00,3\n2024-03-31T00:00+01:00,1\n2024-03-31T01:00+01:00,2\n"
+    data = load(tmp_path, text)
+    assert data.notes == [
+        "converted the timestamps of column 'date', which have different UTC offsets, to UTC",
+        "sorted the rows by column 'date' (they were out of order)",
+    ]
+
+
+def test_mostly_filled_series_are_warned_about_together(tmp_path):
+    rows = "".join(f"2024-01-0{d},{d},{d if d == 1 else ''},{d if d < 3 else ''}\n" for d in range(1, 6))
+    data = load(tmp_path, "date,full,a,b\n" + rows)
+    assert data.warnings == [
+        "series 'a' (80% filled), 'b' (60% filled) are mostly filled-in values (--fill interpolate), "
+        "which makes their forecasts unreliable; check the file for gaps or a stray date"
+    ]
+
+
+def test_timestamps_with_an_offset_on_some_rows_only_are_refused(tmp_path):
+    message = refusal(tmp_path, "date,v\n2024-01-01 00:00,1\n2024-01-01T01:00Z,2\n2024-01-01 02:00,3\n")
+    assert "'2024-01-01T01:00Z' at line 3 with a UTC offset but '2024-01-01 00:00' at line 2 without one" in message
+
+
+def test_a_saved_schema_refuses_data_coarser_than_its_frequency(tmp_path):
+    schema = Schema("wide", "date", None, ["v"], "h")
+    with pytest.raises(DataError, match="no two timestamps one 'h' step apart"):
+        load_series(write(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n"), Config(), schema=schema)
+    # A gap is not a coarser frequency: two adjacent timestamps are enough.
+    data = load_series(write(tmp_path, "date,v\n2024-01-01 00:00,1\n2024-01-01 01:00,2\n2024-01-01 05:00,6\n"),
+                       Config(), schema=schema)
+    assert values(data, "v") == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]

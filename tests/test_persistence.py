@@ -1,6 +1,7 @@
 import json
 import os
 import pickle
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,7 @@ def test_a_failed_save_leaves_the_old_model_untouched(saved, tmp_path, monkeypat
         raise OSError("disk full")
 
     monkeypatch.setattr("safetensors.torch.save_file", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(ModelFileError, match="could not save the model \\(disk full\\)"):
         model.save(target, force=True)
     assert (target / CONFIG_FILE).read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]
@@ -152,3 +153,24 @@ def test_write_atomically_leaves_nothing_on_failure(tmp_path):
     assert target.read_text() == "whole"
     with pytest.raises(ModelFileError, match="--force"):
         write_atomically(target, lambda p: p.write_text("again"))
+
+
+def test_a_live_writers_staging_is_kept_and_a_dead_ones_removed(saved, tmp_path):
+    model = Forecaster.load(saved)
+    live = tmp_path / f".m.{os.getppid()}.abcd1234.partial"  # pytest's parent process is running
+    dead = tmp_path / ".m.999999999.abcd1234.partial"  # no such process id
+    for staging in (live, dead):
+        staging.mkdir()
+        (staging / WEIGHTS_FILE).write_bytes(b"half")
+    model.save(tmp_path / "m")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["m", live.name])
+
+
+def test_a_model_set_aside_by_a_killed_save_is_never_deleted(saved, tmp_path):
+    aside = tmp_path / ".m.999999999.abcd1234.old"
+    shutil.copytree(saved, aside / "m")
+    with pytest.raises(ModelFileError, match="an interrupted save left the previous model in .*; move it back"):
+        Forecaster.load(tmp_path / "m")
+    with pytest.raises(ModelFileError, match="move it back"):
+        Forecaster.load(saved).save(tmp_path / "m", force=True)
+    assert (aside / "m" / CONFIG_FILE).is_file()

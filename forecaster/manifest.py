@@ -1,0 +1,134 @@
+"""What a valid `config.json` holds: every value that later code relies on, checked by type and range.
+
+A config.json may have been edited by hand, damaged, or come from a stranger; a bad value is
+named here instead of failing deep inside a command. Only the standard library is needed, except
+for `time_problem`, which asks pandas whether frequencies and timestamps read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+
+def is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_text_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _is_schema(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and value.get("layout") in ("wide", "long")
+        and all(isinstance(value.get(key), (str, type(None))) for key in ("time_col", "id_col"))
+        and (value["layout"] == "wide" or isinstance(value.get("id_col"), str))
+        and _is_text_list(value.get("targets")) and len(value["targets"]) >= 1
+        and isinstance(value.get("freq"), str) and value["freq"] != ""
+        and _is_text_list(value.get("covariates", []))
+    )
+
+
+def _is_scaler(value: object) -> bool:
+    return (isinstance(value, dict) and all(_is_number(value.get(key)) and math.isfinite(value[key])
+                                            for key in ("center", "scale")) and value["scale"] > 0)
+
+
+def _series_problem(series_id: str, info: object) -> str | None:
+    """What is wrong with one series' entry, in words; None when nothing is."""
+    if not isinstance(info, dict):
+        return f"series {series_id!r} is {_shown(info)}, expected an object"
+    if not _is_scaler(info.get("scaler")):
+        return f"series {series_id!r} has scaler {_shown(info.get('scaler'))}, expected a finite center and a positive scale"
+    end = info.get("training_end")
+    if not isinstance(end, (str, int)) or isinstance(end, bool):
+        return f"series {series_id!r} has training_end {_shown(end)}, expected a timestamp or step"
+    if not (info.get("mase_scale") is None or _is_number(info.get("mase_scale"))):
+        return f"series {series_id!r} has mase_scale {_shown(info.get('mase_scale'))}, expected a number"
+    return None
+
+
+def _is_history(value: object) -> bool:
+    fields = ("epoch", "train_loss", "val_loss", "lr", "seconds")
+    return isinstance(value, list) and all(
+        isinstance(record, dict) and all(_is_number(record.get(key)) for key in fields) for record in value
+    )
+
+
+def _is_scores(value: object) -> bool:
+    return isinstance(value, dict) and all(item is None or _is_number(item) for item in value.values())
+
+
+_MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
+    # key: (test, what it must be); keys after weights_sha256 are optional
+    "config": (lambda v: isinstance(v, dict), "an object of settings"),
+    "network": (lambda v: isinstance(v, dict), "an object describing the network"),
+    "schema": (_is_schema, "a data schema (layout wide or long, time_col, id_col, targets, freq)"),
+    "lookback": (is_count, "a positive whole number"),
+    "horizon": (is_count, "a positive whole number"),
+    "series": (lambda v: isinstance(v, dict) and len(v) >= 1, "an object with an entry per series"),
+    "weights_sha256": (lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) is not None,
+                       "a hex SHA-256"),
+    "season": (is_count, "a positive whole number"),
+    "quantiles": (lambda v: isinstance(v, list) and all(_is_number(q) and 0 < q < 1 for q in v),
+                  "a list of levels between 0 and 1"),
+    "versions": (lambda v: isinstance(v, dict), "an object of versions"),
+    "history": (_is_history, "a list of epochs with their losses"),
+    "validation": (_is_scores, "an object of scores"),
+    "best_epoch": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an epoch number"),
+    "stopped": (lambda v: isinstance(v, str), "a reason"),
+}
+
+
+def manifest_problem(manifest: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest's values, in words; None when nothing is."""
+    for key, (test, expected) in _MANIFEST_FIELDS.items():
+        if key in manifest and not test(manifest[key]):
+            return f"{key} is {_shown(manifest[key])}, expected {expected}"
+    for series_id, info in manifest["series"].items():
+        problem = _series_problem(series_id, info)
+        if problem:
+            return problem
+    if manifest["network"].get("horizon") != manifest["horizon"]:
+        return f"horizon {manifest['horizon']!r} differs from the network's {_shown(manifest['network'].get('horizon'))}"
+    return None
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    text = json.dumps(value, allow_nan=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def time_problem(manifest: dict[str, Any]) -> str | None:
+    """A frequency or training end in the manifest that pandas cannot read, in words; None when all read."""
+    import pandas as pd
+
+    from forecaster.timeaxis import STEPS
+
+    freq = manifest["schema"]["freq"]
+    if freq != STEPS:
+        try:
+            pd.tseries.frequencies.to_offset(freq)
+        except ValueError:
+            return f"the schema's freq {freq!r} is not a pandas frequency"
+    for series_id, info in manifest["series"].items():
+        end = info["training_end"]
+        if freq == STEPS:
+            readable = isinstance(end, int)
+        else:
+            try:
+                readable = isinstance(end, str) and pd.Timestamp(end) is not pd.NaT
+            except (ValueError, OverflowError):
+                readable = False
+        if not readable:
+            return f"series {series_id!r} has training_end {end!r}, not a {'step' if freq == STEPS else 'timestamp'}"
+    return None
