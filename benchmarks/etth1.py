@@ -104,10 +104,10 @@ def _report(rows: list[list[dict]], args) -> str:
         mae = statistics.median(r["forecast_MAE"] for r in runs)
         lines.append(
             f"| {first['horizon']} | {first['windows']} | {mse:.4f} | {mae:.4f} | "
-            f"{', '.join(f'{r['forecast_MSE']:.4f}' for r in runs)} | {first['naive_MSE']:.4f} | "
+            f"{', '.join(format(r['forecast_MSE'], '.4f') for r in runs)} | {first['naive_MSE']:.4f} | "
             f"{PUBLISHED.get(first['horizon'], '-')} | {statistics.median(r['train_s'] for r in runs):.0f} | "
             f"{max(r['train_peak_mb'] for r in runs):.0f} | "
-            f"{', '.join(f'{r['epochs']} ({r['best_epoch']})' for r in runs)} | {first['evaluate_s']:.1f} |"
+            f"{', '.join(str(r['epochs']) + ' (' + str(r['best_epoch']) + ')' for r in runs)} | {first['evaluate_s']:.1f} |"
         )
     lines += ["", "Per-run commands:", ""]
     lines += [f"- `{r['train_cmd']}` then `{r['evaluate_cmd']}`" for runs in rows for r in runs[:1]]

@@ -51,7 +51,8 @@ class Forecaster:
         tensor = tensor.to(device)
         train_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "train"), lookback, horizon)
         val_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "val"), lookback, horizon)
-        shape = NetworkShape(cfg.cell, 1, cfg.hidden_size, cfg.num_layers, cfg.dropout, horizon, 1 + len(cfg.quantiles))
+        shape = NetworkShape(cfg.cell, 1, cfg.hidden_size, cfg.num_layers, cfg.dropout, horizon, 1 + len(cfg.quantiles),
+                             cfg.window_norm)
         # A private RNG stream: seeding must not disturb (or depend on) the caller's torch RNG.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)

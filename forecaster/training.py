@@ -14,7 +14,9 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from forecaster import distributed
 from forecaster.config import DEVICES, Config
+from forecaster.distributed import Shard
 from forecaster.errors import ConfigError
 from forecaster.windows import WindowSet
 
@@ -104,18 +106,30 @@ def forecast_loss(output: torch.Tensor, target: torch.Tensor, loss: str, quantil
 
 
 def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Config, callback=None) -> TrainingResult:
-    """Fit `net` in place; returns the history, with the best validation weights restored."""
+    """Fit `net` in place; returns the history, with the best validation weights restored.
+
+    Under torchrun each process trains on its shard of every epoch's windows through
+    DistributedDataParallel; losses are summed over processes, so early stopping, the
+    schedule and the best weights decide alike everywhere.
+    """
     callback = callback or SilentCallback()
     device = next(net.parameters()).device
+    shard = distributed.current()
     quantiles = torch.tensor(config.quantiles, dtype=torch.float32, device=device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _scheduler(optimizer, config)
     generator = torch.Generator().manual_seed(config.seed)
     result, best_state, stale = TrainingResult(), None, 0
-    callback.on_train_start(config.epochs, math.ceil(len(train_set) / config.batch_size))
+    # Validation sees the same windows every epoch, so its losses stay comparable for early stopping.
+    val_set = val_set.spread(config.windows_per_epoch)
+    per_epoch = math.ceil(min(len(train_set), config.windows_per_epoch) / shard.world_size)
+    callback.on_train_start(config.epochs, math.ceil(per_epoch / config.batch_size))
+    model = _parallel(net, shard, device)
     for epoch in range(1, config.epochs + 1):
         try:
-            record = _epoch(net, train_set, val_set, optimizer, config, quantiles, generator, epoch, callback)
+            rows = epoch_rows(len(train_set), config, generator, shard, epoch)
+            record = _epoch(model, net, train_set.batches(config.batch_size, rows), val_set, optimizer, config,
+                            quantiles, epoch, callback)
             if record is None:
                 result.stopped = "diverged"
                 break
@@ -142,43 +156,61 @@ def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Conf
     return result
 
 
-def _epoch(net, train_set, val_set, optimizer, config, quantiles, generator, epoch, callback) -> EpochRecord | None:
-    """One pass over the training windows and the validation loss; None if either is not finite."""
+def epoch_rows(count: int, config: Config, generator: torch.Generator, shard: Shard, epoch: int) -> torch.Tensor:
+    """The training windows of one epoch, shuffled: a seeded sample of at most `windows_per_epoch`."""
+    if shard.world_size == 1:
+        return torch.randperm(count, generator=generator)[: config.windows_per_epoch]
+    return distributed.sampled_rows(count, shard, config.seed, epoch, min(count, config.windows_per_epoch))
+
+
+def _parallel(net: nn.Module, shard: Shard, device: torch.device) -> nn.Module:
+    """The module that trains: `net` itself, or its DistributedDataParallel wrapper under torchrun."""
+    if shard.world_size == 1:
+        return net
+    return nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+
+
+def _epoch(model, net, batches, val_set, optimizer, config, quantiles, epoch, callback) -> EpochRecord | None:
+    """One pass over the training batches and the validation loss; None if either is not finite."""
     started = time.perf_counter()
     lr = optimizer.param_groups[0]["lr"]
-    train_loss = _train_epoch(net, train_set, optimizer, config, quantiles, generator, epoch, callback)
+    train_loss = _train_epoch(model, batches, optimizer, config, quantiles, epoch, callback)
     val_loss = mean_loss(net, val_set, config.loss, quantiles)
     if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
         return None
     return EpochRecord(epoch, train_loss, val_loss, lr, time.perf_counter() - started)
 
 
-def _train_epoch(net, train_set, optimizer, config, quantiles, generator, epoch, callback) -> float:
-    net.train()
+def _train_epoch(model, batches, optimizer, config, quantiles, epoch, callback) -> float:
+    model.train()
     device = quantiles.device
-    total = torch.zeros((), device=device)
-    for batch, (x, y) in enumerate(train_set.batches(config.batch_size, generator), start=1):
+    totals = torch.zeros(2, device=device)  # (loss sum, window count)
+    for batch, (x, y) in enumerate(batches, start=1):
         optimizer.zero_grad(set_to_none=True)
-        loss = forecast_loss(net(x.to(device)), y.to(device), config.loss, quantiles)
+        loss = forecast_loss(model(x.to(device)), y.to(device), config.loss, quantiles)
         loss.backward()
         if config.grad_clip:
-            nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
         # Summed on the device: one host sync per epoch, not per batch.
-        total += loss.detach() * len(y)
+        totals += torch.stack([loss.detach() * len(y), torch.tensor(float(len(y)), device=device)])
         callback.on_batch_end(epoch, batch)
-    return float(total) / len(train_set)
+    total, seen = distributed.summed(totals).tolist()
+    return total / seen
 
 
 @torch.no_grad()
 def mean_loss(net: nn.Module, windows: WindowSet, loss: str, quantiles: torch.Tensor) -> float:
-    """The loss averaged over all windows, in evaluation mode (dropout off)."""
+    """The loss averaged over all windows, in evaluation mode (dropout off); each process scores its share."""
     net.eval()
     device = quantiles.device
-    total = 0.0
-    for x, y in windows.batches(EVAL_BATCH):
-        total += float(forecast_loss(net(x.to(device)), y.to(device), loss, quantiles)) * len(y)
-    return total / len(windows)
+    shard = distributed.current()
+    totals = torch.zeros(2, device=device)  # (loss sum, window count)
+    for x, y in windows.batches(EVAL_BATCH, torch.arange(shard.rank, len(windows), shard.world_size)):
+        value = forecast_loss(net(x.to(device)), y.to(device), loss, quantiles)
+        totals += torch.stack([value * len(y), torch.tensor(float(len(y)), device=device)])
+    total, seen = distributed.summed(totals).tolist()
+    return total / seen
 
 
 def _scheduler(optimizer: torch.optim.Optimizer, config: Config):

@@ -49,6 +49,7 @@ class WindowSet:
     """Windows over a stacked tensor, named by start row; `batch` gathers only the rows asked for."""
 
     def __init__(self, data: torch.Tensor, starts: np.ndarray, lookback: int, horizon: int) -> None:
+        self.data = data
         self.lookback = lookback
         self.horizon = horizon
         self.starts = torch.as_tensor(starts, dtype=torch.long)
@@ -68,11 +69,18 @@ class WindowSet:
             raise ConfigError("the series are shorter than one horizon")
         return self._targets[self.starts[rows] + self.lookback]
 
-    def batches(self, batch_size: int, generator: torch.Generator | None = None):
-        """Yield (inputs, targets) batches; shuffled when a generator is given."""
-        order = torch.randperm(len(self), generator=generator) if generator is not None else torch.arange(len(self))
-        for rows in order.split(batch_size):
-            yield self.inputs(rows), self.targets(rows)
+    def batches(self, batch_size: int, rows: torch.Tensor | None = None):
+        """Yield (inputs, targets) batches of the given window rows (default: all, in order)."""
+        rows = torch.arange(len(self)) if rows is None else rows
+        for chunk in rows.split(batch_size):
+            yield self.inputs(chunk), self.targets(chunk)
+
+    def spread(self, limit: int) -> WindowSet:
+        """At most `limit` windows, evenly spaced: a fixed, representative subset (a copy of the starts only)."""
+        if len(self) <= limit:
+            return self
+        picked = torch.linspace(0, len(self) - 1, limit).round().long()
+        return WindowSet(self.data, self.starts[picked], self.lookback, self.horizon)
 
 
 def actuals(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:

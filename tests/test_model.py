@@ -35,3 +35,18 @@ def test_recurrent_weights_are_orthogonal_blocks():
 def test_single_layer_takes_no_inter_layer_dropout():
     net = RecurrentForecaster(shape("gru", num_layers=1, dropout=0.5))
     assert net.encoder.dropout == 0.0
+
+
+def test_window_norm_makes_forecasts_follow_the_level_exactly():
+    net = RecurrentForecaster(shape("gru", window_norm="last")).eval()
+    x = torch.randn(3, 10, 1)
+    with torch.no_grad():
+        shifted = net(x + 5.0)
+        assert torch.allclose(shifted, net(x) + 5.0, atol=1e-5)
+
+
+def test_without_window_norm_the_level_is_not_added_back():
+    net = RecurrentForecaster(shape("gru", window_norm="none")).eval()
+    x = torch.randn(3, 10, 1)
+    with torch.no_grad():
+        assert not torch.allclose(net(x + 5.0), net(x) + 5.0, atol=1e-3)

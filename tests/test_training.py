@@ -89,3 +89,23 @@ def test_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="--device cuda"):
             resolve_device("cuda")
+
+
+def test_an_epoch_samples_at_most_windows_per_epoch_distinct_windows():
+    from forecaster.distributed import Shard
+    from forecaster.training import epoch_rows
+
+    config = Config(windows_per_epoch=20)
+    rows = epoch_rows(50, config, torch.Generator().manual_seed(0), Shard(), epoch=1)
+    again = epoch_rows(50, config, torch.Generator().manual_seed(0), Shard(), epoch=1)
+    assert len(rows) == 20 and len(set(rows.tolist())) == 20
+    assert torch.equal(rows, again)
+
+
+def test_process_shards_are_disjoint_and_equally_long():
+    from forecaster.distributed import Shard, sampled_rows
+
+    shards = [sampled_rows(50, Shard(rank, 2), seed=0, epoch=3, limit=50) for rank in range(2)]
+    assert len(shards[0]) == len(shards[1]) == 25
+    assert set(shards[0].tolist()).isdisjoint(shards[1].tolist())
+    assert sorted(shards[0].tolist() + shards[1].tolist()) == list(range(50))

@@ -42,14 +42,22 @@ def test_windows_hold_the_right_values_and_never_cross_series():
     assert y.tolist() == [[3, 4], [105, 106]]
 
 
-def test_batches_cover_every_window_once_and_shuffle_is_seeded():
+def test_batches_cover_every_window_once_in_the_given_order():
     data, _ = stacked([np.arange(40, dtype=float)[:, None]])
     windows = WindowSet(data, np.arange(30), lookback=4, horizon=2)
-    first = torch.cat([x[:, 0, 0] for x, _ in windows.batches(7, torch.Generator().manual_seed(1))])
-    again = torch.cat([x[:, 0, 0] for x, _ in windows.batches(7, torch.Generator().manual_seed(1))])
+    order = torch.randperm(30, generator=torch.Generator().manual_seed(1))
+    first = torch.cat([x[:, 0, 0] for x, _ in windows.batches(7, order)])
     assert sorted(first.tolist()) == list(range(30))
-    assert torch.equal(first, again)
+    assert first.tolist() == order.tolist()
 
 
 def test_actuals_by_hand():
     assert actuals(np.arange(10.0), np.array([2, 5]), 3).tolist() == [[2, 3, 4], [5, 6, 7]]
+
+
+def test_spread_keeps_evenly_spaced_windows_including_both_ends():
+    data, _ = stacked([np.arange(60, dtype=float)[:, None]])
+    windows = WindowSet(data, np.arange(50), lookback=4, horizon=2)
+    subset = windows.spread(5)
+    assert subset.starts.tolist() == [0, 12, 24, 37, 49]
+    assert windows.spread(100) is windows
