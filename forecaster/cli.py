@@ -246,7 +246,6 @@ def predict(
         forecaster = Forecaster.load(model, device=device)
         series = _load_with_model(forecaster, data, stderr)
         frame = forecaster.predict(series, horizon=horizon)
-        _check_finite(frame, model, data)
         if output is not None:
             write_atomically(output, lambda tmp: frame.to_csv(tmp, index=False), force=force)
             stderr.print(f"wrote {len(frame)} rows to {escape(str(output))}")
@@ -264,47 +263,11 @@ def predict(
 
 
 def _load_with_model(forecaster, data: Path, stderr: Console):
-    from forecaster.data import check_time_zone, load_series
+    from forecaster.data import load_series
 
-    series = load_series(data, forecaster.config, schema=forecaster.schema_)
-    check_time_zone(series, forecaster.training_end(next(iter(forecaster.series_))))
-    _check_in_range(forecaster, series)
+    series = forecaster.series_set(load_series(data, forecaster.config, schema=forecaster.schema_))
     _report_cleaning(series, forecaster.config.fill, stderr)
     return series
-
-
-def _check_in_range(forecaster, series) -> None:
-    """Refuse values that the model's scaling takes beyond float32, the network's precision: they would give NaN."""
-    import numpy as np
-
-    from forecaster.errors import DataError
-
-    limit = float(np.finfo(np.float32).max)
-    for s, scaler in zip(series.series, forecaster.scalers_for(series)):
-        beyond = np.flatnonzero(np.abs(scaler.transform(s.values)) > limit)
-        if len(beyond):
-            i = int(beyond[0])
-            raise DataError(
-                f"{series.source}: series {s.id!r} has {s.values[i]:g} at {s.time[i]}, far outside the values the "
-                f"model was trained on (about {scaler.center:g} ± {scaler.scale:g}); retrain it on data like this"
-            )
-
-
-def _check_finite(forecasts, model: Path, data: Path) -> None:
-    """Refuse to show or write a NaN or infinite forecast: it would poison whatever reads the output."""
-    import numpy as np
-
-    from forecaster.errors import TrainingError
-
-    columns = [c for c in forecasts.columns if c == "forecast" or str(c).startswith("q")]
-    bad = ~np.isfinite(forecasts[columns].to_numpy(dtype=float)).all(axis=1)
-    if bad.any():
-        first = forecasts[bad].iloc[0]
-        raise TrainingError(
-            f"{model}: the model gave {int(bad.sum())} NaN or infinite forecasts for {data} (the first for series "
-            f"{first['series']!r} at {first['timestamp']}), so nothing was written; its weights are damaged or the "
-            "data lies far outside what it was trained on: retrain it on data like this"
-        )
 
 
 def _print_frame(frame, as_table) -> None:
@@ -350,7 +313,6 @@ def evaluate(
         finally:
             if progress is not None:
                 progress.close()
-        _check_finite(result.forecasts, model, data)
         if output is not None:
             write_atomically(output, lambda tmp: result.forecasts.to_csv(tmp, index=False), force=force)
             stderr.print(f"wrote {len(result.forecasts)} rows to {escape(str(output))}")

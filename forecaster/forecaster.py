@@ -17,7 +17,7 @@ import torch
 
 from forecaster import persistence
 from forecaster.config import Config
-from forecaster.data import Schema, SeriesSet, series_from_frame
+from forecaster.data import Schema, Series, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError
 from forecaster.metrics import point_scores, seasonal_naive_scale
 from forecaster.model import NetworkShape, RecurrentForecaster
@@ -107,7 +107,7 @@ class Forecaster:
         """
         self._check_fitted()
         scalers = scalers or self.scalers_for(data)
-        tensor, offsets = stacked([sc.transform(s.values)[:, None] for s, sc in zip(data.series, scalers)])
+        tensor, offsets = stacked([_scaled_in_range(s, sc, data.source)[:, None] for s, sc in zip(data.series, scalers)])
         starts = np.concatenate([origin_starts(off, o, self.lookback_) for off, o in zip(offsets, origins)])
         windows = WindowSet(tensor, starts, self.lookback_, self.horizon_)
         self.net_.eval()
@@ -119,7 +119,7 @@ class Forecaster:
         scaled[..., 1:] = np.sort(scaled[..., 1:], axis=-1)
         centers = np.concatenate([np.full(len(o), sc.center) for sc, o in zip(scalers, origins)])
         scales = np.concatenate([np.full(len(o), sc.scale) for sc, o in zip(scalers, origins)])
-        return scaled * scales[:, None, None] + centers[:, None, None]
+        return _finite(scaled * scales[:, None, None] + centers[:, None, None], data, origins)
 
     def scalers_for(self, data: SeriesSet) -> list[Scaler]:
         """Each series' training scaler; a series unseen in training is scaled by its own history."""
@@ -127,9 +127,11 @@ class Forecaster:
                 for s in data.series]
 
     def series_set(self, data: SeriesSet | pd.DataFrame) -> SeriesSet:
-        """`data` read with the schema the model was trained on."""
+        """`data` read with the schema the model was trained on (and on the same kind of clock)."""
         self._check_fitted()
-        return self._series_set(data, schema=self.schema_)
+        data = self._series_set(data, schema=self.schema_)
+        check_time_zone(data, self.training_end(next(iter(self.series_))))
+        return data
 
     def training_end(self, series_id: str) -> object | None:
         """The last timestamp (or step) of a series used in fitting; None for an unseen series."""
@@ -216,6 +218,32 @@ class Forecaster:
                     f"{data.source}: series {s.id!r} has {int(o.min())} steps before its forecast origin; "
                     f"the model needs the last {self.lookback_} (its lookback)"
                 )
+
+
+def _scaled_in_range(series: Series, scaler: Scaler, source: str) -> np.ndarray:
+    """Scaled values, refusing any the network's float32 cannot hold: they would come out as NaN."""
+    scaled = scaler.transform(series.values)
+    beyond = np.flatnonzero(np.abs(scaled) > np.finfo(np.float32).max)
+    if len(beyond):
+        i = int(beyond[0])
+        raise DataError(
+            f"{source}: series {series.id!r} has {series.values[i]:g} at {series.time[i]}, far outside the values the "
+            f"model was trained on (about {scaler.center:g} ± {scaler.scale:g}); retrain it on data like this"
+        )
+    return scaled
+
+
+def _finite(forecasts: np.ndarray, data: SeriesSet, origins: list[np.ndarray]) -> np.ndarray:
+    """The forecasts, unless any is NaN or infinite: such a number would poison whatever reads the output."""
+    bad = ~np.isfinite(forecasts).reshape(len(forecasts), -1).all(axis=1)
+    if bad.any():
+        owners = np.concatenate([np.full(len(o), s.id, dtype=object) for s, o in zip(data.series, origins)])
+        raise TrainingError(
+            f"{data.source}: the model gave {int(bad.sum())} NaN or infinite forecasts (the first for series "
+            f"{owners[bad][0]!r}), so nothing was written; its weights are damaged or the data lies far outside "
+            "what it was trained on: retrain it on data like this"
+        )
+    return forecasts
 
 
 def auto_lookback(horizon: int, season: int, shortest_train: int) -> int:

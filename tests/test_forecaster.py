@@ -152,3 +152,20 @@ def test_an_unseen_series_is_forecast_from_its_own_history():
     assert set(forecast["series"]) == {"c"}
     assert forecast["timestamp"].tolist() == list(range(150, 150 + model.horizon_))
     assert forecast["forecast"].between(450, 550).all()
+
+
+def test_the_library_never_returns_a_non_finite_forecast(frame):
+    from forecaster.errors import TrainingError
+
+    model = Forecaster(**TINY).fit(frame)
+    with torch.no_grad():
+        model.net_.head.bias.fill_(float("inf"))
+    with pytest.raises(TrainingError, match="NaN or infinite forecasts"):
+        model.predict(frame)
+
+
+def test_values_beyond_what_float32_holds_after_scaling_are_refused(fitted, frame):
+    wild = frame.copy()
+    wild.loc[wild.index[-1], "load"] = 1e60
+    with pytest.raises(DataError, match="far outside the values the model was trained on"):
+        fitted.predict(wild)
