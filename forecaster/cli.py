@@ -148,14 +148,27 @@ def train(
             lr_schedule=lr_schedule, grad_clip=grad_clip,
             loss=loss, scaler=scaler, holdout=holdout, val_size=val_size, seed=seed, device=device,
         )
+        from forecaster import distributed
+
         model_dir = out or Path("models") / data.stem
-        check_writable(model_dir, force)  # before training, not after an hour of it
-        return _train(config, data, model_dir, force, stderr, show_progress=not (quiet or as_json), as_json=as_json)
+        # Under torchrun every process trains; only the first reports and writes the model.
+        shard = distributed.start(config.device) if distributed.launched() else distributed.Shard()
+        if shard.is_main:
+            check_writable(model_dir, force)  # before training, not after an hour of it
+            code = _train(config, data, model_dir, force, stderr, show_progress=not (quiet or as_json), as_json=as_json)
+        else:
+            code = _train(config, data, None, force, Console(stderr=True, quiet=True), show_progress=False, as_json=False)
+        # Only on success: a process that failed just exits, and torchrun then ends the others,
+        # where waiting here for it would deadlock them.
+        distributed.stop()
+        return code
 
     _run(command, debug, quiet)
 
 
-def _train(config, data: Path, model_dir: Path, force: bool, stderr: Console, show_progress: bool, as_json: bool) -> int:
+def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Console, show_progress: bool,
+           as_json: bool) -> int:
+    """Load, fit and (when `model_dir` is given) save, then summarize; returns the exit code."""
     import time
 
     from forecaster import report
@@ -171,6 +184,8 @@ def _train(config, data: Path, model_dir: Path, force: bool, stderr: Console, sh
     finally:
         if progress is not None:
             progress.close()
+    if model_dir is None:
+        return 0
     model.save(model_dir, force=force)
     summary = _train_summary(model, series, model_dir, time.perf_counter() - started)
     if as_json:

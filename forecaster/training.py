@@ -167,7 +167,8 @@ def _parallel(net: nn.Module, shard: Shard, device: torch.device) -> nn.Module:
     """The module that trains: `net` itself, or its DistributedDataParallel wrapper under torchrun."""
     if shard.world_size == 1:
         return net
-    return nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+    device_ids = [torch.cuda.current_device()] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(net, device_ids=device_ids)
 
 
 def _epoch(model, net, batches, val_set, optimizer, config, quantiles, epoch, callback) -> EpochRecord | None:
