@@ -40,11 +40,21 @@ def run_measured(command: list[str]) -> Measured:
     return Measured(done.stdout, seconds, peak_kb / 1024)
 
 
+def cpu_name() -> str:
+    """The CPU model as the kernel reports it (platform.processor() is often empty on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> str:
     import torch
 
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-            f"{torch.get_num_threads()} threads")
+    return f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def append_results(path: Path, title: str, body: str) -> None:

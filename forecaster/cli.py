@@ -127,6 +127,7 @@ def train(
     val_size: Annotated[Optional[int], typer.Option(help="Validation steps before the holdout (default: about 20 %).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, data and CPU give the same model.")] = 0,
     device: Device = "auto",
+    precision: Annotated[str, typer.Option(help="auto | fp32 | bf16 mixed precision (auto: bf16 on capable GPUs).")] = "auto",
     out: Annotated[Optional[Path], typer.Option(help="Model directory (default: models/<data file stem>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing model directory.")] = False,
     quiet: Quiet = False,
@@ -147,6 +148,7 @@ def train(
             batch_size=batch_size, windows_per_epoch=windows_per_epoch, lr=lr, weight_decay=weight_decay,
             lr_schedule=lr_schedule, grad_clip=grad_clip,
             loss=loss, scaler=scaler, holdout=holdout, val_size=val_size, seed=seed, device=device,
+            precision=precision,
         )
         from forecaster import distributed
 

@@ -20,6 +20,7 @@ SCHEDULES = ("plateau", "cosine", "none")
 FILLS = ("interpolate", "ffill", "zero", "error")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 WINDOW_NORMS = ("last", "none")
+PRECISIONS = ("auto", "fp32", "bf16")
 MAX_INT = 2**63 - 1  # torch keeps sizes and seeds in 64-bit integers; a larger one overflows deep inside it
 
 
@@ -58,6 +59,7 @@ class Config:
     val_size: int | None = None  # validation steps before the holdout; None: about 20 % of the rest
     seed: int = 0  # same seed, same data, same CPU: the same model, bit for bit
     device: str = "auto"  # auto | cpu | cuda | mps
+    precision: str = "auto"  # auto | fp32 | bf16 (mixed precision); auto: bf16 only on GPUs that support it
 
     def __post_init__(self) -> None:
         self.validate()
@@ -71,6 +73,7 @@ class Config:
         _check_choice("fill", self.fill, FILLS)
         _check_choice("device", self.device, DEVICES)
         _check_choice("window_norm", self.window_norm, WINDOW_NORMS)
+        _check_choice("precision", self.precision, PRECISIONS)
         for name in ("hidden_size", "num_layers", "epochs", "batch_size", "windows_per_epoch"):
             _check_positive_int(name, getattr(self, name))
         for name in ("lookback", "horizon", "season", "val_size"):

@@ -23,7 +23,7 @@ from forecaster.metrics import point_scores, seasonal_naive_scale
 from forecaster.model import NetworkShape, RecurrentForecaster
 from forecaster.scaling import Scaler, fit_scaler
 from forecaster.timeaxis import future_index, parse_time_label, season_of, time_label
-from forecaster.training import EVAL_BATCH, TrainingResult, mean_loss, resolve_device, train
+from forecaster.training import EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, train
 from forecaster.windows import Split, WindowSet, actuals, origin_starts, split_bounds, stacked
 
 
@@ -73,7 +73,7 @@ class Forecaster:
     def _validation_scores(self, data, splits, val_set, scalers) -> dict[str, float]:
         """Point metrics of the restored network on the validation windows, in the data's own units."""
         quantiles = torch.tensor(self.config.quantiles, dtype=torch.float32, device=self.device_)
-        scores = {"loss": mean_loss(self.net_, val_set, self.config.loss, quantiles)}
+        scores = {"loss": mean_loss(self.net_, val_set, self.config.loss, quantiles, self.config.precision)}
         origins = [np.arange(sp.n_train, sp.n_fit - self.horizon_ + 1) for sp in splits]
         forecast = self.forecast_at(data, origins, scalers)[..., 0]
         actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(data.series, origins)])
@@ -111,7 +111,7 @@ class Forecaster:
         starts = np.concatenate([origin_starts(off, o, self.lookback_) for off, o in zip(offsets, origins)])
         windows = WindowSet(tensor, starts, self.lookback_, self.horizon_)
         self.net_.eval()
-        with torch.no_grad():
+        with torch.no_grad(), autocast(self.device_, self.config.precision):
             chunks = [self.net_(windows.inputs(rows).to(self.device_)).float().cpu()
                       for rows in torch.arange(len(windows)).split(EVAL_BATCH)]
         scaled = torch.cat(chunks).numpy().astype(np.float64)  # (W, H, 1 + Q)

@@ -87,6 +87,17 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def autocast(device: torch.device, precision: str):
+    """The mixed-precision context for `precision` on `device` (a no-op for fp32).
+
+    `auto` means bf16 only on a CUDA GPU that supports it. On CPUs bf16 is opt-in: on
+    the AVX-512-BF16 CPU measured here (no AMX) it sped up the LSTM but slowed the GRU.
+    """
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
 def forecast_loss(output: torch.Tensor, target: torch.Tensor, loss: str, quantiles: torch.Tensor) -> torch.Tensor:
     """Point loss on output[..., 0] plus the mean pinball loss of the quantile outputs.
 
@@ -176,7 +187,7 @@ def _epoch(model, net, batches, val_set, optimizer, config, quantiles, epoch, ca
     started = time.perf_counter()
     lr = optimizer.param_groups[0]["lr"]
     train_loss = _train_epoch(model, batches, optimizer, config, quantiles, epoch, callback)
-    val_loss = mean_loss(net, val_set, config.loss, quantiles)
+    val_loss = mean_loss(net, val_set, config.loss, quantiles, config.precision)
     if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
         return None
     return EpochRecord(epoch, train_loss, val_loss, lr, time.perf_counter() - started)
@@ -188,7 +199,9 @@ def _train_epoch(model, batches, optimizer, config, quantiles, epoch, callback) 
     totals = torch.zeros(2, device=device)  # (loss sum, window count)
     for batch, (x, y) in enumerate(batches, start=1):
         optimizer.zero_grad(set_to_none=True)
-        loss = forecast_loss(model(x.to(device)), y.to(device), config.loss, quantiles)
+        with autocast(device, config.precision):
+            output = model(x.to(device))
+        loss = forecast_loss(output.float(), y.to(device), config.loss, quantiles)
         loss.backward()
         if config.grad_clip:
             nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -201,14 +214,17 @@ def _train_epoch(model, batches, optimizer, config, quantiles, epoch, callback) 
 
 
 @torch.no_grad()
-def mean_loss(net: nn.Module, windows: WindowSet, loss: str, quantiles: torch.Tensor) -> float:
+def mean_loss(net: nn.Module, windows: WindowSet, loss: str, quantiles: torch.Tensor,
+              precision: str = "fp32") -> float:
     """The loss averaged over all windows, in evaluation mode (dropout off); each process scores its share."""
     net.eval()
     device = quantiles.device
     shard = distributed.current()
     totals = torch.zeros(2, device=device)  # (loss sum, window count)
     for x, y in windows.batches(EVAL_BATCH, torch.arange(shard.rank, len(windows), shard.world_size)):
-        value = forecast_loss(net(x.to(device)), y.to(device), loss, quantiles)
+        with autocast(device, precision):
+            output = net(x.to(device))
+        value = forecast_loss(output.float(), y.to(device), loss, quantiles)
         totals += torch.stack([value * len(y), torch.tensor(float(len(y)), device=device)])
     total, seen = distributed.summed(totals).tolist()
     return total / seen

@@ -25,6 +25,9 @@ from forecaster.errors import ConfigError
         ({"fill": "mean"}, "--fill"),
         ({"holdout": -1}, "--holdout"),
         ({"grad_clip": -1.0}, "--grad-clip"),
+        ({"precision": "fp16"}, "--precision"),
+        ({"window_norm": "mean"}, "--window-norm"),
+        ({"windows_per_epoch": 0}, "--windows-per-epoch"),
     ],
 )
 def test_out_of_range_settings_name_their_flag(settings, flag):

@@ -109,3 +109,21 @@ def test_process_shards_are_disjoint_and_equally_long():
     assert len(shards[0]) == len(shards[1]) == 25
     assert set(shards[0].tolist()).isdisjoint(shards[1].tolist())
     assert sorted(shards[0].tolist() + shards[1].tolist()) == list(range(50))
+
+
+def test_auto_precision_is_fp32_on_cpu_and_bf16_is_opt_in():
+    from forecaster.training import autocast
+
+    def enabled(precision):
+        with autocast(torch.device("cpu"), precision):
+            return torch.is_autocast_enabled("cpu")
+
+    assert (enabled("auto"), enabled("fp32"), enabled("bf16")) == (False, False, True)
+
+
+def test_bf16_training_runs_and_keeps_float32_weights():
+    train_set, val_set = sine_windows()
+    net = tiny_net()
+    result = train(net, train_set, val_set, Config(epochs=2, precision="bf16"))
+    assert result.best_epoch >= 1 and math.isfinite(result.best_val_loss)
+    assert all(p.dtype == torch.float32 for p in net.parameters())
