@@ -1,0 +1,91 @@
+"""Training throughput against the machine's own limit (issue 7, target 3).
+
+    python benchmarks/throughput.py [--windows 4096] [--repeats 3]
+
+Windows per second of the real training loop (`training.train`, one epoch) for the LSTM
+and the GRU at lookback 336, hidden 64, 2 layers, batch 256, in fp32 and bf16, beside
+torch's float32 (and bf16) matmul GFLOP/s on this machine, and the fraction reached:
+windows/s x FLOPs per training window / matmul FLOP/s. FLOPs per window count the
+recurrent matmuls (2 per multiply-add) of the forward pass, times 3 for forward + backward.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import append_results  # noqa: E402
+
+from forecaster.config import Config  # noqa: E402
+from forecaster.model import NetworkShape, RecurrentForecaster  # noqa: E402
+from forecaster.training import train  # noqa: E402
+from forecaster.windows import WindowSet, origin_starts, stacked  # noqa: E402
+
+LOOKBACK, HORIZON, HIDDEN, LAYERS, BATCH = 336, 96, 64, 2, 256
+GATES = {"lstm": 4, "gru": 3}
+
+
+def matmul_gflops(dtype: torch.dtype, size: int = 1024, repeats: int = 20) -> float:
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    a @ b
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9
+
+
+def flops_per_training_window(cell: str) -> float:
+    per_step = sum(2 * GATES[cell] * HIDDEN * (inputs + HIDDEN) for inputs in [1] + [HIDDEN] * (LAYERS - 1))
+    forward = LOOKBACK * per_step + 2 * HIDDEN * HORIZON
+    return 3 * forward
+
+
+def windows_per_second(cell: str, precision: str, windows: int) -> float:
+    values = np.sin(np.arange(windows + LOOKBACK + HORIZON + 64) / 24.0)[:, None]
+    data, _ = stacked([values])
+    train_set = WindowSet(data, origin_starts(0, np.arange(LOOKBACK, LOOKBACK + windows), LOOKBACK), LOOKBACK, HORIZON)
+    val_set = WindowSet(data, origin_starts(0, np.arange(LOOKBACK, LOOKBACK + 64), LOOKBACK), LOOKBACK, HORIZON)
+    torch.manual_seed(0)
+    net = RecurrentForecaster(NetworkShape(cell, 1, HIDDEN, LAYERS, 0.1, HORIZON, 1))
+    config = Config(epochs=1, batch_size=BATCH, windows_per_epoch=windows, precision=precision)
+    started = time.perf_counter()
+    train(net, train_set, val_set, config)
+    return windows / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--windows", type=int, default=4096)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--results", type=Path, default=Path("benchmarks/RESULTS.md"))
+    args = parser.parse_args()
+    peak = {"fp32": matmul_gflops(torch.float32), "bf16": matmul_gflops(torch.bfloat16)}
+    lines = [
+        f"Command: `python benchmarks/throughput.py --windows {args.windows} --repeats {args.repeats}` "
+        f"(lookback {LOOKBACK}, hidden {HIDDEN}, {LAYERS} layers, batch {BATCH}; median of {args.repeats})",
+        "",
+        f"torch matmul (1024x1024): fp32 {peak['fp32']:.0f} GFLOP/s, bf16 {peak['bf16']:.0f} GFLOP/s",
+        "",
+        "| cell | precision | windows/s | GFLOP per window | GFLOP/s reached | fraction of matmul peak |",
+        "|---|---|---|---|---|---|",
+    ]
+    for cell in ("lstm", "gru"):
+        for precision in ("fp32", "bf16"):
+            rate = statistics.median(windows_per_second(cell, precision, args.windows) for _ in range(args.repeats))
+            flops = flops_per_training_window(cell)
+            reached = rate * flops / 1e9
+            lines.append(f"| {cell} | {precision} | {rate:.0f} | {flops / 1e9:.3f} | {reached:.1f} | "
+                         f"{reached / peak[precision]:.1%} |")
+            print(lines[-1], flush=True)
+    append_results(args.results, "Training throughput (windows per second)", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
