@@ -21,6 +21,7 @@ from forecaster.errors import ConfigError
 from forecaster.windows import WindowSet
 
 EVAL_BATCH = 4096  # windows per forward pass when no gradient is kept
+VAL_WINDOWS = 8192  # validation windows scored per epoch, at most: enough to rank epochs, cheap on many series
 
 
 @dataclass
@@ -132,7 +133,7 @@ def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Conf
     generator = torch.Generator().manual_seed(config.seed)
     result, best_state, stale = TrainingResult(), None, 0
     # Validation sees the same windows every epoch, so its losses stay comparable for early stopping.
-    val_set = val_set.spread(config.windows_per_epoch)
+    val_set = val_set.spread(min(VAL_WINDOWS, config.windows_per_epoch))
     per_epoch = math.ceil(min(len(train_set), config.windows_per_epoch) / shard.world_size)
     callback.on_train_start(config.epochs, math.ceil(per_epoch / config.batch_size))
     model = _parallel(net, shard, device)
