@@ -7,17 +7,18 @@ score is honest; `start` can move them into the fitted part (an optimistic score
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from forecaster.baselines import naive, seasonal_naive
+from forecaster.baselines import naive, seasonal_naive, seasonal_naive_interval
 from forecaster.data import Series, SeriesSet
 from forecaster.errors import ConfigError, DataError
 from forecaster.forecaster import Forecaster
-from forecaster.metrics import point_scores, quantile_scores, seasonal_naive_scale
+from forecaster.metrics import central_intervals, interval_scores, point_scores, quantile_scores, seasonal_naive_scale
 from forecaster.timeaxis import parse_time_label
 from forecaster.windows import actuals
 
@@ -36,13 +37,15 @@ class BacktestResult:
     skill: float  # 1 - MASE(model) / MASE(seasonal naive): above 0 beats the baseline
     retrained: bool = False
     notes: list[str] = field(default_factory=list)
+    intervals: dict[str, str] = field(default_factory=dict)  # level in % -> how the model's interval was made
 
     def to_dict(self) -> dict:
         """The `--json` shape of SPEC §2."""
         per_step = {name: {metric: frame[metric].tolist() for metric in frame.columns}
                     for name, frame in self.per_step.items()}
         return {"horizon": self.horizon, "windows": self.windows, **self.metrics,
-                "skill_vs_seasonal_naive": self.skill, "retrained": self.retrained, "per_step": per_step}
+                "skill_vs_seasonal_naive": self.skill, "retrained": self.retrained, "intervals": self.intervals,
+                "per_step": per_step}
 
 
 class FoldCallback(Protocol):
@@ -52,8 +55,12 @@ class FoldCallback(Protocol):
 
 
 def backtest(model: Forecaster, data, stride: int | None = None, start: str | int | None = None,
-             folds: int | None = None, retrain: bool = False, callback: FoldCallback | None = None) -> BacktestResult:
-    """Score `model` from rolling origins over `data` (read with the model's schema)."""
+             folds: int | None = None, retrain: bool = False, callback: FoldCallback | None = None,
+             levels: list[float] | None = None) -> BacktestResult:
+    """Score `model` from rolling origins over `data` (read with the model's schema).
+
+    `levels` picks among the model's calibrated intervals (in %; None: all of them).
+    """
     data = model.series_set(data)
     horizon, season = model.horizon_, model.season_
     stride = _checked_positive("stride", horizon if stride is None else stride)
@@ -63,7 +70,11 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
     if not any(len(o) for o in origins):
         raise DataError(_no_origin_message(data, model))
     model.check_history(data, origins)
-    forecasts = _refit_forecasts(model, data, origins, callback) if retrain else model.forecast_at(data, origins)
+    calibrated = model.calibrated(levels)
+    if retrain:
+        point, quantiles = _refit_forecasts(model, data, origins, [float(name) for name in calibrated], callback)
+    else:
+        point, quantiles = model.quantiles_at(data, origins, levels)
     actual = np.concatenate([actuals(s.values, o, horizon) for s, o in zip(data.series, origins)])
     codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
     scales = np.array([_mase_scale(model, s, o, season) for s, o in zip(data.series, origins)])
@@ -71,15 +82,44 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
         "naive": np.concatenate([naive(s.values, o, horizon) for s, o in zip(data.series, origins)]),
         "seasonal_naive": np.concatenate([seasonal_naive(s.values, o, horizon, season) for s, o in zip(data.series, origins)]),
     }
-    predictions = {"model": forecasts[..., 0], **baselines}
+    predictions = {"model": point, **baselines}
+    pairs = central_intervals(list(quantiles))
+    bands = {
+        "model": {level: (quantiles[low], quantiles[high]) for level, (low, high) in pairs.items()},
+        "naive": {},
+        "seasonal_naive": {level: _seasonal_naive_band(model, data, origins, level) for level in pairs},
+    }
     metrics = {name: point_scores(actual, f, codes, scales) for name, f in predictions.items()}
-    quantiles = {q: forecasts[..., j] for j, q in enumerate(model.config.quantiles, start=1)}
     if quantiles:
-        metrics["model"].update(quantile_scores(actual, quantiles))
-    per_step = {name: _per_step(actual, f, codes, scales) for name, f in predictions.items()}
+        metrics["model"].update(quantile_scores(actual, quantiles, codes, scales))
+    metrics["seasonal_naive"].update(_band_scores(actual, bands["seasonal_naive"], codes, scales))
+    per_step = {name: _per_step(actual, f, bands[name], codes, scales) for name, f in predictions.items()}
     table = _forecast_table(data, origins, actual, predictions, quantiles)
     skill = 1.0 - metrics["model"]["MASE"] / metrics["seasonal_naive"]["MASE"]
-    return BacktestResult(horizon, len(actual), metrics, per_step, table, skill, retrained=retrain)
+    methods = {f"{level:g}": calibrated.get(f"{level:g}", {"method": "trained"})["method"] for level in pairs}
+    return BacktestResult(horizon, len(actual), metrics, per_step, table, skill, retrained=retrain, intervals=methods)
+
+
+def _seasonal_naive_band(model: Forecaster, data: SeriesSet, origins: list[np.ndarray],
+                         level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The seasonal-naive interval baseline at every window: (W, H) lower and upper."""
+    horizon, season = model.horizon_, model.season_
+    parts = [seasonal_naive_interval(s.values, o, horizon, season, s.values[: _history_end(model, s, o)], level)
+             for s, o in zip(data.series, origins) if len(o)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _history_end(model: Forecaster, s: Series, origins: np.ndarray) -> int:
+    """Where the history a baseline may learn from ends: the training end, or the first origin if that comes first."""
+    end = model.training_end(s.id)
+    fitted = len(s) if end is None else int(s.time.searchsorted(end, side="right"))
+    return min(fitted, int(origins[0]))
+
+
+def _band_scores(actual: np.ndarray, bands: dict, codes: np.ndarray, scales: np.ndarray) -> dict[str, float]:
+    """Interval scores of every level's (lower, upper) band."""
+    return {key: value for level, (lower, upper) in bands.items()
+            for key, value in interval_scores(actual, lower, upper, level, codes, scales).items()}
 
 
 def _checked_positive(name: str, value: object) -> int:
@@ -119,11 +159,14 @@ def _mase_scale(model: Forecaster, s: Series, origins: np.ndarray, season: int) 
     return seasonal_naive_scale(s.values[: origins[0]] if len(origins) else s.values, season)
 
 
-def _refit_forecasts(model: Forecaster, data: SeriesSet, origins: list[np.ndarray], callback) -> np.ndarray:
-    """Refit from scratch before each fold's origin (expanding window) and forecast from it."""
+def _refit_forecasts(model: Forecaster, data: SeriesSet, origins: list[np.ndarray], levels: list[float],
+                     callback) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+    """Refit from scratch before each fold's origin (expanding window), calibrate, and forecast from it."""
     folds = max(len(o) for o in origins)
-    settings = model.resolved_config()
-    out = np.empty((sum(len(o) for o in origins), model.horizon_, 1 + len(settings.quantiles)))
+    # Each refit calibrates the asked levels on its own validation part, as training would.
+    settings = dataclasses.replace(model.resolved_config(), levels=levels)
+    windows = sum(len(o) for o in origins)
+    point, quantiles = np.empty((windows, model.horizon_)), {}
     positions = np.cumsum([0] + [len(o) for o in origins[:-1]])
     for k in range(folds):
         if callback is not None:
@@ -131,20 +174,27 @@ def _refit_forecasts(model: Forecaster, data: SeriesSet, origins: list[np.ndarra
         members = [i for i, o in enumerate(origins) if len(o) > k]
         history = SeriesSet([_cut(data.series[i], origins[i][k]) for i in members], data.schema, data.source)
         refit = Forecaster(settings, holdout=0).fit(history)
-        window = refit.forecast_at(
+        fold_point, fold_quantiles = refit.quantiles_at(
             SeriesSet([data.series[i] for i in members], data.schema, data.source), [origins[i][k : k + 1] for i in members],
-            refit.scalers_for(history),
+            scalers=refit.scalers_for(history),
         )
-        out[[positions[i] + k for i in members]] = window
-    return out
+        rows = [positions[i] + k for i in members]
+        point[rows] = fold_point
+        for q, values in fold_quantiles.items():
+            quantiles.setdefault(q, np.empty((windows, model.horizon_)))[rows] = values
+    return point, quantiles
 
 
 def _cut(s: Series, origin: int) -> Series:
     return Series(s.id, s.time[:origin], s.values[:origin])
 
 
-def _per_step(actual: np.ndarray, forecast: np.ndarray, codes: np.ndarray, scales: np.ndarray) -> pd.DataFrame:
-    rows = [point_scores(actual[:, [h]], forecast[:, [h]], codes, scales) for h in range(actual.shape[1])]
+def _per_step(actual: np.ndarray, forecast: np.ndarray, bands: dict, codes: np.ndarray, scales: np.ndarray) -> pd.DataFrame:
+    """Point scores, and the interval scores of each band, at every horizon step."""
+    rows = [{**point_scores(actual[:, [h]], forecast[:, [h]], codes, scales),
+             **_band_scores(actual[:, [h]], {level: (lo[:, [h]], hi[:, [h]]) for level, (lo, hi) in bands.items()},
+                            codes, scales)}
+            for h in range(actual.shape[1])]
     return pd.DataFrame(rows, index=pd.RangeIndex(1, actual.shape[1] + 1, name="step"))
 
 

@@ -20,3 +20,25 @@ def seasonal_naive(values: np.ndarray, origins: np.ndarray, horizon: int, season
         return naive(values, origins, horizon)
     steps = np.arange(horizon) % season
     return values[np.asarray(origins)[:, None] - season + steps[None, :]]
+
+
+def seasonal_naive_interval(values: np.ndarray, origins: np.ndarray, horizon: int, season: int, history: np.ndarray,
+                            level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Seasonal naive ± the empirical quantiles of its own in-sample errors, per step: (W, H) lower and upper.
+
+    A central `level` % interval whose step-h bounds are the (1 - level)/2 and (1 + level)/2
+    quantiles of the seasonal-naive errors h steps ahead over `history` (the training part).
+    """
+    center = seasonal_naive(values, origins, horizon, season)
+    tail = (1.0 - level / 100.0) / 2.0
+    bounds = np.array([np.quantile(_lagged_errors(history, h, season), [tail, 1.0 - tail]) for h in range(horizon)])
+    return center + bounds[None, :, 0], center + bounds[None, :, 1]  # (H, 2) -> (W, H) each
+
+
+def _lagged_errors(history: np.ndarray, step: int, season: int) -> np.ndarray:
+    """In-sample errors of the seasonal-naive forecast for 0-based `step`: its lag is the whole seasons it reaches back."""
+    season = max(season, 1)
+    lag = min(season * (step // season + 1), len(history) - 1)  # a history too short for the lag uses what it has
+    if lag < 1:
+        return np.zeros(1)
+    return history[lag:] - history[:-lag]

@@ -37,6 +37,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON o
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 Device = Annotated[str, typer.Option(help="auto | cpu | cuda | mps")]
 Plot = Annotated[Optional[Path], typer.Option(help="Write a PNG plot to this file.")]
+PickLevels = Annotated[Optional[str], typer.Option(
+    "--levels", help="Central intervals to output, in %, among those the model calibrated (default: all; none: no intervals).")]
 
 
 def _run(command: Callable[[Console], int | None], debug: bool, quiet: bool = False) -> None:
@@ -112,6 +114,7 @@ def train(
     lookback: Annotated[Optional[int], typer.Option(help="Input window length L (default: from horizon and season).")] = None,
     horizon: Annotated[Optional[int], typer.Option(help="Steps forecast at once H (default: the season, else 10).")] = None,
     quantiles: Annotated[Optional[str], typer.Option(help="Quantile outputs, e.g. 0.1,0.5,0.9 (pinball loss).")] = None,
+    levels: Annotated[str, typer.Option(help="Central intervals in %, calibrated on the validation part (none: no intervals).")] = "80,95",
     window_norm: Annotated[str, typer.Option(help="last: forecast changes from each window's last value; none.")] = "last",
     epochs: Annotated[int, typer.Option(help="Maximum epochs; early stopping usually ends sooner.")] = 100,
     patience: Annotated[int, typer.Option(help="Epochs without validation improvement before stopping (0: never).")] = 10,
@@ -137,13 +140,14 @@ def train(
     """Fit a model on DATA and save it to a model directory."""
 
     def command(stderr: Console) -> int:
-        from forecaster.config import Config, parse_columns, parse_quantiles
+        from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles
         from forecaster.persistence import check_writable
 
         config = Config(
             target=parse_columns(target), time_col=time_col, id_col=id_col, freq=freq, fill=fill, season=season,
             cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, lookback=lookback,
-            horizon=horizon, quantiles=parse_quantiles(quantiles), window_norm=window_norm, epochs=epochs,
+            horizon=horizon, quantiles=parse_quantiles(quantiles), levels=parse_levels(levels), window_norm=window_norm,
+            epochs=epochs,
             patience=patience,
             batch_size=batch_size, windows_per_epoch=windows_per_epoch, lr=lr, weight_decay=weight_decay,
             lr_schedule=lr_schedule, grad_clip=grad_clip,
@@ -194,6 +198,10 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
         _print_json(summary)
     else:
         Console().print(report.training_summary(summary))
+    from forecaster.calibration import shortfalls
+
+    for note in shortfalls(model.calibration_):
+        stderr.print(f"[yellow]warning:[/] {note}")
     stopped = model.result_.stopped
     if stopped == "diverged":
         stderr.print(f"[yellow]warning:[/] the loss became NaN or infinite after epoch {len(model.result_.history)}; "
@@ -233,6 +241,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
         "best val loss": round(model.result_.best_val_loss, 6),
         "val MAE": round(validation["MAE"], 6),
         "val MASE": round(validation["MASE"], 4),
+        "intervals": ", ".join(f"{level} % ({entry['method']})" for level, entry in model.calibration_.items()) or "none",
         "seconds": round(seconds, 2),
     }
 
@@ -243,6 +252,7 @@ def predict(
     data: Annotated[Path, typer.Option(help="Data whose series are forecast from their last step.")],
     horizon: Annotated[Optional[int], typer.Option(help="Steps to forecast, up to the trained horizon.")] = None,
     output: Annotated[Optional[Path], typer.Option(help="Write the forecast as CSV (series,timestamp,forecast[,q…]).")] = None,
+    levels: PickLevels = None,
     plot: Plot = None,
     force: Force = False,
     device: Device = "auto",
@@ -254,22 +264,25 @@ def predict(
 
     def command(stderr: Console) -> None:
         from forecaster import report
+        from forecaster.config import parse_levels
         from forecaster.forecaster import Forecaster
         from forecaster.persistence import check_output, write_atomically
 
+        picked = parse_levels(levels)
         for path in (output, plot):
             if path is not None:
                 check_output(path, force)
         forecaster = Forecaster.load(model, device=device)
+        forecaster.calibrated(picked)  # an uncalibrated --levels is refused before the data is read
         series = _load_with_model(forecaster, data, stderr)
-        frame = forecaster.predict(series, horizon=horizon)
+        frame = forecaster.predict(series, horizon=horizon, levels=picked)
         if output is not None:
             write_atomically(output, lambda tmp: frame.to_csv(tmp, index=False), force=force)
             stderr.print(f"wrote {len(frame)} rows to {escape(str(output))}")
         if plot is not None:
             from forecaster.plots import plot_forecast
 
-            plot_forecast(series, frame, forecaster.config.quantiles, plot, force)
+            plot_forecast(series, frame, plot, force)
             stderr.print(f"wrote {escape(str(plot))}")
         if as_json:
             _print_json(json.loads(frame.to_json(orient="records", date_format="iso")))
@@ -304,6 +317,7 @@ def evaluate(
     folds: Annotated[Optional[int], typer.Option(help="Keep only the last K origins of each series.")] = None,
     retrain: Annotated[bool, typer.Option("--retrain", help="Refit from scratch before each origin (expanding window).")] = False,
     output: Annotated[Optional[Path], typer.Option(help="Write every window and step as CSV.")] = None,
+    levels: PickLevels = None,
     plot: Plot = None,
     force: Force = False,
     device: Device = "auto",
@@ -316,17 +330,21 @@ def evaluate(
     def command(stderr: Console) -> None:
         from forecaster import report
         from forecaster.backtesting import backtest
+        from forecaster.config import parse_levels
         from forecaster.forecaster import Forecaster
         from forecaster.persistence import check_output, write_atomically
 
+        picked = parse_levels(levels)
         for path in (output, plot):
             if path is not None:
                 check_output(path, force)
         forecaster = Forecaster.load(model, device=device)
+        forecaster.calibrated(picked)  # an uncalibrated --levels is refused before the data is read
         series = _load_with_model(forecaster, data, stderr)
         progress = report.FoldProgress(stderr) if retrain and not (quiet or as_json) else None
         try:
-            result = backtest(forecaster, series, stride=stride, start=start, folds=folds, retrain=retrain, callback=progress)
+            result = backtest(forecaster, series, stride=stride, start=start, folds=folds, retrain=retrain,
+                              callback=progress, levels=picked)
         finally:
             if progress is not None:
                 progress.close()

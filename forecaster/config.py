@@ -43,6 +43,7 @@ class Config:
     lookback: int | None = None  # input window length L; None: from horizon and season
     horizon: int | None = None  # steps forecast at once H; None: the season, else 10
     quantiles: list[float] = field(default_factory=list)  # extra quantile outputs, trained with pinball loss
+    levels: list[float] = field(default_factory=lambda: [80.0, 95.0])  # central intervals (%) calibrated on validation
     window_norm: str = "last"  # last: model changes from each window's last value; none: raw scaled levels
     # --- training ---
     epochs: int = 100  # maximum; early stopping usually ends sooner
@@ -91,6 +92,7 @@ class Config:
         if not self.grad_clip >= 0:
             raise ConfigError(f"--grad-clip must be zero (off) or positive, got {self.grad_clip}")
         self.quantiles = _checked_quantiles(self.quantiles)
+        self.levels = checked_levels(self.levels)
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain JSON-ready values."""
@@ -149,6 +151,32 @@ def parse_quantiles(text: str | None) -> list[float]:
         return [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise ConfigError(f"--quantiles must be numbers separated by commas, got {text!r}") from None
+
+
+def checked_levels(levels: list[float], flag: str = "--levels") -> list[float]:
+    """Sorted, distinct interval levels in percent, each strictly inside (0, 100)."""
+    if isinstance(levels, (str, bytes)) or not isinstance(levels, (list, tuple)):
+        raise ConfigError(f"{flag} must be a list of percentages such as 80,95, got {levels!r}")
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 < level < 100.0:
+            raise ConfigError(f"{flag} must lie strictly between 0 and 100 (a percentage such as 80), got {level!r}")
+    values = [float(level) for level in levels]
+    if len(set(values)) != len(values):
+        raise ConfigError(f"{flag} has a repeated level: {values}")
+    return sorted(values)
+
+
+def parse_levels(text: str | None, flag: str = "--levels") -> list[float] | None:
+    """Parse `--levels 80,95` (percentages); `none` means no intervals, no text means the default."""
+    if text is None:
+        return None
+    if text.strip().lower() in ("none", ""):
+        return []
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"{flag} must be percentages separated by commas, such as 80,95, got {text!r}") from None
+    return checked_levels(values, flag)
 
 
 def parse_columns(values: list[str] | None) -> list[str] | None:

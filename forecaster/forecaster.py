@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from forecaster import persistence
+from forecaster import calibration, persistence
 from forecaster.config import Config
 from forecaster.data import Schema, Series, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError
@@ -67,37 +67,63 @@ class Forecaster:
                    "mase_scale": seasonal_naive_scale(s.values[: sp.n_fit], season)}
             for s, sc, sp in zip(data.series, scalers, splits)
         }
-        self.validation_ = self._validation_scores(data, splits, val_set, scalers)
+        self.validation_, self.calibration_ = self._validate(data, splits, val_set, scalers)
         return self
 
-    def _validation_scores(self, data, splits, val_set, scalers) -> dict[str, float]:
-        """Point metrics of the restored network on the validation windows, in the data's own units."""
+    def _validate(self, data, splits, val_set, scalers) -> tuple[dict[str, float], dict[str, dict]]:
+        """Point metrics of the restored network on the validation windows (data units), and the calibration they give."""
         quantiles = torch.tensor(self.config.quantiles, dtype=torch.float32, device=self.device_)
         scores = {"loss": mean_loss(self.net_, val_set, self.config.loss, quantiles, self.config.precision)}
         origins = [np.arange(sp.n_train, sp.n_fit - self.horizon_ + 1) for sp in splits]
-        forecast = self.forecast_at(data, origins, scalers)[..., 0]
+        output = self.forecast_at(data, origins, scalers)  # (W, H, 1 + Q)
         actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(data.series, origins)])
         codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
         scales = np.array([seasonal_naive_scale(s.values[: sp.n_train], self.season_) for s, sp in zip(data.series, splits)])
-        scores.update(point_scores(actual, forecast, codes, scales))
-        return scores
+        scores.update(point_scores(actual, output[..., 0], codes, scales))
+        window_scales = np.array([sc.scale for sc in scalers])[codes]
+        # The network was never fitted to these windows (early stopping only chose its epoch), so their errors
+        # stand for the errors on new data: the calibration rests on that.
+        return scores, calibration.calibrate(output, actual, window_scales, self.config.quantiles, self.config.levels)
 
     # ------------------------------------------------------------- predicting
-    def predict(self, data: SeriesSet | pd.DataFrame, horizon: int | None = None) -> pd.DataFrame:
-        """Forecast the steps after the end of each series: long frame `series, timestamp, forecast[, q…]`."""
+    def predict(self, data: SeriesSet | pd.DataFrame, horizon: int | None = None,
+                levels: list[float] | None = None) -> pd.DataFrame:
+        """Forecast the steps after the end of each series: long frame `series, timestamp, forecast[, q…]`.
+
+        The quantile columns are the trained quantiles and the bounds of the calibrated intervals
+        (`levels`, in %: all calibrated ones by default), in increasing level.
+        """
         self._check_fitted()
         data = self.series_set(data)
         steps = self._checked_horizon(horizon)
-        self.check_history(data, [np.array([len(s)]) for s in data.series])
-        output = self.forecast_at(data, [np.array([len(s)]) for s in data.series])  # (S, H, 1 + Q)
+        origins = [np.array([len(s)]) for s in data.series]
+        self.check_history(data, origins)
+        point, columns = self.quantiles_at(data, origins, levels)  # (S, H), {q: (S, H)}
         frames = []
-        for s, forecast in zip(data.series, output[:, :steps]):
+        for i, s in enumerate(data.series):
             frame = pd.DataFrame({"series": s.id, "timestamp": future_index(s.time[-1], data.schema.freq, steps, _step(s)),
-                                  "forecast": forecast[:, 0]})
-            for j, q in enumerate(self.config.quantiles, start=1):
-                frame[f"q{q:g}"] = forecast[:, j]
+                                  "forecast": point[i, :steps]})
+            for q, values in columns.items():
+                frame[f"q{q:g}"] = values[i, :steps]
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
+
+    def quantiles_at(self, data: SeriesSet, origins: list[np.ndarray], levels: list[float] | None = None,
+                     scalers: list[Scaler] | None = None) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+        """Point forecasts (W, H) and every quantile column {level: (W, H)}, calibrated and never crossing."""
+        scalers = scalers or self.scalers_for(data)
+        output = self.forecast_at(data, origins, scalers)
+        # Each window's interval widens with its own series' scale: one calibration serves series of any size.
+        scales = np.concatenate([np.full(len(o), sc.scale) for sc, o in zip(scalers, origins)])
+        columns = calibration.quantile_columns(output, scales, self.config.quantiles, self.calibrated(levels))
+        if columns:  # a margin edited into config.json by hand could still overflow
+            _finite(np.stack(list(columns.values()), axis=-1), data, origins)
+        return output[..., 0], columns
+
+    def calibrated(self, levels: list[float] | None = None) -> dict[str, dict]:
+        """The stored calibration of the asked levels (in %; None: every calibrated level)."""
+        self._check_fitted()
+        return self.calibration_ if levels is None else calibration.select(self.calibration_, levels)
 
     def forecast_at(self, data: SeriesSet, origins: list[np.ndarray], scalers: list[Scaler] | None = None) -> np.ndarray:
         """Forecasts from many origins per series in batched forward passes: (W, H, 1 + Q), data units.
@@ -162,6 +188,9 @@ class Forecaster:
             model.lookback_, model.horizon_, model.season_ = manifest["lookback"], manifest["horizon"], manifest["season"]
             model.series_ = manifest["series"]
             model.validation_ = manifest.get("validation", {})
+            # A model saved before calibration existed has none: it forecasts without intervals.
+            model.calibration_ = manifest.get("calibration", {})
+            calibration.check_methods(model.calibration_, model.config.quantiles)
             model.result_ = TrainingResult(stopped=manifest.get("stopped", "unknown"))
         except (TypeError, KeyError, ValueError, RuntimeError, ConfigError) as exc:
             raise ModelFileError(f"{path}: the model config and weights do not fit together ({exc}); retrain the model") from None
@@ -187,6 +216,7 @@ class Forecaster:
             "best_epoch": self.result_.best_epoch,
             "stopped": self.result_.stopped,
             "validation": self.validation_,
+            "calibration": self.calibration_,
         }
 
     # ---------------------------------------------------------------- helpers

@@ -68,6 +68,24 @@ def _is_scores(value: object) -> bool:
     return isinstance(value, dict) and all(item is None or _is_number(item) for item in value.values())
 
 
+def _is_level(name: object) -> bool:
+    try:
+        return isinstance(name, str) and 0.0 < float(name) < 100.0
+    except ValueError:
+        return False
+
+
+def _is_calibration(value: object) -> bool:
+    """{level in %: {"method": split | cqr, "margins": [finite numbers], "windows": n}}, as calibration.py writes it."""
+    return isinstance(value, dict) and all(
+        _is_level(name) and isinstance(entry, dict) and entry.get("method") in ("split", "cqr")
+        and isinstance(entry.get("margins"), list)
+        and all(_is_number(m) and math.isfinite(m) for m in entry["margins"])
+        and is_count(entry.get("windows"))
+        for name, entry in value.items()
+    )
+
+
 _MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     # key: (test, what it must be); keys after weights_sha256 are optional
     "config": (lambda v: isinstance(v, dict), "an object of settings"),
@@ -86,6 +104,8 @@ _MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "validation": (_is_scores, "an object of scores"),
     "best_epoch": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an epoch number"),
     "stopped": (lambda v: isinstance(v, str), "a reason"),
+    "calibration": (_is_calibration, "an object of interval levels (%), each with a method (split or cqr), "
+                                     "finite margins and a count of windows"),
 }
 
 
@@ -100,6 +120,9 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
             return problem
     if manifest["network"].get("horizon") != manifest["horizon"]:
         return f"horizon {manifest['horizon']!r} differs from the network's {_shown(manifest['network'].get('horizon'))}"
+    for name, entry in manifest.get("calibration", {}).items():
+        if len(entry["margins"]) != manifest["horizon"]:
+            return f"calibration level {name!r} has {len(entry['margins'])} margins, expected one per horizon step ({manifest['horizon']})"
     return None
 
 

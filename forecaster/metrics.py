@@ -46,9 +46,14 @@ def seasonal_naive_scale(history: np.ndarray, season: int) -> float:
 
 def mase(actual: np.ndarray, forecast: np.ndarray, series: np.ndarray, scales: np.ndarray) -> float:
     """Mean over series of (that series' MAE / its scale); series with a zero or unknown scale are left out."""
-    errors = np.abs(actual - forecast).reshape(len(series), -1).mean(axis=1)  # (W,)
+    return scaled_mean(np.abs(actual - forecast), series, scales)
+
+
+def scaled_mean(errors: np.ndarray, series: np.ndarray, scales: np.ndarray) -> float:
+    """Mean over series of (that series' mean error / its scale), as MASE and MSIS average; unusable scales are left out."""
+    per_window = errors.reshape(len(series), -1).mean(axis=1)  # (W,)
     codes = np.unique(series)
-    per_series = np.array([errors[series == code].mean() for code in codes])
+    per_series = np.array([per_window[series == code].mean() for code in codes])
     scale = scales[codes]
     usable = np.isfinite(scale) & (scale > 0)
     if not usable.any():
@@ -80,14 +85,53 @@ def point_scores(actual: np.ndarray, forecast: np.ndarray, series: np.ndarray, s
     }
 
 
-def quantile_scores(actual: np.ndarray, quantiles: dict[float, np.ndarray]) -> dict[str, float]:
-    """Pinball loss per quantile and their mean; coverage and width of each central interval."""
+def msis(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, alpha: float, series: np.ndarray,
+         scales: np.ndarray) -> float:
+    """M4's mean scaled interval score of a (1 - alpha) interval, scaled and averaged over series like MASE.
+
+    Per point: (U - L) + (2/alpha)(L - Y)·1{Y < L} + (2/alpha)(Y - U)·1{Y > U}: the width, plus a
+    penalty for each miss that grows with its distance.
+    """
+    below = (2.0 / alpha) * (lower - actual) * (actual < lower)
+    above = (2.0 / alpha) * (actual - upper) * (actual > upper)
+    return scaled_mean(upper - lower + below + above, series, scales)
+
+
+def acd(covered: float, level: float) -> float:
+    """M4's absolute coverage difference: |empirical coverage - nominal level|, level in %."""
+    return abs(covered - level / 100.0)
+
+
+def central_intervals(levels: list[float]) -> dict[float, tuple[float, float]]:
+    """The central intervals among quantile levels, by level in %: {0.1, 0.5, 0.9} -> {80: (0.1, 0.9)}."""
+    present = {round(q, 10) for q in levels}
+    pairs = {}
+    for low in sorted(q for q in present if q < 0.5):
+        if round(1.0 - low, 10) in present:
+            pairs[round(100.0 * (1.0 - 2.0 * low), 8)] = (low, round(1.0 - low, 10))
+    return dict(sorted(pairs.items()))
+
+
+def interval_scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float, series: np.ndarray,
+                    scales: np.ndarray) -> dict[str, float]:
+    """Coverage, mean width, pinball loss of both bounds, MSIS and ACD of one central interval (level in %)."""
+    name = f"{level:g}"
+    low, high = round((1.0 - level / 100.0) / 2.0, 10), round((1.0 + level / 100.0) / 2.0, 10)
+    covered = coverage(actual, lower, upper)
+    return {
+        f"coverage_{name}": covered,
+        f"width_{name}": float(np.mean(upper - lower)),
+        f"pinball_{name}": (pinball(actual, lower, low) + pinball(actual, upper, high)) / 2.0,
+        f"MSIS_{name}": msis(actual, lower, upper, 1.0 - level / 100.0, series, scales),
+        f"ACD_{name}": acd(covered, level),
+    }
+
+
+def quantile_scores(actual: np.ndarray, quantiles: dict[float, np.ndarray], series: np.ndarray,
+                    scales: np.ndarray) -> dict[str, float]:
+    """Pinball loss per quantile and their mean, and the interval scores of each central interval among them."""
     scores = {f"pinball_q{q:g}": pinball(actual, f, q) for q, f in quantiles.items()}
     scores["pinball"] = float(np.mean(list(scores.values())))
-    for low in sorted(q for q in quantiles if q < 0.5):
-        high = round(1.0 - low, 10)
-        if high in quantiles:
-            level = f"{100 * (high - low):g}"
-            scores[f"coverage_{level}"] = coverage(actual, quantiles[low], quantiles[high])
-            scores[f"width_{level}"] = float(np.mean(quantiles[high] - quantiles[low]))
+    for level, (low, high) in central_intervals(list(quantiles)).items():
+        scores.update(interval_scores(actual, quantiles[low], quantiles[high], level, series, scales))
     return scores

@@ -22,8 +22,8 @@ def _pyplot():
     return plt
 
 
-def plot_forecast(data: SeriesSet, forecast: pd.DataFrame, quantiles: list[float], path: Path, force: bool) -> None:
-    """History and forecast of up to MAX_PANELS series, with the widest quantile band shaded."""
+def plot_forecast(data: SeriesSet, forecast: pd.DataFrame, path: Path, force: bool) -> None:
+    """History and forecast of up to MAX_PANELS series, with a shaded band per central interval."""
     plt = _pyplot()
     ids = list(dict.fromkeys(forecast["series"]))[:MAX_PANELS]
     fig, axes = plt.subplots(len(ids), 1, figsize=(10, 3 * len(ids)), squeeze=False)
@@ -33,10 +33,7 @@ def plot_forecast(data: SeriesSet, forecast: pd.DataFrame, quantiles: list[float
         shown = min(len(series), HISTORY_SHOWN * len(rows))
         ax.plot(series.time[-shown:], series.values[-shown:], color="black", lw=1, label="history")
         ax.plot(rows["timestamp"], rows["forecast"], color="tab:blue", lw=1.5, label="forecast")
-        if len(quantiles) >= 2:
-            low, high = f"q{quantiles[0]:g}", f"q{quantiles[-1]:g}"
-            ax.fill_between(rows["timestamp"], rows[low], rows[high], color="tab:blue", alpha=0.2,
-                            label=f"{low}–{high}")
+        _draw_bands(ax, rows["timestamp"], rows)
         ax.set_title(_plain(series_id))
         ax.legend(loc="upper left", fontsize="small")
     _save(fig, path, force)
@@ -58,11 +55,36 @@ def plot_backtest(result, path: Path, force: bool, windows_shown: int = 3) -> No
         rows = first[first["origin"] == origin]
         window_ax.plot(rows["timestamp"], rows["actual"], color="black", lw=1, label="actual" if i == 0 else None)
         window_ax.plot(rows["timestamp"], rows["forecast"], color="tab:blue", lw=1.5, label="forecast" if i == 0 else None)
+        _draw_bands(ax=window_ax, time=rows["timestamp"], rows=rows, labelled=i == 0)
         window_ax.plot(rows["timestamp"], rows["seasonal_naive"], color="tab:gray", lw=1, ls=":",
                        label="seasonal naive" if i == 0 else None)
     window_ax.set_title(f"last {len(origins)} windows of {_plain(table['series'].iloc[0])}")
     window_ax.legend(fontsize="small")
     _save(fig, path, force)
+
+
+def bands(columns) -> dict[float, tuple[str, str]]:
+    """The central intervals among a frame's quantile columns: {80.0: ("q0.1", "q0.9"), …}, widest first."""
+    from forecaster.metrics import central_intervals
+
+    levels = {float(c[1:]): c for c in map(str, columns) if c.startswith("q") and _is_number(c[1:])}
+    pairs = central_intervals(list(levels))
+    return {level: (levels[low], levels[high]) for level, (low, high) in sorted(pairs.items(), reverse=True)}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _draw_bands(ax, time, rows: pd.DataFrame, labelled: bool = True) -> None:
+    # Widest first, each narrower level drawn darker over it, so that the legend tells them apart.
+    for i, (level, (low, high)) in enumerate(bands(rows.columns).items()):
+        ax.fill_between(time, rows[low], rows[high], color="tab:blue", alpha=0.12 + 0.1 * i, lw=0,
+                        label=f"{level:g} % interval" if labelled else None)
 
 
 def _plain(text: object) -> str:

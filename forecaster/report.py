@@ -126,16 +126,25 @@ def metrics_table(result) -> Table:
     return table
 
 
+INTERVAL_METRICS = ("coverage", "width", "pinball", "MSIS", "ACD")
+INTERVAL_METHODS = {"cqr": "CQR", "split": "split", "trained": "uncalibrated"}
+
+
 def interval_table(result) -> Table | None:
-    """Pinball loss and interval coverage/width of a quantile model, or None."""
-    scores = {k: v for k, v in result.metrics["model"].items() if k.startswith(("pinball", "coverage", "width"))}
-    if not scores:
+    """Per central interval: coverage, mean width, pinball loss, MSIS and ACD of the model and seasonal naive; or None."""
+    if not result.intervals and "pinball" not in result.metrics["model"]:
         return None
-    table = Table(title="quantiles", title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, value in scores.items():
-        table.add_row(key, number(value))
+    table = Table(title="prediction intervals (MSIS scaled like MASE; ACD = |coverage - level|)", title_justify="left")
+    table.add_column("level", justify="right")
+    table.add_column("forecaster")
+    for metric in INTERVAL_METRICS:
+        table.add_column(metric, justify="right")
+    for level, method in result.intervals.items():
+        for key, label in (("model", f"model ({INTERVAL_METHODS.get(method, method)})"), ("seasonal_naive", "seasonal naive")):
+            scores = result.metrics[key]
+            table.add_row(f"{level} %", label, *(number(scores.get(f"{m}_{level}")) for m in INTERVAL_METRICS))
+    if "pinball" in result.metrics["model"]:
+        table.caption = f"model's pinball loss over all its quantiles: {number(result.metrics['model']['pinball'])}"
     return table
 
 
@@ -172,6 +181,8 @@ def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
         "series": f"{len(manifest['series'])}: " + ", ".join(list(manifest["series"])[:5]) + (" …" if len(manifest["series"]) > 5 else ""),
         "lookback / horizon / season": f"{manifest['lookback']} / {manifest['horizon']} / {manifest['season']}",
         "quantiles": ", ".join(f"{q:g}" for q in manifest.get("quantiles", [])) or "-",
+        "intervals": ", ".join(f"{level} % ({entry['method']}, {entry['windows']} windows)"
+                               for level, entry in manifest.get("calibration", {}).items()) or "-",
         "stopped": f"{manifest.get('stopped')} (best epoch {manifest.get('best_epoch')})",
         "weights sha256": manifest["weights_sha256"],
     }

@@ -97,9 +97,32 @@ def test_quantile_models_report_pinball_and_coverage(frame):
     model = Forecaster(**TINY, holdout=HOLDOUT, quantiles=[0.1, 0.5, 0.9]).fit(frame)
     result = backtest(model, frame)
     scores = result.metrics["model"]
-    assert {"pinball", "coverage_80", "width_80"} <= set(scores)
+    assert {"pinball", "coverage_80", "width_80", "MSIS_80", "ACD_80", "coverage_95"} <= set(scores)
     assert 0.0 <= scores["coverage_80"] <= 1.0
-    assert {"q0.1", "q0.5", "q0.9"} <= set(result.forecasts.columns)
+    assert result.intervals == {"80": "cqr", "95": "split"}
+    assert ["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"] == [c for c in result.forecasts.columns if c.startswith("q")]
+
+
+def test_batched_intervals_equal_one_prediction_per_origin(model, frame):
+    result = backtest(model, frame, stride=12)
+    for origin, rows in result.forecasts.groupby("origin"):
+        expected = model.predict(frame[frame["date"] < origin])
+        for column in ("q0.025", "q0.1", "q0.9", "q0.975"):
+            assert np.allclose(rows[column].to_numpy(), expected[column].to_numpy(), atol=1e-5)
+
+
+def test_seasonal_naive_interval_baseline_by_hand(model, frame):
+    result = backtest(model, frame, folds=1, levels=[80])
+    values = frame["load"].to_numpy()
+    history = values[: N - HOLDOUT]  # the training part
+    step1 = history[24:] - history[:-24]
+    low, high = values[N - 48] + np.quantile(step1, [0.1, 0.9])
+    actual = values[N - 24]
+    penalty = 20 * max(low - actual, 0) + 20 * max(actual - high, 0)
+    assert result.per_step["seasonal_naive"].loc[1, "width_80"] == pytest.approx(high - low)
+    assert result.per_step["seasonal_naive"].loc[1, "coverage_80"] == float(low <= actual <= high)
+    scale = np.mean(np.abs(history[24:] - history[:-24]))
+    assert result.per_step["seasonal_naive"].loc[1, "MSIS_80"] == pytest.approx((high - low + penalty) / scale)
 
 
 def test_json_carries_every_step(model, frame):

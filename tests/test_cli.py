@@ -36,6 +36,8 @@ LONG = SAMPLES / "stores_long.csv"
 STEPS = SAMPLES / "sensor_steps.csv"  # no time column: the axis is the row number
 TINY = ["--hidden-size", "8", "--num-layers", "1", "--epochs", "2", "--batch-size", "64"]
 POINT_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
+INTERVALS = ["q0.025", "q0.1", "q0.9", "q0.975"]  # the default --levels 80,95
+QUANTILE_COLUMNS = ["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]  # --quantiles 0.1,0.5,0.9 with the default levels
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HORIZON = 24  # the default horizon of an hourly series: its season
 WINDOWS = 2  # --holdout 48 leaves two origins 24 steps apart
@@ -225,7 +227,7 @@ def test_train_several_targets_make_one_global_model(tmp_path):
 def test_predict_prints_csv_when_stdout_is_not_a_terminal(models):
     result = ok(invoke("predict", models["plain"], "--data", ENERGY))
     frame = pd.read_csv(io.StringIO(result.stdout), parse_dates=["timestamp"])
-    assert frame.columns.tolist() == ["series", "timestamp", "forecast"]
+    assert frame.columns.tolist() == ["series", "timestamp", "forecast", *INTERVALS]
     assert len(frame) == HORIZON and set(frame["series"]) == {"load"}
     last = pd.to_datetime(pd.read_csv(ENERGY)["timestamp"]).iloc[-1]
     assert frame["timestamp"].tolist() == list(pd.date_range(last + pd.Timedelta(hours=1), periods=HORIZON, freq="h"))
@@ -247,9 +249,9 @@ def test_predict_output_writes_long_csv_with_quantile_columns(models, tmp_path):
     assert result.stdout == ""  # the forecast went to the file
     assert f"wrote {HORIZON} rows to {out}" in result.stderr
     frame = pd.read_csv(out)
-    assert frame.columns.tolist() == ["series", "timestamp", "forecast", "q0.1", "q0.5", "q0.9"]
+    assert frame.columns.tolist() == ["series", "timestamp", "forecast", *QUANTILE_COLUMNS]
     assert len(frame) == HORIZON
-    assert (frame["q0.1"] <= frame["q0.5"]).all() and (frame["q0.5"] <= frame["q0.9"]).all()
+    assert (frame[QUANTILE_COLUMNS].diff(axis=1).iloc[:, 1:] >= 0).all().all()
     assert leftovers(tmp_path) == []
 
 
@@ -259,7 +261,7 @@ def test_predict_output_refuses_an_existing_file_without_force(models, tmp_path)
     user_error(invoke("predict", models["plain"], "--data", ENERGY, "--output", out), str(out), "--force")
     assert out.read_text() == "keep me\n"
     ok(invoke("predict", models["plain"], "--data", ENERGY, "--output", out, "--force"))
-    assert pd.read_csv(out).columns.tolist() == ["series", "timestamp", "forecast"]
+    assert pd.read_csv(out).columns.tolist() == ["series", "timestamp", "forecast", *INTERVALS]
 
 
 def test_predict_failure_leaves_no_output_file(models, tmp_path):
@@ -295,10 +297,45 @@ def test_predict_plot_refuses_an_existing_file_without_force(models, tmp_path):
     assert plot.read_bytes() == b"mine"
 
 
+@pytest.mark.parametrize(("levels", "columns"), [("80", ["q0.1", "q0.9"]), ("none", []), ("95,80", INTERVALS)])
+def test_predict_levels_pick_among_the_calibrated_intervals(models, levels, columns):
+    result = ok(invoke("predict", models["plain"], "--data", ENERGY, "--levels", levels))
+    assert pd.read_csv(io.StringIO(result.stdout)).columns.tolist() == ["series", "timestamp", "forecast", *columns]
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_levels_that_were_not_calibrated_are_refused_with_the_fix(models, command):
+    result = invoke(command, models["plain"], "--data", ENERGY, "--levels", "90")
+    user_error(result, "--levels 90", "80, 95", "retrain with --levels 90")
+    user_error(invoke(command, models["plain"], "--data", ENERGY, "--levels", "eighty"), "--levels", "eighty")
+
+
+def test_evaluate_levels_score_only_the_asked_intervals(models):
+    scores = evaluate_json(models["plain"], "--start", "2024-04-20", "--levels", "95")
+    assert scores["intervals"] == {"95": "split"}
+    assert "MSIS_95" in scores["model"] and "MSIS_80" not in scores["model"] and "MSIS_80" not in scores["seasonal_naive"]
+    # The trained 0.1 and 0.9 quantiles stay in the output: they are scored, as uncalibrated.
+    assert evaluate_json(models["quantile"], "--levels", "95")["intervals"] == {"80": "trained", "95": "split"}
+
+
+def test_train_levels_calibrate_the_asked_intervals(tmp_path):
+    result = ok(invoke("train", STEPS, *TINY, "--out", tmp_path / "m", "--levels", "50,90", "--json"))
+    assert json.loads(result.stdout)["intervals"] == "50 % (split), 90 % (split)"
+    stored = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert list(stored["calibration"]) == ["50", "90"] and stored["config"]["levels"] == [50.0, 90.0]
+    frame = pd.read_csv(io.StringIO(ok(invoke("predict", tmp_path / "m", "--data", STEPS)).stdout))
+    assert frame.columns.tolist()[3:] == ["q0.05", "q0.25", "q0.75", "q0.95"]
+
+
+def test_train_warns_when_too_few_windows_calibrate_a_level(tmp_path):
+    result = ok(invoke("train", STEPS, *TINY, "--horizon", "5", "--val-size", "14", "--levels", "95", "--out", tmp_path / "m"))
+    assert "warning:" in result.stderr and "95 %" in result.stderr and "--val-size" in result.stderr
+
+
 def test_predict_json_matches_the_csv(models):
     records = json.loads(ok(invoke("predict", models["quantile"], "--data", ENERGY, "--json")).stdout)
     frame = pd.read_csv(io.StringIO(ok(invoke("predict", models["quantile"], "--data", ENERGY)).stdout))
-    assert [set(r) for r in records] == [{"series", "timestamp", "forecast", "q0.1", "q0.5", "q0.9"}] * HORIZON
+    assert [set(r) for r in records] == [{"series", "timestamp", "forecast", *QUANTILE_COLUMNS}] * HORIZON
     assert [r["forecast"] for r in records] == pytest.approx(frame["forecast"].tolist())
     assert pd.to_datetime([r["timestamp"] for r in records]).tolist() == pd.to_datetime(frame["timestamp"]).tolist()
 
@@ -315,12 +352,17 @@ def test_evaluate_json_has_the_spec_keys(models):
     for name in ("model", "naive", "seasonal_naive"):
         for metric in POINT_METRICS:
             assert isinstance(scores[name][metric], float) and scores[name][metric] >= 0, (name, metric)
-    assert "coverage_80" in scores["model"] and "width_80" in scores["model"]
+    for name in ("model", "seasonal_naive"):
+        for metric in ("coverage", "width", "pinball", "MSIS", "ACD"):
+            for level in ("80", "95"):
+                assert isinstance(scores[name][f"{metric}_{level}"], float), (name, metric, level)
+    assert scores["intervals"] == {"80": "cqr", "95": "split"}
 
 
 def test_evaluate_table_on_stdout(models):
     result = ok(invoke("evaluate", models["quantile"], "--data", ENERGY))
-    for text in (f"{WINDOWS} windows x {HORIZON} steps", "seasonal naive", "MASE", "quantiles",
+    for text in (f"{WINDOWS} windows x {HORIZON} steps", "seasonal naive", "MASE", "prediction intervals", "MSIS",
+                 "ACD", "80 %", "95 %", "model (CQR)", "model (split)",
                  "MAE by horizon step", "skill vs seasonal naive"):
         assert text in result.stdout, text
     assert "inserted 2 missing timestamps" in result.stderr and "inserted" not in result.stdout
@@ -332,7 +374,7 @@ def test_evaluate_output_has_one_row_per_window_and_step(models, tmp_path):
     scores = json.loads(result.stdout)
     frame = pd.read_csv(out, parse_dates=["origin", "timestamp"])
     assert frame.columns[:6].tolist() == ["series", "origin", "timestamp", "step", "actual", "forecast"]
-    assert {"q0.1", "q0.5", "q0.9"} <= set(frame.columns)
+    assert [c for c in frame.columns if c.startswith("q")] == QUANTILE_COLUMNS
     assert len(frame) == WINDOWS * HORIZON
     assert frame["step"].tolist() == list(range(1, HORIZON + 1)) * WINDOWS
     assert (frame["timestamp"] - frame["origin"] == pd.to_timedelta(frame["step"] - 1, unit="h")).all()
@@ -423,6 +465,8 @@ def test_info_json_is_the_config_file(models):
     ([ENERGY, "--cell", "foo"], ["--cell", "foo"]),
     ([ENERGY, "--quantiles", "0.1,x"], ["--quantiles"]),
     ([ENERGY, "--quantiles", "0.5,1.5"], ["--quantiles", "1.5"]),
+    ([ENERGY, "--levels", "80,100"], ["--levels", "100"]),
+    ([ENERGY, "--levels", "0.8,x"], ["--levels"]),
     ([ENERGY, "--lr", "0"], ["--lr"]),
     ([ENERGY, "--fill", "guess"], ["--fill", "guess"]),
     ([ENERGY, "--device", "tpu"], ["--device", "tpu"]),

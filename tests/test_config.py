@@ -1,6 +1,6 @@
 import pytest
 
-from forecaster.config import Config, parse_columns, parse_quantiles
+from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles
 from forecaster.errors import ConfigError
 
 
@@ -28,6 +28,10 @@ from forecaster.errors import ConfigError
         ({"precision": "fp16"}, "--precision"),
         ({"window_norm": "mean"}, "--window-norm"),
         ({"windows_per_epoch": 0}, "--windows-per-epoch"),
+        ({"levels": [0]}, "--levels"),
+        ({"levels": [100]}, "--levels"),
+        ({"levels": [80, 80]}, "--levels"),
+        ({"levels": "80"}, "--levels"),
     ],
 )
 def test_out_of_range_settings_name_their_flag(settings, flag):
@@ -39,8 +43,22 @@ def test_quantiles_are_sorted():
     assert Config(quantiles=[0.9, 0.1, 0.5]).quantiles == [0.1, 0.5, 0.9]
 
 
+def test_levels_default_to_80_and_95_and_are_sorted():
+    assert Config().levels == [80.0, 95.0]
+    assert Config(levels=[95, 50]).levels == [50.0, 95.0]
+
+
+def test_parse_levels():
+    assert parse_levels("80, 95") == [80.0, 95.0]
+    assert parse_levels("none") == [] and parse_levels(None) is None
+    with pytest.raises(ConfigError, match="--levels.*80,95"):
+        parse_levels("80%")
+    with pytest.raises(ConfigError, match="--levels must lie strictly between 0 and 100"):
+        parse_levels("0.8,95.5,100")
+
+
 def test_dict_round_trip_and_unknown_keys_refused():
-    config = Config(cell="gru", quantiles=[0.1, 0.9], target=["a"])
+    config = Config(cell="gru", quantiles=[0.1, 0.9], target=["a"], levels=[90])
     assert Config.from_dict(config.to_dict()) == config
     with pytest.raises(ConfigError, match="unknown setting"):
         Config.from_dict({"cel": "gru"})

@@ -41,11 +41,12 @@ def test_automatic_choices_follow_the_frequency(fitted):
 
 def test_predict_returns_the_steps_after_the_end(fitted, frame):
     forecast = fitted.predict(frame)
-    assert list(forecast.columns) == ["series", "timestamp", "forecast", "q0.1", "q0.9"]
+    # The trained 0.1 and 0.9 quantiles, calibrated as the 80 % interval, and the calibrated 95 % interval.
+    assert list(forecast.columns) == ["series", "timestamp", "forecast", "q0.025", "q0.1", "q0.9", "q0.975"]
     assert len(forecast) == 24
     assert forecast["timestamp"].iloc[0] == frame["date"].iloc[-1] + pd.Timedelta(hours=1)
-    assert np.isfinite(forecast["forecast"]).all()
-    assert (forecast["q0.1"] <= forecast["q0.9"]).all()
+    assert np.isfinite(forecast.iloc[:, 2:].to_numpy()).all()
+    assert (np.diff(forecast[["q0.025", "q0.1", "q0.9", "q0.975"]].to_numpy(), axis=1) >= 0).all()
 
 
 def test_predict_shorter_horizon_and_refuses_a_longer_one(fitted, frame):

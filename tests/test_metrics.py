@@ -4,7 +4,8 @@ import pytest
 
 from forecaster.baselines import seasonal_naive
 from forecaster.metrics import (
-    coverage, mae, mape, mase, pinball, point_scores, quantile_scores, rmse, seasonal_naive_scale, smape,
+    acd, central_intervals, coverage, interval_scores, mae, mape, mase, msis, pinball, point_scores, quantile_scores,
+    rmse, seasonal_naive_scale, smape,
 )
 
 ACTUAL = np.array([[1.0, 2.0], [0.0, 4.0]])
@@ -68,10 +69,46 @@ def test_coverage_and_interval_scores():
     actual = np.array([0.0, 1.0, 2.0, 3.0])
     low, mid, high = np.full(4, 0.5), np.full(4, 1.5), np.full(4, 2.5)
     assert coverage(actual, low, high) == pytest.approx(0.5)
-    scores = quantile_scores(actual, {0.1: low, 0.5: mid, 0.9: high})
+    scores = quantile_scores(actual, {0.1: low, 0.5: mid, 0.9: high}, np.array([0, 0, 0, 0]), np.array([1.0]))
     assert scores["coverage_80"] == pytest.approx(0.5)
     assert scores["width_80"] == pytest.approx(2.0)
+    assert scores["ACD_80"] == pytest.approx(0.3)
     assert scores["pinball"] == pytest.approx(np.mean([scores["pinball_q0.1"], scores["pinball_q0.5"], scores["pinball_q0.9"]]))
+
+
+# Two windows (one per series) of two steps; the interval is [0, 2] everywhere.
+Y = np.array([[1.0, 5.0], [2.0, -1.0]])
+LOW, HIGH = np.zeros((2, 2)), np.full((2, 2), 2.0)
+SERIES, SCALES = np.array([0, 1]), np.array([2.0, 4.0])
+
+
+def test_msis_by_hand():
+    # alpha 0.2, so a miss costs 2/0.2 = 10 per unit outside: 2 | 2 + 10*3 = 32 | 2 | 2 + 10*1 = 12.
+    # Series 0: mean 17 / scale 2 = 8.5; series 1: mean 7 / scale 4 = 1.75; MSIS is their mean.
+    assert msis(Y, LOW, HIGH, 0.2, SERIES, SCALES) == pytest.approx((8.5 + 1.75) / 2)
+
+
+def test_msis_of_a_perfect_zero_width_interval_is_zero_and_misses_cost_more_at_small_alpha():
+    assert msis(Y, Y, Y, 0.05, SERIES, SCALES) == 0.0
+    assert msis(Y, LOW, HIGH, 0.05, SERIES, SCALES) > msis(Y, LOW, HIGH, 0.2, SERIES, SCALES)
+
+
+def test_interval_scores_by_hand():
+    scores = interval_scores(Y, LOW, HIGH, 80, SERIES, SCALES)
+    # Lower bound, quantile 0.1, errors 1, 5, 2, -1: 0.1 + 0.5 + 0.2 + 0.9 = 1.7 -> 0.425.
+    # Upper bound, quantile 0.9, errors -1, 3, 0, -3: 0.1 + 2.7 + 0 + 0.3 = 3.1 -> 0.775.
+    assert scores == pytest.approx({"coverage_80": 0.5, "width_80": 2.0, "pinball_80": (0.425 + 0.775) / 2,
+                                    "MSIS_80": 5.125, "ACD_80": 0.3})
+
+
+def test_acd_is_the_absolute_coverage_difference():
+    assert acd(0.93, 95) == pytest.approx(0.02)
+    assert acd(0.97, 95) == pytest.approx(0.02)
+
+
+def test_central_intervals_pair_symmetric_quantiles():
+    assert central_intervals([0.025, 0.1, 0.5, 0.9, 0.975, 0.99]) == {80.0: (0.1, 0.9), 95.0: (0.025, 0.975)}
+    assert central_intervals([0.1, 0.5]) == {}
 
 
 def test_point_scores_has_every_metric():

@@ -1,0 +1,149 @@
+"""Conformal calibration: central prediction intervals that cover what their level promises.
+
+For each level and horizon step, conformity scores are taken on the validation
+windows, which training never fitted; their finite-sample conformal quantile is
+the step's margin. Scores are divided by each series' scaler scale, so that one
+calibration serves a global model over series of any size: the interval of a
+window widens by margin x its series' scale.
+
+- split conformal, around the point forecast: score |y - f| / scale,
+  interval [f - m·scale, f + m·scale];
+- conformalized quantile regression (CQR), when the network was trained on the
+  level's two quantiles: score max(lo - y, y - hi) / scale, interval
+  [lo - m·scale, hi + m·scale] (a negative margin narrows a too-wide interval).
+
+A calibration is plain JSON: {"80": {"method": "cqr", "margins": [H numbers], "windows": n}, …}.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from forecaster.config import checked_levels
+from forecaster.errors import ConfigError
+
+METHODS = ("split", "cqr")
+
+
+def level_name(level: float) -> str:
+    """The key of a level (in %) in a calibration and in metric names: 80.0 -> "80", 97.5 -> "97.5"."""
+    return f"{level:g}"
+
+
+def level_quantiles(level: float) -> tuple[float, float]:
+    """The two quantiles that bound a central interval: 80 -> (0.1, 0.9), 95 -> (0.025, 0.975)."""
+    low = round((1.0 - level / 100.0) / 2.0, 10)  # rounded so that 0.1 is 0.1, not 0.09999999999999998
+    return low, round(1.0 - low, 10)
+
+
+def conformal_quantile(scores: np.ndarray, level: float) -> np.ndarray:
+    """Per column of (n, H) scores: the ceil((n + 1) · level/100)-th smallest, or the largest when n is too small.
+
+    With n exchangeable scores, an interval this wide covers a new one with probability at least
+    level/100. The guarantee needs n >= level / (100 - level) (4 windows at 80 %, 19 at 95 %); below
+    that the exact answer is an infinite interval, which no one can plan with, so the largest score
+    stands in and `shortfalls` says so.
+    """
+    n = len(scores)
+    rank = min(n, math.ceil((n + 1) * level / 100.0 - 1e-9))  # the tolerance keeps 8.000000000000002 at 8
+    return np.sort(scores, axis=0)[rank - 1]
+
+
+def method_for(quantiles: list[float], level: float) -> str:
+    """CQR when the network has the level's two quantiles, else split conformal around the point forecast."""
+    low, high = level_quantiles(level)
+    trained = {round(q, 10) for q in quantiles}
+    return "cqr" if low in trained and high in trained else "split"
+
+
+def calibrate(forecasts: np.ndarray, actual: np.ndarray, scales: np.ndarray, quantiles: list[float],
+              levels: list[float]) -> dict[str, dict]:
+    """The calibration of every level from validation windows.
+
+    forecasts: (W, H, 1 + Q) network outputs in data units; actual: (W, H);
+    scales: (W,) the scaler scale of each window's series; quantiles: the Q trained levels.
+    """
+    calibration = {}
+    for level in levels:
+        method = method_for(quantiles, level)
+        lower, upper = _base_interval(forecasts, quantiles, level, method)
+        scores = np.maximum(lower - actual, actual - upper) / scales[:, None]  # (W, H)
+        calibration[level_name(level)] = {"method": method, "margins": conformal_quantile(scores, level).tolist(),
+                                          "windows": len(actual)}
+    return calibration
+
+
+def quantile_columns(forecasts: np.ndarray, scales: np.ndarray, quantiles: list[float],
+                     calibration: dict[str, dict]) -> dict[float, np.ndarray]:
+    """Every quantile of the output by its level: the trained ones, with each calibrated interval's two bounds.
+
+    A calibrated bound replaces a trained quantile of the same level. The columns are then
+    sorted across levels, so that no two ever cross (a calibrated 95 % bound may otherwise
+    fall inside a trained 0.05 quantile); returns {level: (W, H)} in increasing level.
+    """
+    columns = {round(q, 10): forecasts[..., j] for j, q in enumerate(quantiles, start=1)}
+    for name, entry in calibration.items():
+        lower, upper = interval(forecasts, scales, quantiles, float(name), entry)
+        low, high = level_quantiles(float(name))
+        columns[low], columns[high] = lower, upper
+    if not columns:
+        return {}
+    levels = sorted(columns)
+    ordered = np.sort(np.stack([columns[q] for q in levels], axis=-1), axis=-1)  # (W, H, K)
+    return {q: ordered[..., k] for k, q in enumerate(levels)}
+
+
+def interval(forecasts: np.ndarray, scales: np.ndarray, quantiles: list[float], level: float,
+             entry: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The calibrated (W, H) lower and upper bounds of one level."""
+    lower, upper = _base_interval(forecasts, quantiles, level, entry["method"])
+    margin = np.asarray(entry["margins"], dtype=np.float64)[None, : forecasts.shape[1]] * scales[:, None]  # (W, H)
+    return lower - margin, upper + margin
+
+
+def _base_interval(forecasts: np.ndarray, quantiles: list[float], level: float,
+                   method: str) -> tuple[np.ndarray, np.ndarray]:
+    """What the margin widens: the trained quantile pair (CQR) or the point forecast twice (split)."""
+    if method == "cqr":
+        position = {round(q, 10): j for j, q in enumerate(quantiles, start=1)}
+        low, high = level_quantiles(level)
+        return forecasts[..., position[low]], forecasts[..., position[high]]
+    point = forecasts[..., 0]
+    return point, point
+
+
+def select(calibration: dict[str, dict], levels: list[float]) -> dict[str, dict]:
+    """The entries of the asked levels; a level that was not calibrated is refused with the fix."""
+    names = [level_name(level) for level in checked_levels(levels)]
+    missing = [name for name in names if name not in calibration]
+    if missing:
+        # The validation data is gone after training, so a new level cannot be calibrated honestly here.
+        raise ConfigError(
+            f"--levels {','.join(missing)}: this model was calibrated for levels {', '.join(calibration) or 'none'} "
+            f"only; pick among them, or retrain with --levels {','.join(names)}"
+        )
+    return {name: calibration[name] for name in names}
+
+
+def check_methods(calibration: dict[str, dict], quantiles: list[float]) -> None:
+    """Raise ValueError when a stored CQR level lacks its trained quantiles (a config edited by hand)."""
+    for name, entry in calibration.items():
+        if entry["method"] == "cqr" and method_for(quantiles, float(name)) != "cqr":
+            raise ValueError(f"calibration level {name!r} uses cqr, which needs the trained quantiles "
+                             f"{level_quantiles(float(name))}, but the model has {quantiles}")
+
+
+def shortfalls(calibration: dict[str, dict]) -> list[str]:
+    """A sentence for each level calibrated on too few windows for its guarantee."""
+    notes = []
+    for name, entry in calibration.items():
+        level, windows = float(name), entry["windows"]
+        needed = math.ceil(level / (100.0 - level) - 1e-9)
+        if windows < needed:
+            notes.append(
+                f"the {name} % interval was calibrated on {windows} validation windows, fewer than the {needed} its "
+                f"guarantee needs, so it may cover less than {name} %; give a longer --val-size or more data"
+            )
+    return notes

@@ -1,0 +1,245 @@
+"""Conformal calibration: exact small cases by hand, coverage on data with known noise, and the model directory."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster import Forecaster, backtest
+from forecaster.calibration import (
+    calibrate, conformal_quantile, level_name, level_quantiles, method_for, quantile_columns, shortfalls,
+)
+from forecaster.errors import ConfigError, ModelFileError
+
+from conftest import TINY
+
+
+def test_levels_name_their_two_quantiles():
+    assert level_quantiles(80) == (0.1, 0.9)
+    assert level_quantiles(95) == (0.025, 0.975)
+    assert level_name(80.0) == "80" and level_name(97.5) == "97.5"
+
+
+def test_conformal_quantile_is_the_finite_sample_rank():
+    scores = np.arange(1.0, 10.0)[:, None]  # n = 9 scores: 1..9
+    # 80 %: the ceil(10 * 0.8) = 8th smallest; 50 %: the 5th.
+    assert conformal_quantile(scores, 80) == pytest.approx([8.0])
+    assert conformal_quantile(scores, 50) == pytest.approx([5.0])
+    # 95 % would need the 10th of 9 (an infinite interval): the largest stands in.
+    assert conformal_quantile(scores, 95) == pytest.approx([9.0])
+
+
+def test_conformal_quantile_is_taken_per_horizon_step():
+    scores = np.array([[1.0, 10.0], [2.0, 30.0], [3.0, 20.0]])
+    assert conformal_quantile(scores, 50) == pytest.approx([2.0, 20.0])
+
+
+def test_split_conformal_by_hand():
+    forecasts = np.zeros((4, 1, 1))  # point forecast 0
+    actual = np.array([[1.0], [-2.0], [3.0], [-4.0]])
+    scales = np.array([1.0, 1.0, 2.0, 2.0])
+    # scores |y - f| / scale: 1, 2, 1.5, 2; 50 %: the ceil(5 * 0.5) = 3rd smallest = 2.
+    calibration = calibrate(forecasts, actual, scales, [], [50])
+    assert calibration == {"50": {"method": "split", "margins": [2.0], "windows": 4}}
+    columns = quantile_columns(forecasts, scales, [], calibration)
+    # The half-width is the margin times each window's series scale.
+    assert list(columns) == [0.25, 0.75]
+    assert columns[0.25][:, 0] == pytest.approx([-2.0, -2.0, -4.0, -4.0])
+    assert columns[0.75][:, 0] == pytest.approx([2.0, 2.0, 4.0, 4.0])
+
+
+def test_cqr_by_hand_widens_or_narrows_the_trained_interval():
+    quantiles = [0.1, 0.9]
+    forecasts = np.array([[[0.0, -1.0, 1.0]]] * 3)  # point 0, trained q0.1 = -1, q0.9 = 1
+    scales = np.ones(3)
+    assert method_for(quantiles, 80) == "cqr" and method_for(quantiles, 95) == "split"
+    # scores max(lo - y, y - hi): y = 0.5 -> -0.5, y = 3 -> 2, y = -1.5 -> 0.5; 50 %: 2nd smallest = 0.5.
+    wide = calibrate(forecasts, np.array([[0.5], [3.0], [-1.5]]), scales, quantiles, [80, 50])
+    assert wide["80"]["method"] == "cqr" and wide["80"]["margins"] == [2.0]
+    columns = quantile_columns(forecasts, scales, quantiles, {"80": wide["80"]})
+    assert columns[0.1][0, 0] == pytest.approx(-3.0) and columns[0.9][0, 0] == pytest.approx(3.0)
+    # Every actual well inside: a negative margin narrows the interval.
+    narrow = calibrate(forecasts, np.array([[0.0], [0.1], [-0.1]]), scales, quantiles, [80])
+    assert narrow["80"]["margins"][0] < 0
+    columns = quantile_columns(forecasts, scales, quantiles, narrow)
+    assert -1.0 < columns[0.1][0, 0] < columns[0.9][0, 0] < 1.0
+
+
+def test_calibrated_columns_replace_trained_ones_and_never_cross():
+    rng = np.random.default_rng(0)
+    quantiles = [0.05, 0.1, 0.5, 0.9, 0.95]
+    forecasts = np.sort(rng.normal(size=(50, 6, 6)), axis=-1)
+    forecasts[..., 0] = rng.normal(size=(50, 6)) * 3  # a point forecast far from the trained quantiles
+    calibration = calibrate(forecasts, rng.normal(size=(50, 6)), np.ones(50), quantiles, [80, 95, 99])
+    columns = quantile_columns(forecasts, np.ones(50), quantiles, calibration)
+    assert list(columns) == [0.005, 0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975, 0.995]
+    stacked = np.stack(list(columns.values()), axis=-1)
+    assert (np.diff(stacked, axis=-1) >= 0).all()
+
+
+def test_coverage_on_data_with_known_noise_is_within_sampling_error_of_nominal():
+    # Two series of very different sizes, one calibration: Gaussian noise of each series' own scale.
+    rng = np.random.default_rng(1)
+    horizon, n_cal, n_test = 3, 400, 20_000
+
+    def windows(n):
+        scale = np.where(np.arange(n) % 2 == 0, 1.0, 100.0)  # (W,) series scale
+        point = rng.normal(size=(n, horizon)) * scale[:, None]
+        noise = rng.normal(size=(n, horizon)) * scale[:, None] * np.array([0.5, 1.0, 2.0])  # noise grows with the step
+        return point[..., None], point + noise, scale
+
+    forecasts, actual, scale = windows(n_cal)
+    calibration = calibrate(forecasts, actual, scale, [], [80, 95])
+    forecasts, actual, scale = windows(n_test)
+    columns = quantile_columns(forecasts, scale, [], calibration)
+    for level in (80, 95):
+        low, high = level_quantiles(level)
+        inside = (actual >= columns[low]) & (actual <= columns[high])
+        nominal = level / 100
+        # Conformal coverage given the calibration set varies by about sqrt(a(1-a)/n), plus the test sample's error.
+        tolerance = 4 * np.sqrt(nominal * (1 - nominal) * (1 / n_cal + 1 / n_test))
+        for member in (scale == 1.0, scale == 100.0):  # each series, not only the pooled windows
+            for step in range(horizon):
+                assert abs(inside[member, step].mean() - nominal) < tolerance
+
+
+def test_coverage_guarantee_holds_on_average_even_with_few_windows():
+    # With n = 19 exchangeable scores the 95 % interval covers a new point with probability 19/20 exactly.
+    rng = np.random.default_rng(2)
+    trials = 20_000
+    scores = np.abs(rng.normal(size=(trials, 19)))
+    margins = np.sort(scores, axis=1)[:, 18]  # conformal_quantile's rank for n = 19 at 95 %
+    assert conformal_quantile(scores[0][:, None], 95)[0] == margins[0]
+    covered = np.abs(rng.normal(size=trials)) <= margins
+    assert abs(covered.mean() - 0.95) < 4 * np.sqrt(0.95 * 0.05 / trials)
+
+
+def test_too_few_windows_are_named_with_the_fix():
+    calibration = {"80": {"method": "split", "margins": [1.0], "windows": 10},
+                   "95": {"method": "split", "margins": [1.0], "windows": 10}}
+    notes = shortfalls(calibration)
+    assert len(notes) == 1 and "95 %" in notes[0] and "19" in notes[0] and "--val-size" in notes[0]
+
+
+# ------------------------------------------------------------------ the estimator
+
+N, HOLDOUT = 24 * 30, 240
+
+
+@pytest.fixture(scope="module")
+def frame():
+    """A daily cycle with Gaussian noise of known size."""
+    rng = np.random.default_rng(3)
+    time = pd.date_range("2024-01-01", periods=N, freq="h")
+    return pd.DataFrame({"date": time, "load": 5 + np.sin(2 * np.pi * np.arange(N) / 24) + rng.normal(0, 0.3, N)})
+
+
+@pytest.fixture(scope="module")
+def point_model(frame):
+    return Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48).fit(frame)
+
+
+@pytest.fixture(scope="module")
+def quantile_model(frame):
+    return Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48, quantiles=[0.1, 0.5, 0.9]).fit(frame)
+
+
+def test_a_model_without_quantiles_gets_split_conformal_intervals(point_model, frame):
+    assert {name: entry["method"] for name, entry in point_model.calibration_.items()} == {"80": "split", "95": "split"}
+    forecast = point_model.predict(frame)
+    assert forecast.columns.tolist() == ["series", "timestamp", "forecast", "q0.025", "q0.1", "q0.9", "q0.975"]
+    quantiles = forecast[["q0.025", "q0.1", "q0.9", "q0.975"]].to_numpy()
+    assert (np.diff(quantiles, axis=1) >= 0).all()
+    assert ((forecast["q0.1"] <= forecast["forecast"]) & (forecast["forecast"] <= forecast["q0.9"])).all()
+
+
+def test_a_quantile_model_calibrates_its_trained_pair_with_cqr(quantile_model, frame):
+    assert quantile_model.calibration_["80"]["method"] == "cqr"
+    assert quantile_model.calibration_["95"]["method"] == "split"
+    columns = quantile_model.predict(frame).columns.tolist()
+    assert columns == ["series", "timestamp", "forecast", "q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]
+
+
+@pytest.mark.parametrize("which", ["point_model", "quantile_model"])
+def test_backtest_coverage_is_within_sampling_error_of_nominal(which, request, frame):
+    model = request.getfixturevalue(which)
+    result = backtest(model, frame, stride=1)
+    windows = model.calibration_["80"]["windows"]
+    for level in (80, 95):
+        nominal = level / 100
+        # Calibration on `windows` windows; the holdout has about HOLDOUT independent points.
+        tolerance = 3 * np.sqrt(nominal * (1 - nominal) * (1 / windows + 1 / HOLDOUT))
+        assert abs(result.metrics["model"][f"coverage_{level}"] - nominal) < tolerance
+        assert result.metrics["model"][f"ACD_{level}"] < tolerance
+
+
+def test_backtest_reports_every_level_for_the_model_and_the_seasonal_naive_baseline(point_model, frame):
+    result = backtest(point_model, frame)
+    assert result.intervals == {"80": "split", "95": "split"}
+    for name in ("model", "seasonal_naive"):
+        for level in ("80", "95"):
+            assert {f"{m}_{level}" for m in ("coverage", "width", "pinball", "MSIS", "ACD")} <= set(result.metrics[name])
+    assert "coverage_80" in result.per_step["model"].columns
+    assert {"q0.025", "q0.1", "q0.9", "q0.975"} <= set(result.forecasts.columns)
+    shape = result.to_dict()
+    assert shape["intervals"] == {"80": "split", "95": "split"} and "MSIS_95" in shape["seasonal_naive"]
+
+
+def test_levels_pick_among_the_calibrated_ones(point_model, frame):
+    assert point_model.predict(frame, levels=[80]).columns.tolist()[3:] == ["q0.1", "q0.9"]
+    assert point_model.predict(frame, levels=[]).columns.tolist() == ["series", "timestamp", "forecast"]
+    with pytest.raises(ConfigError, match=r"--levels 90: .*calibrated for levels 80, 95.*retrain with --levels 90"):
+        point_model.predict(frame, levels=[90])
+    with pytest.raises(ConfigError, match="--levels"):
+        point_model.predict(frame, levels=[120])
+    assert set(backtest(point_model, frame, levels=[95]).intervals) == {"95"}
+
+
+def test_levels_are_set_at_training(frame):
+    model = Forecaster(**TINY, levels=[50, 90]).fit(frame)
+    assert list(model.calibration_) == ["50", "90"]
+    assert list(model.predict(frame).columns[3:]) == ["q0.05", "q0.25", "q0.75", "q0.95"]
+    assert Forecaster(**TINY, levels=[]).fit(frame).calibration_ == {}
+
+
+def test_retrain_calibrates_each_refit(point_model, frame):
+    result = backtest(point_model, frame, retrain=True, folds=1)
+    assert {"q0.025", "q0.975"} <= set(result.forecasts.columns)
+    assert (result.forecasts["q0.025"] <= result.forecasts["q0.975"]).all()
+
+
+def test_save_load_keeps_the_calibration(quantile_model, frame, tmp_path):
+    quantile_model.save(tmp_path / "m")
+    loaded = Forecaster.load(tmp_path / "m")
+    assert loaded.calibration_ == quantile_model.calibration_
+    pd.testing.assert_frame_equal(loaded.predict(frame), quantile_model.predict(frame))
+    stored = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert stored["calibration"]["80"]["method"] == "cqr" and len(stored["calibration"]["80"]["margins"]) == 24
+
+
+def test_a_model_saved_before_calibration_forecasts_without_intervals(point_model, frame, tmp_path):
+    point_model.save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    stored = json.loads(path.read_text())
+    del stored["calibration"]
+    del stored["config"]["levels"]
+    path.write_text(json.dumps(stored))
+    assert Forecaster.load(tmp_path / "m").predict(frame).columns.tolist() == ["series", "timestamp", "forecast"]
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda c: c["80"].update(margins=[1.0]), "1 margins, expected one per horizon step"),
+    (lambda c: c["80"].update(method="magic"), "calibration is"),
+    (lambda c: c["80"].update(margins=[float("nan")] * 24), "calibration is"),
+    (lambda c: c.update({"150": c.pop("80")}), "calibration is"),
+    (lambda c: c["95"].update(method="cqr"), "cqr"),
+])
+def test_a_damaged_calibration_is_refused(point_model, tmp_path, edit, message):
+    point_model.save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    stored = json.loads(path.read_text())
+    edit(stored["calibration"])
+    path.write_text(json.dumps(stored))
+    with pytest.raises(ModelFileError, match=message):
+        Forecaster.load(tmp_path / "m")
