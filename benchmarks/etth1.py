@@ -49,6 +49,10 @@ def standardized_scores(windows: Path, train_values: np.ndarray) -> dict[str, fl
         scores[f"{name}_MSE"] = float(np.mean(error**2))
         scores[f"{name}_MAE"] = float(np.mean(np.abs(error)))
     scores["windows"] = int(table["origin"].nunique())
+    for level, (low, high) in {80: ("q0.1", "q0.9"), 95: ("q0.025", "q0.975")}.items():
+        if low in table and high in table:
+            inside = (table["actual"] >= table[low]) & (table["actual"] <= table[high])
+            scores[f"coverage_{level}"] = float(inside.mean())
     return scores
 
 
@@ -95,8 +99,8 @@ def _report(rows: list[list[dict]], args) -> str:
         f"Command: `python benchmarks/etth1.py --horizons {' '.join(map(str, args.horizons))} "
         f"--seeds {' '.join(map(str, args.seeds))}" + (f" --flags {shlex.quote(args.flags)}" if args.flags else "") + "`",
         "",
-        "| H | windows | MSE (median of seeds) | MAE | MSE per seed | naive MSE | published MSE | train s | peak MB | epochs (best) | evaluate s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| H | windows | MSE (median of seeds) | MAE | MSE per seed | naive MSE | published MSE | 80 % / 95 % coverage | train s | peak MB | epochs (best) | evaluate s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for runs in rows:
         first = runs[0]
@@ -105,13 +109,20 @@ def _report(rows: list[list[dict]], args) -> str:
         lines.append(
             f"| {first['horizon']} | {first['windows']} | {mse:.4f} | {mae:.4f} | "
             f"{', '.join(format(r['forecast_MSE'], '.4f') for r in runs)} | {first['naive_MSE']:.4f} | "
-            f"{PUBLISHED.get(first['horizon'], '-')} | {statistics.median(r['train_s'] for r in runs):.0f} | "
+            f"{PUBLISHED.get(first['horizon'], '-')} | {_coverage(runs)} | "
+            f"{statistics.median(r['train_s'] for r in runs):.0f} | "
             f"{max(r['train_peak_mb'] for r in runs):.0f} | "
             f"{', '.join(str(r['epochs']) + ' (' + str(r['best_epoch']) + ')' for r in runs)} | {first['evaluate_s']:.1f} |"
         )
     lines += ["", "Per-run commands:", ""]
     lines += [f"- `{r['train_cmd']}` then `{r['evaluate_cmd']}`" for runs in rows for r in runs[:1]]
     return "\n".join(lines)
+
+
+def _coverage(runs: list[dict]) -> str:
+    if "coverage_80" not in runs[0]:
+        return "-"
+    return " / ".join(f"{statistics.median(r[f'coverage_{level}'] for r in runs):.3f}" for level in (80, 95))
 
 
 if __name__ == "__main__":
