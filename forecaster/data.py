@@ -17,7 +17,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.reading import SNIFF_BYTES, read_table  # noqa: F401  (SNIFF_BYTES re-exported for tests)
+from forecaster.reading import read_table
 from forecaster.timeaxis import STEPS, filled_values, infer_freq, regular_index, time_label
 
 TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 import typer.testing
 from typer.testing import CliRunner
 
@@ -90,13 +89,6 @@ def leftovers(directory: Path) -> list[str]:
     return [p.name for p in directory.iterdir() if p.name.endswith((".partial", ".old")) or ".partial." in p.name]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and on a busy machine torch's spinning threads cost minutes."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

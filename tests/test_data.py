@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from forecaster.config import Config
-from forecaster.data import SNIFF_BYTES, Schema, load_series, read_table, series_from_frame
+from forecaster.data import Schema, load_series, series_from_frame
+from forecaster.reading import SNIFF_BYTES, read_table
 from forecaster.errors import DataError
 from forecaster.timeaxis import season_of
 

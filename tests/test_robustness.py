@@ -37,13 +37,6 @@ HORIZON = 3
 HOLDOUT = 6  # two evaluate windows after the training end
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and on a busy machine torch's spinning threads cost minutes."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def hourly(values=None, periods: int = STEPS, **columns) -> pd.DataFrame:
