@@ -50,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     model = Forecaster.load(args.model)
     data = load_series(args.data, model.config, schema=model.schema_)
-    first = int(data.series[0].time.searchsorted(model.training_end(data.ids[0]), side="right"))
+    first = model.fitted_length(data.series[0])
     origins = np.arange(first, len(data.series[0]) - model.horizon_ + 1)
     floor, full = [], []
     for _ in range(args.repeats):

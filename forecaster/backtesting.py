@@ -111,9 +111,8 @@ def _seasonal_naive_band(model: Forecaster, data: SeriesSet, origins: list[np.nd
 
 def _history_end(model: Forecaster, s: Series, origins: np.ndarray) -> int:
     """Where the history a baseline may learn from ends: the training end, or the first origin if that comes first."""
-    end = model.training_end(s.id)
-    fitted = len(s) if end is None else int(s.time.searchsorted(end, side="right"))
-    return min(fitted, int(origins[0]))
+    fitted = model.fitted_length(s)
+    return min(len(s) if fitted is None else fitted, int(origins[0]))
 
 
 def _band_scores(actual: np.ndarray, bands: dict, codes: np.ndarray, scales: np.ndarray) -> dict[str, float]:
@@ -133,10 +132,9 @@ def _origins(model: Forecaster, s: Series, data: SeriesSet, stride: int, start, 
     if start is not None:
         first = int(s.time.searchsorted(parse_time_label(start, data.schema.freq)))
     else:
-        end = model.training_end(s.id)
-        if end is None:
+        first = model.fitted_length(s)
+        if first is None:
             return np.array([], dtype=np.int64)
-        first = int(s.time.searchsorted(end, side="right"))
     # Every origin needs a lookback of history and a season for the seasonal-naive baseline.
     first = max(first, model.lookback_, model.season_)
     origins = np.arange(first, len(s) - model.horizon_ + 1, stride)

@@ -164,6 +164,11 @@ class Forecaster:
         info = self.series_.get(series_id)
         return None if info is None else parse_time_label(info["training_end"], self.schema_.freq)
 
+    def fitted_length(self, series: Series) -> int | None:
+        """How many leading steps of `series` lie at or before its training end; None for an unseen series."""
+        end = self.training_end(series.id)
+        return None if end is None else int(series.time.searchsorted(end, side="right"))
+
     def resolved_config(self) -> Config:
         """The settings with every automatic choice filled in: what a refit must reuse."""
         self._check_fitted()

@@ -142,20 +142,25 @@ def test_a_frame_gives_clean_series_or_a_data_error(frame):
     assert_clean(data)
 
 
+def assert_clean_or_refused(path: Path) -> None:
+    """Loading `path` gives clean series, or a DataError whose message starts with the file's name."""
+    try:
+        data = load_series(path, Config())
+    except DataError as exc:
+        assert str(exc).startswith(f"{path}: "), exc
+        event("refused")
+        return
+    event("read")
+    assert_clean(data)
+
+
 @FAST
 @given(frame=frames(), delimiter=st.sampled_from([",", ";", "\t", "|"]))
 def test_a_csv_file_gives_clean_series_or_a_data_error_naming_it(frame, delimiter):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.csv"
         path.write_text(csv_text(frame, delimiter), encoding="utf-8")
-        try:
-            data = load_series(path, Config())
-        except DataError as exc:
-            assert str(exc).startswith(f"{path}: "), exc
-            event("refused")
-            return
-    event("read")
-    assert_clean(data)
+        assert_clean_or_refused(path)
 
 
 @FAST
@@ -165,14 +170,7 @@ def test_arbitrary_bytes_give_clean_series_or_a_data_error(content):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.csv"
         path.write_bytes(content)
-        try:
-            data = load_series(path, Config())
-        except DataError as exc:
-            assert str(exc).startswith(f"{path}: "), exc
-            event("refused")
-            return
-    event("read")
-    assert_clean(data)
+        assert_clean_or_refused(path)
 
 
 # ------------------------------------------------------------------ the CLI
