@@ -184,7 +184,8 @@ def _refit_forecasts(model: Forecaster, data: SeriesSet, origins: list[np.ndarra
 
 
 def _cut(s: Series, origin: int) -> Series:
-    return Series(s.id, s.time[:origin], s.values[:origin])
+    covariates = None if s.covariates is None else s.covariates[:origin]
+    return Series(s.id, s.time[:origin], s.values[:origin], covariates)
 
 
 def _per_step(actual: np.ndarray, forecast: np.ndarray, bands: dict, codes: np.ndarray, scales: np.ndarray) -> pd.DataFrame:

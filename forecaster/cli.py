@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -107,6 +108,12 @@ def train(
     freq: Annotated[Optional[str], typer.Option(help="Pandas frequency alias, e.g. h, D, W, MS (default: inferred).")] = None,
     fill: Annotated[str, typer.Option(help="Missing values: interpolate | ffill | zero | error.")] = "interpolate",
     season: Annotated[Optional[int], typer.Option(help="Seasonal period (default: from the frequency).")] = None,
+    covariates: Annotated[Optional[list[str]], typer.Option(help="Past covariate columns, known up to the forecast origin.")] = None,
+    future_covariates: Annotated[Optional[list[str]], typer.Option(
+        help="Covariate columns known ahead; predict needs them in the rows of the forecast steps.")] = None,
+    calendar: Annotated[bool, typer.Option("--calendar/--no-calendar",
+                                           help="Hour, weekday and month features (sin/cos) from the timestamps.")] = True,
+    ensemble: Annotated[int, typer.Option(help="Fit N networks (seeds seed..seed+N-1); forecast their median.")] = 1,
     cell: Annotated[str, typer.Option(help="Recurrent cell: lstm | gru | rnn.")] = "lstm",
     hidden_size: Annotated[int, typer.Option(help="Units per recurrent layer.")] = 64,
     num_layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = 2,
@@ -145,6 +152,8 @@ def train(
 
         config = Config(
             target=parse_columns(target), time_col=time_col, id_col=id_col, freq=freq, fill=fill, season=season,
+            covariates=parse_columns(covariates) or [], future_covariates=parse_columns(future_covariates) or [],
+            calendar=calendar, ensemble=ensemble,
             cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, lookback=lookback,
             horizon=horizon, quantiles=parse_quantiles(quantiles), levels=parse_levels(levels), window_norm=window_norm,
             epochs=epochs,
@@ -384,6 +393,11 @@ def info(
     debug: Debug = False,
 ) -> None:
     """Show a model's settings, data schema, training history, validation scores and versions."""
+    _show_info(model, as_json, debug)
+
+
+def _show_info(model: Path, as_json: bool, debug: bool) -> None:
+    """The body of `info`, shared by the Typer command and main()'s fast path."""
 
     def command(stderr: Console) -> None:
         from forecaster import report
@@ -400,6 +414,29 @@ def info(
     _run(command, debug)
 
 
+def _fast_info_args(args: list[str]) -> tuple[Path, bool] | None:
+    """(model, as_json) when `args` is a plain `info MODEL [--json]`, else None: Typer must parse them.
+
+    Only the plainest spelling qualifies; anything else (--help, --debug, a second argument, an
+    argument that looks like an option, a shell-completion request) takes the full Typer path.
+    """
+    if not args or args[0] != "info" or any(name.endswith("_COMPLETE") for name in os.environ):
+        return None
+    positional = [arg for arg in args[1:] if arg != "--json"]
+    if len(positional) != 1 or positional[0].startswith("-"):
+        return None
+    return Path(positional[0]), "--json" in args
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    fast = _fast_info_args(sys.argv[1:])
+    if fast is None:
+        app()
+        return
+    # Typer 0.29 imports pydantic (0.14 s) to coerce any non-flag parameter, which alone would put
+    # `info` past its 0.3 s start-up target; for these arguments Typer would only make Path(MODEL).
+    try:
+        _show_info(*fast, debug=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)

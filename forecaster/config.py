@@ -35,6 +35,9 @@ class Config:
     freq: str | None = None  # pandas offset alias; None: inferred from the timestamps
     fill: str = "interpolate"  # how missing values are filled: interpolate | ffill | zero | error
     season: int | None = None  # seasonal period; None: from the frequency (hourly 24, daily 7, ...)
+    covariates: list[str] = field(default_factory=list)  # past covariate columns: known up to the forecast origin
+    future_covariates: list[str] = field(default_factory=list)  # covariate columns known ahead (given at predict)
+    calendar: bool = True  # add hour/weekday/month (sin, cos) from timestamps where training shows them repeat
     # --- network ---
     cell: str = "lstm"  # recurrent cell: lstm | gru | rnn
     hidden_size: int = 64  # width of each recurrent layer
@@ -45,6 +48,7 @@ class Config:
     quantiles: list[float] = field(default_factory=list)  # extra quantile outputs, trained with pinball loss
     levels: list[float] = field(default_factory=lambda: [80.0, 95.0])  # central intervals (%) calibrated on validation
     window_norm: str = "last"  # last: model changes from each window's last value; none: raw scaled levels
+    ensemble: int = 1  # networks fitted with seeds seed, seed + 1, ...; the forecast is their median
     # --- training ---
     epochs: int = 100  # maximum; early stopping usually ends sooner
     patience: int = 10  # epochs without validation improvement before stopping; 0: never stop early
@@ -75,7 +79,7 @@ class Config:
         _check_choice("device", self.device, DEVICES)
         _check_choice("window_norm", self.window_norm, WINDOW_NORMS)
         _check_choice("precision", self.precision, PRECISIONS)
-        for name in ("hidden_size", "num_layers", "epochs", "batch_size", "windows_per_epoch"):
+        for name in ("hidden_size", "num_layers", "ensemble", "epochs", "batch_size", "windows_per_epoch"):
             _check_positive_int(name, getattr(self, name))
         for name in ("lookback", "horizon", "season", "val_size"):
             if getattr(self, name) is not None:
@@ -91,6 +95,7 @@ class Config:
             raise ConfigError(f"--weight-decay must be zero or a positive, finite number, got {self.weight_decay}")
         if not self.grad_clip >= 0:
             raise ConfigError(f"--grad-clip must be zero (off) or positive, got {self.grad_clip}")
+        _check_covariates(self)
         self.quantiles = _checked_quantiles(self.quantiles)
         self.levels = checked_levels(self.levels)
 
@@ -130,6 +135,25 @@ def _check_int(name: str, value: object, low: int, expected: str) -> None:
         raise ConfigError(f"{_flag(name)} must be {expected}, got {value!r}")
     if value > MAX_INT:
         raise ConfigError(f"{_flag(name)} must be at most {MAX_INT}, got {value}")
+
+
+def _check_covariates(config: Config) -> None:
+    """Covariate lists are column names, each used once, none of them a target, the time or the id column."""
+    for flag, names in (("--covariates", config.covariates), ("--future-covariates", config.future_covariates)):
+        if isinstance(names, (str, bytes)) or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"{flag} must be a list of column names, got {names!r}")
+    named = [*config.covariates, *config.future_covariates]
+    repeated = sorted({n for n in named if named.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"covariate column(s) {', '.join(map(repr, repeated))} named more than once in "
+                          "--covariates / --future-covariates")
+    for role, columns in (("--target", config.target or []), ("--time-col", [config.time_col]),
+                          ("--id-col", [config.id_col])):
+        clash = [n for n in named if n in columns]
+        if clash:
+            raise ConfigError(f"column {clash[0]!r} is both a covariate and the {role} column; a column plays one part")
+    if not isinstance(config.calendar, bool):
+        raise ConfigError(f"calendar must be true or false, got {config.calendar!r}")
 
 
 def _checked_quantiles(quantiles: list[float]) -> list[float]:

@@ -8,7 +8,8 @@ the same reading of a later file (predict and evaluate load with the model's sch
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,16 @@ from pandas.tseries.api import guess_datetime_format
 from forecaster.config import Config
 from forecaster.errors import DataError
 from forecaster.reading import read_table
-from forecaster.timeaxis import STEPS, filled_values, infer_freq, regular_index, time_label
+from forecaster.timeaxis import (
+    STEPS,
+    Grids,
+    filled_flat,
+    filled_values,
+    infer_freq_flat,
+    regular_index,
+    series_grids,
+    time_label,
+)
 
 TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
 DEFAULT_ID = "unique_id"
@@ -43,7 +53,9 @@ class Schema:
     id_col: str | None  # long layout only
     targets: list[str]  # wide: the value columns; long: the single value column
     freq: str  # pandas offset alias, or "steps" for an integer axis
-    covariates: list[str] = field(default_factory=list)
+    covariates: list[str] = field(default_factory=list)  # past covariates: known up to the forecast origin
+    future_covariates: list[str] = field(default_factory=list)  # known ahead: given in the forecast rows too
+    calendar: list[str] = field(default_factory=list)  # calendar features of the timestamps (chosen when fitting)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,6 +72,8 @@ class Series:
     id: str
     time: pd.Index
     values: np.ndarray  # (n,) float64
+    covariates: np.ndarray | None = None  # (n, past + future covariates) float64, in the schema's order
+    future: np.ndarray | None = None  # (k, future covariates): the given rows after the last value
 
     def __len__(self) -> int:
         return len(self.values)
@@ -110,19 +124,21 @@ def series_from_frame(
     if schema.id_col is not None:
         _check_ids(frame[schema.id_col], schema.id_col, source, rows)
     raw = _raw_series(frame, schema, times, values)
-    freq = schema.freq or (config.freq or _inferred_freq([t for _, t, _ in raw], source))
-    schema = Schema(schema.layout, schema.time_col, schema.id_col, schema.targets, freq, schema.covariates)
+    covariates = _raw_covariates(frame, schema, times, source, rows) if _covariate_names(schema) else None
+    if schema.future_covariates:
+        raw = [_until_last_value(series_id, index, column) for series_id, index, column in raw]
+    ordered = _Rows.of(raw).in_time_order()
+    freq = schema.freq or (config.freq or _inferred_freq(ordered, source))
+    schema = replace(schema, freq=freq)
     result = SeriesSet([], schema, source, notes=notes)
-    unsorted = [series_id for series_id, index, _ in raw if not index.is_monotonic_increasing]
+    unsorted = [ordered.ids[i] for i in np.flatnonzero(ordered.unsorted)]
     if unsorted:
         result.notes.append(_sorted_note(schema, unsorted))
-    mostly_filled = []
-    for series_id, index, column in raw:
-        before = result.filled
-        series = _clean_series(series_id, index, column, schema.freq, config.fill, result, strict_grid)
-        if result.filled - before > MOSTLY_FILLED * len(series):
-            mostly_filled.append(f"{series_id!r} ({(result.filled - before) / len(series):.0%} filled)")
-        result.series.append(series)
+    result.series, filled = _clean_series(ordered, schema.freq, config.fill, result, strict_grid)
+    mostly_filled = [f"{s.id!r} ({count / len(s):.0%} filled)" for s, count in zip(result.series, filled)
+                     if count > MOSTLY_FILLED * len(s)]
+    if covariates is not None:
+        _attach_covariates(result, covariates, config.fill)
     if mostly_filled:
         one = len(mostly_filled) == 1
         result.warnings.append(
@@ -187,15 +203,17 @@ def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> Schema:
         targets = config.target or [DEFAULT_LONG_TARGET]
         if len(targets) != 1:
             raise DataError(f"{source}: long format takes one --target column, got {', '.join(targets)}")
-        return Schema("long", time_col, id_col, targets, config.freq or "")
-    used = {time_col}
+        return Schema("long", time_col, id_col, targets, config.freq or "", list(config.covariates),
+                      list(config.future_covariates))
+    used = {time_col, *config.covariates, *config.future_covariates}
     targets = config.target or [c for c in frame.columns if c not in used and _holds_numbers(frame[c])]
     if not targets:
         raise DataError(
             f"{source}: no numeric value column found among {', '.join(map(str, frame.columns))}; "
             "name the value column with --target"
         )
-    return Schema("wide", time_col, None, list(targets), config.freq or "")
+    return Schema("wide", time_col, None, list(targets), config.freq or "", list(config.covariates),
+                  list(config.future_covariates))
 
 
 def _holds_numbers(column: pd.Series) -> bool:
@@ -243,7 +261,8 @@ def _looks_like_dates(column: pd.Series) -> bool:
 
 
 def _require_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
-    needed = [c for c in (schema.time_col, schema.id_col, *schema.targets, *schema.covariates) if c is not None]
+    needed = [c for c in (schema.time_col, schema.id_col, *schema.targets, *schema.covariates, *schema.future_covariates)
+              if c is not None]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise DataError(
@@ -371,29 +390,152 @@ def _check_ids(column: pd.Series, name: str, source: str, rows: _RowLabeller) ->
         )
 
 
+@dataclass
+class _Rows:
+    """The rows of every series end to end, grouped by series in order of first appearance.
+
+    `rows[i]` is series i as (id, time index, values), the way the per-series code reads it.
+    """
+
+    ids: list[str]
+    times: pd.Index  # (N,) a DatetimeIndex, or integer steps
+    values: np.ndarray  # (N,) float64
+    bounds: np.ndarray  # (S + 1,) int64: series i is rows bounds[i]:bounds[i + 1], none empty
+    unsorted: np.ndarray | None = None  # (S,) bool: rows out of time order in the file (found when not given)
+
+    def __post_init__(self) -> None:
+        if self.unsorted is None:
+            self.unsorted = _per_series(np.diff(self.stamps) < 0, self.bounds)
+
+    @classmethod
+    def of(cls, series: _Rows | list[tuple[str, pd.Index, np.ndarray]]) -> _Rows:
+        """`series` end to end (as they are when already so)."""
+        if isinstance(series, _Rows):
+            return series
+        times = series[0][1].append([index for _, index, _ in series[1:]])
+        bounds = np.cumsum([0, *(len(values) for _, _, values in series)])
+        return cls([i for i, _, _ in series], times, np.concatenate([v for _, _, v in series]), bounds)
+
+    @property
+    def stamps(self) -> np.ndarray:
+        """The times as int64: steps, or datetimes counted in their unit (UTC for zoned ones)."""
+        return self.times.asi8 if isinstance(self.times, pd.DatetimeIndex) else self.times.to_numpy()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> tuple[str, pd.Index, np.ndarray]:
+        start, stop = self.bounds[i], self.bounds[i + 1]
+        return self.ids[i], self.times[start:stop], self.values[start:stop]
+
+    def __iter__(self) -> Iterator[tuple[str, pd.Index, np.ndarray]]:
+        return (self[i] for i in range(len(self)))
+
+    def in_time_order(self) -> _Rows:
+        """The rows of each series stably sorted by time, as `sort_index(kind="stable")` sorts them."""
+        if not self.unsorted.any():
+            return self
+        order, stamps = np.arange(len(self.values)), self.stamps
+        for i in np.flatnonzero(self.unsorted):  # usually few: most files are in order
+            start, stop = self.bounds[i], self.bounds[i + 1]
+            order[start:stop] = start + np.argsort(stamps[start:stop], kind="stable")
+        return _Rows(self.ids, self.times[order], self.values[order], self.bounds, self.unsorted)
+
+
+def _per_series(flags: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """(S,) bool: whether any of a series' steps (flags on neighbouring rows, np.diff's (N - 1,)) is set."""
+    steps = np.zeros(bounds[-1], dtype=bool)
+    steps[:-1] = flags
+    steps[bounds[1:] - 1] = False  # the step from one series to the next belongs to neither
+    return np.logical_or.reduceat(steps, bounds[:-1])
+
+
 def _raw_series(
     frame: pd.DataFrame, schema: Schema, times: pd.Index | None, values: dict[str, np.ndarray]
-) -> list[tuple[str, pd.Index, np.ndarray]]:
-    """(id, time index, values) per series, before sorting and regularizing."""
+) -> _Rows:
+    """Every series' rows end to end, in file order within each, before sorting and regularizing."""
     if schema.layout == "wide":
         index = times if times is not None else pd.RangeIndex(len(frame))
-        return [(col, index, values[col]) for col in schema.targets]
-    column = values[schema.targets[0]]
-    # One stable sort groups the rows of each id (in file order), instead of a scan of every row per id.
+        rows, count = np.tile(np.arange(len(frame)), len(schema.targets)), len(schema.targets)
+        return _Rows(list(schema.targets), index[rows], np.concatenate([values[col] for col in schema.targets]),
+                     np.arange(count + 1) * len(frame))
     codes, ids = pd.factorize(frame[schema.id_col].astype(str))
-    order = np.argsort(codes, kind="stable")
-    groups = np.split(order, np.cumsum(np.bincount(codes, minlength=len(ids)))[:-1])
-    return [(series_id, times[rows] if times is not None else pd.RangeIndex(len(rows)), column[rows])
-            for series_id, rows in zip(ids, groups)]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(ids)))])
+    # One stable sort groups the rows of each id (in file order), instead of a scan of every row per id;
+    # a file already grouped by id (codes count up in order of first appearance) needs none.
+    order = slice(None) if (np.diff(codes) >= 0).all() else np.argsort(codes, kind="stable")
+    if times is None:  # each series' own row numbers
+        index = pd.Index(np.arange(len(codes)) - np.repeat(bounds[:-1], np.diff(bounds)))
+    else:
+        index = times[order]
+    return _Rows(list(ids), index, values[schema.targets[0]][order], bounds)
 
 
-def _inferred_freq(times: list[pd.Index], source: str) -> str:
-    if not isinstance(times[0], pd.DatetimeIndex):
+def _inferred_freq(rows: _Rows, source: str) -> str:
+    """The frequency of the series' timestamps (`rows` in time order), or STEPS for an integer axis."""
+    if not isinstance(rows.times, pd.DatetimeIndex):
         return STEPS
-    return infer_freq([t.sort_values().unique() for t in times], source)
+    stamps = rows.stamps
+    first = np.ones(len(stamps), dtype=bool)  # the first row of each timestamp within its series
+    first[1:] = stamps[1:] != stamps[:-1]
+    first[rows.bounds[:-1]] = True
+    counts = np.add.reduceat(first, rows.bounds[:-1], dtype=np.int64)
+    return infer_freq_flat(rows.times[first], np.concatenate([[0], np.cumsum(counts)]), source)
 
 
 def _clean_series(
+    rows: _Rows, freq: str, fill: str, into: SeriesSet, strict_grid: bool
+) -> tuple[list[Series], np.ndarray]:
+    """Refuse duplicate times, insert missing ones, fill gaps, in array operations over all series at once.
+
+    `rows` are in time order. Returns the series and how many values of each were filled; the totals
+    go into `into`. Anything to refuse is left to the per-series `_clean_one`, which words it.
+    """
+    grids = series_grids(rows.times, rows.bounds, freq)
+    refused = None if grids is None else _refused(rows, grids, fill, strict_grid)
+    if refused is None or refused.any():
+        return _clean_one_by_one(rows, freq, fill, into, strict_grid, refused)
+    counts = np.diff(rows.bounds)
+    ends = np.cumsum(grids.lengths)
+    starts = ends - grids.lengths
+    values = np.full(ends[-1], np.nan)  # (sum of grid lengths,): every series on its grid, end to end
+    values[np.repeat(starts, counts) + grids.positions] = rows.values
+    missing = np.add.reduceat(np.isnan(values), starts, dtype=np.int64)
+    filled = filled_flat(values, np.append(starts, ends[-1]), fill)
+    into.inserted += int(ends[-1] - counts.sum())
+    into.filled += int(missing.sum())
+    series = [Series(series_id, index, filled[start:end])
+              for series_id, index, start, end in zip(rows.ids, grids.indexes(), starts, ends)]
+    return series, missing
+
+
+def _refused(rows: _Rows, grids: Grids, fill: str, strict_grid: bool) -> np.ndarray:
+    """(S,) bool: the series `_clean_one` would refuse (a repeat, off the grid, no values, ...)."""
+    present = np.add.reduceat(~np.isnan(rows.values), rows.bounds[:-1], dtype=np.int64)
+    refused = grids.refused | _per_series(np.diff(rows.stamps) == 0, rows.bounds) | (present == 0)
+    if fill == "error":
+        refused |= present < grids.lengths
+    if strict_grid:  # no two timestamps one step apart
+        refused |= (np.diff(rows.bounds) >= 3) & ~_per_series(np.diff(grids.positions) == 1, rows.bounds)
+    return refused
+
+
+def _clean_one_by_one(rows: _Rows, freq: str, fill: str, into: SeriesSet, strict_grid: bool,
+                      refused: np.ndarray | None) -> tuple[list[Series], np.ndarray]:
+    """Clean series by series: the refusals, worded for the first series at fault, and the cases arrays cannot take."""
+    if refused is not None:
+        scratch = SeriesSet([], into.schema, into.source)
+        for i in np.flatnonzero(refused):
+            _clean_one(*rows[i], freq, fill, scratch, strict_grid)  # raises the series' own error
+    series, filled = [], []
+    for row in rows:
+        before = into.filled
+        series.append(_clean_one(*row, freq, fill, into, strict_grid))
+        filled.append(into.filled - before)
+    return series, np.array(filled, dtype=np.int64)
+
+
+def _clean_one(
     series_id: str, index: pd.Index, values: np.ndarray, freq: str, fill: str, into: SeriesSet, strict_grid: bool
 ) -> Series:
     """Sort, refuse duplicate times, insert missing ones, fill gaps; counts go into `into`.
@@ -423,3 +565,62 @@ def _clean_series(
     filled, count = filled_values(series, fill, into.source, series_id)
     into.filled += count
     return Series(series_id, grid, filled)
+
+
+# ------------------------------------------------------------------ covariates
+def _covariate_names(schema: Schema) -> list[str]:
+    return [*schema.covariates, *schema.future_covariates]
+
+
+def _raw_covariates(frame: pd.DataFrame, schema: Schema, times: pd.Index | None, source: str,
+                    rows: _RowLabeller) -> dict[str, list[tuple[str, pd.Index, np.ndarray]]]:
+    """Each covariate column split like the target: per series in long files, one shared column in wide ones."""
+    covariates = {}
+    for name in _covariate_names(schema):
+        numbers = {name: _numeric_column(frame[name], name, source, rows)}
+        covariates[name] = _raw_series(frame, replace(schema, targets=[name]), times, numbers)
+    return covariates
+
+
+def _until_last_value(series_id: str, index: pd.Index, values: np.ndarray) -> tuple[str, pd.Index, np.ndarray]:
+    """The rows up to the series' last value: later rows only carry future covariates for the forecast."""
+    present = index[~np.isnan(values)]
+    if len(present) == 0:
+        return series_id, index, values  # cleaning refuses a series without values, with its message
+    keep = np.asarray(index <= present.max())
+    return series_id, index[keep], values[keep]
+
+
+def _attach_covariates(data: SeriesSet, raw: dict[str, list[tuple[str, pd.Index, np.ndarray]]], fill: str) -> None:
+    """Give each series its covariates on its own time grid (filled like the target) and its future rows."""
+    schema, filled = data.schema, 0
+    for i, series in enumerate(data.series):
+        columns, future = [], []
+        for name in _covariate_names(schema):
+            _, index, values = raw[name][i] if schema.layout == "long" else raw[name][0]
+            column = pd.Series(values, index=index).sort_index(kind="stable")
+            column = column[~column.index.duplicated(keep="first")]  # the target's check already refused repeats
+            past = column[column.index <= series.time[-1]].reindex(series.time)
+            label = f"{series.id} (covariate {name!r})"
+            values, count = filled_values(past, fill, data.source, label)
+            columns.append(values)
+            filled += count
+            if name in schema.future_covariates:
+                future.append(_future_rows(column[column.index > series.time[-1]], series, schema.freq, data.source))
+        series.covariates = np.column_stack(columns)
+        if future:
+            length = min(len(f) for f in future)
+            series.future = np.column_stack([f[:length] for f in future])
+    if filled:
+        data.notes.append(f"filled {filled} missing covariate values (--fill {fill})")
+
+
+def _future_rows(column: pd.Series, series: Series, freq: str, source: str) -> np.ndarray:
+    """A future covariate's values on the steps right after the series' end, up to the first one missing."""
+    if column.empty:
+        return np.empty(0)
+    # The same grid checks as the series' own timestamps: a forecast row off the grid is refused.
+    steps = regular_index(pd.Index([series.time[-1]]).append(column.index), freq, source, series.id)[1:]
+    values = column.reindex(steps).to_numpy(dtype=np.float64)
+    gap = np.flatnonzero(np.isnan(values))
+    return values if not len(gap) else values[: gap[0]]

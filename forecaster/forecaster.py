@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from forecaster import calibration, persistence
+from forecaster import calibration, features, persistence
 from forecaster.config import Config
 from forecaster.data import Schema, Series, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError
 from forecaster.metrics import point_scores, seasonal_naive_scale
-from forecaster.model import NetworkShape, RecurrentForecaster
+from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
 from forecaster.timeaxis import future_index, parse_time_label, season_of, time_label
 from forecaster.training import EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, train
@@ -45,27 +45,45 @@ class Forecaster:
         lookback = cfg.lookback or auto_lookback(horizon, season, min(sp.n_train for sp in splits))
         _check_lengths(data, splits, lookback, horizon, cfg)
         scalers = [fit_scaler(cfg.scaler, s.values[: sp.n_train]) for s, sp in zip(data.series, splits)]
+        cov_scalers = [features.covariate_scalers(s, sp.n_train) for s, sp in zip(data.series, splits)]
+        calendar = features.calendar_features(data.series, [sp.n_train for sp in splits], data.schema.freq)
+        schema = dataclasses.replace(data.schema, calendar=calendar if cfg.calendar else [])
         device = resolve_device(cfg.device)
-        scaled = [sc.transform(s.values[: sp.n_fit])[:, None] for s, sc, sp in zip(data.series, scalers, splits)]
-        tensor, offsets = stacked(scaled)  # (T, 1): the scaled target is the only channel for now
+        tensor, offsets = stacked([features.input_channels(s, schema, sc, cs, sp.n_fit)
+                                   for s, sc, cs, sp in zip(data.series, scalers, cov_scalers, splits)])  # (T, C)
         tensor = tensor.to(device)
-        train_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "train"), lookback, horizon)
-        val_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "val"), lookback, horizon)
-        shape = NetworkShape(cfg.cell, 1, cfg.hidden_size, cfg.num_layers, cfg.dropout, horizon, 1 + len(cfg.quantiles),
-                             cfg.window_norm)
-        # A private RNG stream: seeding must not disturb (or depend on) the caller's torch RNG.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(cfg.seed)
-            net = RecurrentForecaster(shape).to(device)
-            result = train(net, train_set, val_set, cfg, callback)
-        if result.best_epoch == 0:
+        known = features.known_channels(schema)
+        train_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "train"), lookback, horizon, known)
+        val_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "val"), lookback, horizon, known)
+        shape = NetworkShape(cfg.cell, features.channel_count(schema), cfg.hidden_size, cfg.num_layers, cfg.dropout,
+                             horizon, 1 + len(cfg.quantiles), cfg.window_norm, known)
+        nets, results = [], []
+        for member in range(cfg.ensemble):
+            settings = dataclasses.replace(cfg, seed=cfg.seed + member)
+            # A private RNG stream: seeding must not disturb (or depend on) the caller's torch RNG.
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(settings.seed)
+                net = RecurrentForecaster(shape).to(device)
+                result = train(net, train_set, val_set, settings, callback)
+            if result.best_epoch == 0 and result.stopped != "interrupted":
+                raise _unusable(result, cfg)
+            if result.best_epoch > 0:
+                nets.append(net)
+                results.append(result)
+            if result.stopped == "interrupted":
+                break  # Ctrl-C ends the whole fit: the members trained so far make the model
+        if not nets:
             raise _unusable(result, cfg)
-        self.schema_, self.season_, self.horizon_, self.lookback_ = data.schema, season, horizon, lookback
+        net = _combined(nets, device)
+        stopped = "interrupted" if result.stopped == "interrupted" else results[0].stopped
+        result = dataclasses.replace(results[0], stopped=stopped)
+        self.schema_, self.season_, self.horizon_, self.lookback_ = schema, season, horizon, lookback
         self.net_, self.result_, self.device_ = net, result, device
         self.series_ = {
             s.id: {"scaler": sc.to_dict(), "training_end": time_label(s.time[sp.n_fit - 1]),
-                   "mase_scale": seasonal_naive_scale(s.values[: sp.n_fit], season)}
-            for s, sc, sp in zip(data.series, scalers, splits)
+                   "mase_scale": seasonal_naive_scale(s.values[: sp.n_fit], season),
+                   **({"covariate_scalers": [c.to_dict() for c in cs]} if cs else {})}
+            for s, sc, cs, sp in zip(data.series, scalers, cov_scalers, splits)
         }
         self.validation_, self.calibration_ = self._validate(data, splits, val_set, scalers)
         return self
@@ -98,6 +116,7 @@ class Forecaster:
         steps = self._checked_horizon(horizon)
         origins = [np.array([len(s)]) for s in data.series]
         self.check_history(data, origins)
+        self._check_future_covariates(data, steps)
         point, columns = self.quantiles_at(data, origins, levels)  # (S, H), {q: (S, H)}
         frames = []
         for i, s in enumerate(data.series):
@@ -133,9 +152,10 @@ class Forecaster:
         """
         self._check_fitted()
         scalers = scalers or self.scalers_for(data)
-        tensor, offsets = stacked([_scaled_in_range(s, sc, data.source)[:, None] for s, sc in zip(data.series, scalers)])
+        tensor, offsets = stacked([self._channels(s, sc, o, data.source)
+                                   for s, sc, o in zip(data.series, scalers, origins)])
         starts = np.concatenate([origin_starts(off, o, self.lookback_) for off, o in zip(offsets, origins)])
-        windows = WindowSet(tensor, starts, self.lookback_, self.horizon_)
+        windows = WindowSet(tensor, starts, self.lookback_, self.horizon_, self.net_.shape.known)
         self.net_.eval()
         with torch.no_grad(), autocast(self.device_, self.config.precision):
             chunks = [self.net_(windows.inputs(rows).to(self.device_)).float().cpu()
@@ -146,6 +166,17 @@ class Forecaster:
         centers = np.concatenate([np.full(len(o), sc.center) for sc, o in zip(scalers, origins)])
         scales = np.concatenate([np.full(len(o), sc.scale) for sc, o in zip(scalers, origins)])
         return _finite(scaled * scales[:, None, None] + centers[:, None, None], data, origins)
+
+    def _channels(self, series: Series, scaler: Scaler, origins: np.ndarray, source: str) -> np.ndarray:
+        """The network input of one series (n [+ forecast rows], C): forecast rows where an origin's horizon passes the end."""
+        _scaled_in_range(series, scaler, source)
+        info = self.series_.get(series.id)
+        if info is not None and "covariate_scalers" in info:
+            cov_scalers = [Scaler(**c) for c in info["covariate_scalers"]]
+        else:
+            cov_scalers = features.covariate_scalers(series, len(series))
+        beyond = int(origins.max()) + self.horizon_ - len(series) if self.net_.shape.known and len(origins) else 0
+        return features.input_channels(series, self.schema_, scaler, cov_scalers, len(series), max(0, beyond))
 
     def scalers_for(self, data: SeriesSet) -> list[Scaler]:
         """Each series' training scaler; a series unseen in training is scaled by its own history."""
@@ -187,9 +218,10 @@ class Forecaster:
         try:
             model = cls(Config.from_dict(manifest["config"]))
             shape = NetworkShape(**manifest["network"])
-            model.net_ = RecurrentForecaster(shape)
+            model.net_ = build_network(shape)
             model.net_.load_state_dict(tensors, strict=True)
             model.schema_ = Schema.from_dict(manifest["schema"])
+            features.check_channels(model.schema_, shape.input_size, shape.known)
             model.lookback_, model.horizon_, model.season_ = manifest["lookback"], manifest["horizon"], manifest["season"]
             model.series_ = manifest["series"]
             model.validation_ = manifest.get("validation", {})
@@ -244,6 +276,20 @@ class Forecaster:
         if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= self.horizon_:
             raise ConfigError(f"--horizon must be between 1 and the trained horizon {self.horizon_}, got {horizon!r}")
         return horizon
+
+    def _check_future_covariates(self, data: SeriesSet, steps: int) -> None:
+        """Refuse to forecast steps whose future covariates the data does not give (rows after the last value)."""
+        names = self.schema_.future_covariates
+        for s in data.series if names else []:
+            given = 0 if s.future is None else len(s.future)
+            if given < steps:
+                missing = future_index(s.time[-1], data.schema.freq, steps, _step(s))[given:]
+                span = time_label(missing[0]) if len(missing) == 1 else f"{time_label(missing[0])} to {time_label(missing[-1])}"
+                raise DataError(
+                    f"{data.source}: series {s.id!r} has no future covariate values ({', '.join(names)}) for "
+                    f"{len(missing)} of the {steps} forecast steps: {span}; add those rows after the last value, "
+                    "with the covariates filled in and the target left empty"
+                )
 
     def check_history(self, data: SeriesSet, origins: list[np.ndarray]) -> None:
         """Refuse origins with less than a lookback of history before them."""
@@ -310,6 +356,16 @@ def _starts(offsets: np.ndarray, splits: list[Split], lookback: int, horizon: in
     else:
         ranges = [np.arange(sp.n_train, sp.n_fit - horizon + 1) for sp in splits]
     return np.concatenate([origin_starts(off, r, lookback) for off, r in zip(offsets, ranges)])
+
+
+def _combined(nets: list[RecurrentForecaster], device: torch.device) -> torch.nn.Module:
+    """One network from the fitted members: the member itself, or a median ensemble of several."""
+    if len(nets) == 1:
+        return nets[0]
+    ensemble = build_network(dataclasses.replace(nets[0].shape, members=len(nets))).to(device)
+    for member, net in zip(ensemble.members, nets):
+        member.load_state_dict(net.state_dict())
+    return ensemble.eval()
 
 
 def _step(series) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -22,10 +22,16 @@ class NetworkShape:
     horizon: int
     outputs: int  # per step: the point forecast, then one per quantile
     window_norm: str = "last"  # "last": subtract the window's last value, add it back to the output
+    known: int = 0  # the last `known` input channels are known ahead (future covariates, calendar)
+    members: int = 1  # networks in a median ensemble (--ensemble)
 
 
 class RecurrentForecaster(nn.Module):
-    """Maps the last L steps to all H future steps at once (direct multi-output)."""
+    """Maps the last L steps to all H future steps at once (direct multi-output).
+
+    With known-ahead channels, a small per-step decoder adds what those channels say about
+    each of the H steps to the head's forecast, given the encoder's state.
+    """
 
     def __init__(self, shape: NetworkShape) -> None:
         super().__init__()
@@ -40,6 +46,11 @@ class RecurrentForecaster(nn.Module):
         )
         self.dropout = nn.Dropout(shape.dropout)
         self.head = nn.Linear(shape.hidden_size, shape.horizon * shape.outputs)
+        if shape.known:
+            self.decoder = nn.Sequential(
+                nn.Linear(shape.hidden_size + shape.known, shape.hidden_size), nn.ReLU(),
+                nn.Linear(shape.hidden_size, shape.outputs),
+            )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -62,9 +73,16 @@ class RecurrentForecaster(nn.Module):
         nn.init.xavier_uniform_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, L, C) scaled windows -> (B, H, outputs) scaled forecasts."""
+        """(B, L, C) scaled windows -> (B, H, outputs) scaled forecasts.
+
+        A network with known-ahead channels takes (B, L + H, C): the last H rows are the forecast
+        steps, of which only the known-ahead channels are read.
+        """
+        horizon, known = self.shape.horizon, self.shape.known
+        ahead = None
+        if known:
+            x, ahead = x[:, :-horizon], x[:, -horizon:, -known:]  # (B, L, C), (B, H, K)
         level = None
         if self.shape.window_norm == "last":
             # Forecast changes from the window's last value (as NLinear does): robust to level shifts
@@ -73,5 +91,29 @@ class RecurrentForecaster(nn.Module):
             x = torch.cat([x[..., :1] - level, x[..., 1:]], dim=-1)
         encoded, _ = self.encoder(x)  # (B, L, C) -> (B, L, hidden)
         state = self.dropout(encoded[:, -1])  # (B, hidden)
-        out = self.head(state).view(-1, self.shape.horizon, self.shape.outputs)  # (B, H * outputs) -> (B, H, outputs)
+        out = self.head(state).view(-1, horizon, self.shape.outputs)  # (B, H * outputs) -> (B, H, outputs)
+        if ahead is not None:
+            steps = torch.cat([state.unsqueeze(1).expand(-1, horizon, -1), ahead], dim=-1)  # (B, H, hidden + K)
+            out = out + self.decoder(steps)
         return out if level is None else out + level
+
+
+class MedianEnsemble(nn.Module):
+    """Several networks of one shape, fitted with different seeds; forecasts the median of theirs."""
+
+    def __init__(self, shape: NetworkShape) -> None:
+        super().__init__()
+        self.shape = shape
+        self.members = nn.ModuleList(RecurrentForecaster(replace(shape, members=1)) for _ in range(shape.members))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, L[, + H], C) -> (B, H, outputs): the element-wise median over the members."""
+        ranked = torch.stack([member(x) for member in self.members]).sort(dim=0).values  # (N, B, H, outputs)
+        n = len(self.members)
+        # The mean of the two middle values for an even count (torch.median would take the lower one).
+        return (ranked[(n - 1) // 2] + ranked[n // 2]) / 2
+
+
+def build_network(shape: NetworkShape) -> nn.Module:
+    """The network a shape describes: one recurrent forecaster, or a median ensemble of them."""
+    return MedianEnsemble(shape) if shape.members > 1 else RecurrentForecaster(shape)

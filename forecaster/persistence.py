@@ -251,14 +251,19 @@ def _network_problem(network: dict[str, Any], tensors: dict[str, Any]) -> str | 
     """
     import torch
 
-    from forecaster.model import NetworkShape, RecurrentForecaster
+    from forecaster.model import NetworkShape, build_network
 
-    layers = network.get("num_layers")
+    layers, members = network.get("num_layers"), network.get("members", 1)
     if not is_count(layers) or layers > len(tensors):  # each layer has tensors of its own; a huge count is slow even on meta
         return f"num_layers {layers!r} for {len(tensors)} weight tensors"
+    if not is_count(members) or members > len(tensors):  # as for layers: each member has tensors of its own
+        return f"members {members!r} for {len(tensors)} weight tensors"
+    known, inputs = network.get("known", 0), network.get("input_size")
+    if not (isinstance(known, int) and not isinstance(known, bool) and is_count(inputs) and 0 <= known < inputs):
+        return f"known {known!r} of input_size {inputs!r}: the known-ahead channels must be fewer than all inputs"
     try:
         with torch.device("meta"):
-            skeleton = RecurrentForecaster(NetworkShape(**network))
+            skeleton = build_network(NetworkShape(**network))
     except (TypeError, ValueError, KeyError, RuntimeError) as exc:
         return f"no network can be built from {json.dumps(network, default=str)[:200]}: {exc}"
     expected = {name: tuple(value.shape) for name, value in skeleton.state_dict().items()}

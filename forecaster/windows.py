@@ -46,22 +46,32 @@ def origin_starts(offset: int, origins: np.ndarray, lookback: int) -> np.ndarray
 
 
 class WindowSet:
-    """Windows over a stacked tensor, named by start row; `batch` gathers only the rows asked for."""
+    """Windows over a stacked tensor, named by start row; `batch` gathers only the rows asked for.
 
-    def __init__(self, data: torch.Tensor, starts: np.ndarray, lookback: int, horizon: int) -> None:
+    With `known` known-ahead channels (the last ones), an input window runs on through the H
+    forecast steps, where everything but those channels is zeroed: the network can read the
+    future covariates and calendar of the steps it forecasts, and nothing else of them.
+    """
+
+    def __init__(self, data: torch.Tensor, starts: np.ndarray, lookback: int, horizon: int, known: int = 0) -> None:
         self.data = data
         self.lookback = lookback
         self.horizon = horizon
+        self.known = known
         self.starts = torch.as_tensor(starts, dtype=torch.long)
-        self._inputs = data.unfold(0, lookback, 1)  # (T, C) -> (T - L + 1, C, L), a view
+        span = lookback + horizon if known else lookback
+        self._inputs = data.unfold(0, span, 1)  # (T, C) -> (T - span + 1, C, span), a view
         self._targets = data[:, 0].unfold(0, horizon, 1) if len(data) >= horizon else None  # (T - H + 1, H)
 
     def __len__(self) -> int:
         return len(self.starts)
 
     def inputs(self, rows: torch.Tensor) -> torch.Tensor:
-        """Input windows of the given rows: (B, L, C)."""
-        return self._inputs[self.starts[rows]].transpose(1, 2)  # (B, C, L) -> (B, L, C)
+        """Input windows of the given rows: (B, L, C), or (B, L + H, C) with known-ahead channels."""
+        windows = self._inputs[self.starts[rows]].transpose(1, 2)  # (B, C, span) -> (B, span, C), a gathered copy
+        if self.known:
+            windows[:, self.lookback:, : -self.known] = 0.0  # the target and past covariates are unknown there
+        return windows
 
     def targets(self, rows: torch.Tensor) -> torch.Tensor:
         """The target-channel values of the H steps after each input window: (B, H)."""
@@ -80,7 +90,7 @@ class WindowSet:
         if len(self) <= limit:
             return self
         picked = torch.linspace(0, len(self) - 1, limit).round().long()
-        return WindowSet(self.data, self.starts[picked], self.lookback, self.horizon)
+        return WindowSet(self.data, self.starts[picked], self.lookback, self.horizon, self.known)
 
 
 def actuals(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:

@@ -24,6 +24,7 @@ import pytest
 import typer.testing
 from typer.testing import CliRunner
 
+import forecaster.cli
 import forecaster.forecaster
 import forecaster.persistence
 from forecaster.cli import app
@@ -446,6 +447,64 @@ def test_info_shows_the_settings(models):
 def test_info_json_is_the_config_file(models):
     result = ok(invoke("info", models["plain"], "--json"))
     assert json.loads(result.stdout) == json.loads((models["plain"] / "config.json").read_text())
+
+
+def _main_with(argv: list, monkeypatch, capsys) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of the console-script entry point main() on `argv`."""
+    from forecaster.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["forecaster", *map(str, argv)])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("argv", [
+    ["info", "MODEL"], ["info", "MODEL", "--json"], ["info", "--json", "MODEL"], ["info", "MISSING"],
+    ["info", "DAMAGED"], ["info", "MODEL", "--json", "--json"],
+])
+def test_info_fast_path_matches_typer(models, tmp_path, monkeypatch, capsys, argv):
+    # main() runs a plain `info` without Typer's parsing (start-up time); what it prints and returns must not change.
+    damaged = Path(shutil.copytree(models["plain"], tmp_path / "damaged"))
+    (damaged / "config.json").write_text("{")
+    paths = {"MODEL": models["plain"], "MISSING": tmp_path / "missing", "DAMAGED": damaged}
+    argv = [paths.get(arg, arg) for arg in argv]
+    assert forecaster.cli._fast_info_args([str(a) for a in argv]) is not None
+    expected = invoke(*argv)
+    assert _main_with(argv, monkeypatch, capsys) == (expected.exit_code, expected.stdout, expected.stderr)
+
+
+@pytest.mark.parametrize("args", [
+    ["info"], ["info", "--help"], ["info", "M", "--debug"], ["info", "M", "N"], ["info", "-"], ["info", "--", "M"],
+    ["info", "M", "--json=1"], ["train", "M"], ["--help", "info", "M"], [],
+])
+def test_info_fast_path_leaves_everything_else_to_typer(args):
+    assert forecaster.cli._fast_info_args(args) is None
+
+
+def test_info_fast_path_leaves_a_completion_request_to_typer(monkeypatch):
+    monkeypatch.setenv("_FORECASTER_COMPLETE", "bash_complete")
+    assert forecaster.cli._fast_info_args(["info", "M"]) is None
+
+
+def test_info_fast_path_errors_match_typer(models, monkeypatch, capsys):
+    monkeypatch.setattr(forecaster.persistence, "read_manifest", _boom)
+    expected = invoke("info", models["plain"])
+    assert _main_with(["info", models["plain"]], monkeypatch, capsys) == (1, "", expected.stderr)
+
+
+def test_info_imports_neither_torch_nor_pandas_nor_pydantic(models):
+    # What makes `forecaster info` start in a fraction of a second (issue 7).
+    script = ("import sys\nfrom forecaster.cli import main\nsys.argv = ['forecaster', 'info', sys.argv[1]]\nmain()\n"
+              "print(sorted(m for m in ('torch', 'pandas', 'numpy', 'pydantic') if m in sys.modules), file=sys.stderr)")
+    process = subprocess.run([sys.executable, "-c", script, str(models["plain"])],
+                             capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr
+    assert process.stderr.strip() == "[]"
 
 
 # ---------------------------------------------------- exit codes: bad input

@@ -50,3 +50,29 @@ def test_without_window_norm_the_level_is_not_added_back():
     x = torch.randn(3, 10, 1)
     with torch.no_grad():
         assert not torch.allclose(net(x + 5.0), net(x) + 5.0, atol=1e-3)
+
+
+def test_known_ahead_channels_reach_each_step_and_the_unknown_future_is_ignored():
+    torch.manual_seed(0)
+    net = RecurrentForecaster(shape(input_size=3, known=1, dropout=0.0)).eval()
+    x = torch.randn(2, 5 + 4, 3)  # lookback 5, then the 4 forecast steps
+    base = net(x)
+    leaked = x.clone()
+    leaked[:, 5:, :2] = 99.0  # the target and past covariate after the origin: never read
+    torch.testing.assert_close(net(leaked), base)
+    flagged = x.clone()
+    flagged[:, 5 + 2, 2] += 1.0  # the known-ahead value of step 3 moves step 3 only
+    changed = (net(flagged) - base).abs().amax(dim=(0, 2))
+    assert changed[2] > 0 and changed[[0, 1, 3]].max() == 0
+
+
+def test_median_ensemble_takes_the_middle_member_and_saves_each():
+    from forecaster.model import build_network
+
+    net = build_network(shape(members=3, dropout=0.0)).eval()
+    x = torch.randn(4, 6, 1)
+    outputs = torch.stack([member(x) for member in net.members])
+    torch.testing.assert_close(net(x), outputs.median(dim=0).values)
+    assert any(name.startswith("members.2.") for name in net.state_dict())
+    pair = build_network(shape(members=2, dropout=0.0)).eval()
+    torch.testing.assert_close(pair(x), (pair.members[0](x) + pair.members[1](x)) / 2)

@@ -61,3 +61,15 @@ def test_spread_keeps_evenly_spaced_windows_including_both_ends():
     subset = windows.spread(5)
     assert subset.starts.tolist() == [0, 12, 24, 37, 49]
     assert windows.spread(100) is windows
+
+
+def test_known_ahead_windows_run_through_the_horizon_showing_only_known_channels():
+    n, lookback, horizon = 10, 3, 2
+    data, _ = stacked([np.column_stack([np.arange(n), 100 + np.arange(n), 200 + np.arange(n)]).astype(float)])
+    windows = WindowSet(data, np.array([0, 4]), lookback, horizon, known=1)
+    x = windows.inputs(torch.tensor([1]))[0]  # starts at row 4: lookback rows 4-6, forecast rows 7-8
+    assert x.shape == (lookback + horizon, 3)
+    np.testing.assert_array_equal(x[:lookback].numpy(), [[4, 104, 204], [5, 105, 205], [6, 106, 206]])
+    np.testing.assert_array_equal(x[lookback:].numpy(), [[0, 0, 207], [0, 0, 208]])
+    np.testing.assert_array_equal(windows.targets(torch.tensor([1])).numpy(), [[7, 8]])
+    assert data[7, 0] == 7  # zeroing the gathered copy leaves the data alone

@@ -1,0 +1,71 @@
+"""Input channels: calendar features by hand, which features training can teach, covariates in order."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.data import Schema, Series
+from forecaster.features import (calendar_features, calendar_values, channel_count, covariate_scalers,
+                                 input_channels, known_channels)
+from forecaster.scaling import Scaler
+
+
+def hourly(days: float, start: str = "2024-01-01") -> Series:
+    time = pd.date_range(start, periods=int(days * 24), freq="h")
+    return Series("s", time, np.arange(len(time), dtype=float))
+
+
+def test_calendar_values_by_hand():
+    # 06:00 is a quarter of the day: sin 1, cos 0. A Wednesday is day 2 of 7; March is month 2 of 12.
+    values = calendar_values(pd.DatetimeIndex(["2024-03-06 06:00"]), ["hour", "weekday", "month"])[0]
+    expected = [1.0, 0.0, np.sin(2 * np.pi * 2 / 7), np.cos(2 * np.pi * 2 / 7), np.sin(np.pi / 3), np.cos(np.pi / 3)]
+    np.testing.assert_allclose(values, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("days, expected", [
+    (1.5, []),  # a day and a half shows no cycle twice
+    (3, ["hour"]),
+    (30, ["hour", "weekday"]),
+    (800, ["hour", "weekday", "month"]),
+])
+def test_hourly_features_need_two_cycles_of_training(days, expected):
+    series = hourly(days)
+    assert calendar_features([series], [len(series)], "h") == expected
+
+
+def test_features_that_cannot_vary_are_left_out():
+    daily = pd.date_range("2020-01-01", periods=1000, freq="D")
+    weekly = pd.date_range("2020-01-05", periods=200, freq="W")
+    assert calendar_features([Series("d", daily, np.zeros(1000))], [1000], "D") == ["weekday", "month"]
+    assert calendar_features([Series("w", weekly, np.zeros(200))], [200], "W-SUN") == ["month"]
+    steps = Series("n", pd.RangeIndex(500), np.zeros(500))
+    assert calendar_features([steps], [500], "steps") == []
+
+
+def test_only_the_training_part_counts():
+    series = hourly(30)
+    assert calendar_features([series], [40], "h") == []  # 40 hours of training: under two days
+
+
+def test_channels_in_order_with_known_ahead_ones_last():
+    time = pd.date_range("2024-01-01", periods=6, freq="h")
+    series = Series("s", time, np.arange(6.0), covariates=np.column_stack([np.full(6, 3.0), np.arange(6.0) * 10]),
+                    future=np.array([[60.0], [70.0]]))
+    schema = Schema("wide", "ds", None, ["s"], "h", ["past"], ["ahead"], ["hour"])
+    assert (channel_count(schema), known_channels(schema)) == (5, 3)
+    scalers = [Scaler(3.0, 1.0), Scaler(0.0, 10.0)]
+    channels = input_channels(series, schema, Scaler(1.0, 2.0), scalers, end=6, ahead=3)
+    assert channels.shape == (9, 5)
+    np.testing.assert_allclose(channels[:6, 0], (np.arange(6.0) - 1) / 2)
+    np.testing.assert_allclose(channels[:6, 1], 0.0)
+    np.testing.assert_allclose(channels[:6, 2], np.arange(6.0))
+    # Forecast rows: target and past covariate zero, the given future values scaled, a missing one zero.
+    np.testing.assert_allclose(channels[6:, :3], [[0, 0, 6], [0, 0, 7], [0, 0, 0]])
+    hours = np.array([6, 7, 8])  # the three steps after 05:00
+    np.testing.assert_allclose(channels[6:, 3], np.sin(2 * np.pi * hours / 24), atol=1e-12)
+
+
+def test_covariate_scalers_use_the_training_part_only():
+    series = Series("s", pd.RangeIndex(4), np.zeros(4), covariates=np.array([[0.0], [2.0], [100.0], [100.0]]))
+    (scaler,) = covariate_scalers(series, n_train=2)
+    assert (scaler.center, scaler.scale) == (1.0, 1.0)
