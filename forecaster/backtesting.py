@@ -38,6 +38,7 @@ class BacktestResult:
     retrained: bool = False
     notes: list[str] = field(default_factory=list)
     intervals: dict[str, str] = field(default_factory=dict)  # level in % -> how the model's interval was made
+    rolling: bool = False  # interval margins recalibrated at each origin from the errors seen before it
 
     def to_dict(self) -> dict:
         """The `--json` shape of SPEC §2."""
@@ -45,6 +46,7 @@ class BacktestResult:
                     for name, frame in self.per_step.items()}
         return {"horizon": self.horizon, "windows": self.windows, **self.metrics,
                 "skill_vs_seasonal_naive": self.skill, "retrained": self.retrained, "intervals": self.intervals,
+                "rolling_intervals": self.rolling,
                 "per_step": per_step}
 
 
@@ -56,10 +58,12 @@ class FoldCallback(Protocol):
 
 def backtest(model: Forecaster, data, stride: int | None = None, start: str | int | None = None,
              folds: int | None = None, retrain: bool = False, callback: FoldCallback | None = None,
-             levels: list[float] | None = None) -> BacktestResult:
+             levels: list[float] | None = None, rolling: bool = True) -> BacktestResult:
     """Score `model` from rolling origins over `data` (read with the model's schema).
 
-    `levels` picks among the model's calibrated intervals (in %; None: all of them).
+    `levels` picks among the model's calibrated intervals (in %; None: all of them). With `rolling`
+    (and without `retrain`), interval margins are recalibrated at each origin from the errors seen
+    before it (`calibration.rolling`); otherwise the stored validation margins are used throughout.
     """
     data = model.series_set(data)
     horizon, season = model.horizon_, model.season_
@@ -71,11 +75,11 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
         raise DataError(_no_origin_message(data, model))
     model.check_history(data, origins)
     calibrated = model.calibrated(levels)
+    actual = np.concatenate([actuals(s.values, o, horizon) for s, o in zip(data.series, origins)])
     if retrain:
         point, quantiles = _refit_forecasts(model, data, origins, [float(name) for name in calibrated], callback)
     else:
-        point, quantiles = model.quantiles_at(data, origins, levels)
-    actual = np.concatenate([actuals(s.values, o, horizon) for s, o in zip(data.series, origins)])
+        point, quantiles = model.quantiles_at(data, origins, levels, actual=actual if rolling else None)
     codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
     scales = np.array([_mase_scale(model, s, o, season) for s, o in zip(data.series, origins)])
     baselines = {
@@ -97,7 +101,8 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
     table = _forecast_table(data, origins, actual, predictions, quantiles)
     skill = 1.0 - metrics["model"]["MASE"] / metrics["seasonal_naive"]["MASE"]
     methods = {f"{level:g}": calibrated.get(f"{level:g}", {"method": "trained"})["method"] for level in pairs}
-    return BacktestResult(horizon, len(actual), metrics, per_step, table, skill, retrained=retrain, intervals=methods)
+    return BacktestResult(horizon, len(actual), metrics, per_step, table, skill, retrained=retrain, intervals=methods,
+                          rolling=bool(methods) and rolling and not retrain)
 
 
 def _seasonal_naive_band(model: Forecaster, data: SeriesSet, origins: list[np.ndarray],

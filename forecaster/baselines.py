@@ -42,3 +42,30 @@ def _lagged_errors(history: np.ndarray, step: int, season: int) -> np.ndarray:
     if lag < 1:
         return np.zeros(1)
     return history[lag:] - history[:-lag]
+
+
+# Seasonal naive must beat naive by this factor to count as clearly better: on ETTh1's oil temperature
+# the two are within 10 % of each other (ratio 0.98-1.09 by horizon), on M4 Hourly seasonal naive errs 0.29 times as much.
+CLEARLY_BETTER = 0.8
+
+
+def seasonal_beats_naive(parts: list[np.ndarray], horizon: int, season: int) -> bool:
+    """Whether seasonal naive forecasts these series' training parts clearly better than naive, H steps at a time.
+
+    Errors are divided by each series' spread, so that every series has one say; on a series
+    shorter than one season and a horizon there is nothing to compare, and naive keeps the say.
+    """
+    if season <= 1:
+        return False
+    naive_error, seasonal_error = 0.0, 0.0
+    for values in parts:
+        # A few hundred origins per series decide as well as all of them, at a fraction of the cost on long ones.
+        origins = np.arange(season, len(values) - horizon + 1)
+        origins = origins[:: max(1, len(origins) // 256)]
+        if not len(origins):
+            continue
+        actual = values[origins[:, None] + np.arange(horizon)[None, :]]
+        spread = np.std(values) or 1.0
+        naive_error += np.abs(actual - naive(values, origins, horizon)).mean() / spread
+        seasonal_error += np.abs(actual - seasonal_naive(values, origins, horizon, season)).mean() / spread
+    return seasonal_error < CLEARLY_BETTER * naive_error

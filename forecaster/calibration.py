@@ -17,6 +17,7 @@ A calibration is plain JSON: {"80": {"method": "cqr", "margins": [H numbers], "w
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -97,10 +98,56 @@ def quantile_columns(forecasts: np.ndarray, scales: np.ndarray, quantiles: list[
 
 def interval(forecasts: np.ndarray, scales: np.ndarray, quantiles: list[float], level: float,
              entry: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The calibrated (W, H) lower and upper bounds of one level."""
+    """The calibrated (W, H) lower and upper bounds of one level; margins are (H,) or, rolling, (W, H)."""
     lower, upper = _base_interval(forecasts, quantiles, level, entry["method"])
-    margin = np.asarray(entry["margins"], dtype=np.float64)[None, : forecasts.shape[1]] * scales[:, None]  # (W, H)
+    margins = np.asarray(entry["margins"], dtype=np.float64)
+    margins = margins[None, : forecasts.shape[1]] if margins.ndim == 1 else margins[:, : forecasts.shape[1]]
+    margin = margins * scales[:, None]  # (W, H)
     return lower - margin, upper + margin
+
+
+def rolling(calibration: dict[str, dict], forecasts: np.ndarray, actual: np.ndarray, scales: np.ndarray,
+            origins: list[np.ndarray], quantiles: list[float]) -> dict[str, dict]:
+    """The calibration recomputed for every window of a backtest from the errors seen before its origin.
+
+    For window w of a series and step h, the scores are those of the same series' earlier windows
+    whose step h was already observed at w's origin (origin' + h <= origin); their conformal quantile
+    is w's margin. Until MIN_SEEN such windows exist, the stored (validation) margin stands in. Only
+    the past is used, so the score stays honest; the intervals follow the errors of the period scored
+    instead of those of the validation months, which may have been calmer or wilder.
+    Windows come in series order, then origin order, as `origins` lists them (W windows in all).
+    """
+    recalibrated = {}
+    for name, entry in calibration.items():
+        lower, upper = _base_interval(forecasts, quantiles, float(name), entry["method"])
+        scores = np.maximum(lower - actual, actual - upper) / scales[:, None]  # (W, H)
+        margins = np.broadcast_to(np.asarray(entry["margins"], dtype=np.float64)[None, : actual.shape[1]],
+                                  scores.shape).copy()
+        first = 0
+        for positions in origins:
+            rows = slice(first, first + len(positions))
+            _roll_series(scores[rows], positions, float(name), margins[rows])
+            first += len(positions)
+        recalibrated[name] = {**entry, "margins": margins}
+    return recalibrated
+
+
+MIN_SEEN = 100  # earlier windows a rolling margin needs; fewer would make the 95 % margin the largest error seen
+
+
+def _roll_series(scores: np.ndarray, positions: np.ndarray, level: float, margins: np.ndarray) -> None:
+    """Fill `margins` (n, H) in place for one series' windows at sorted `positions`, from `scores` (n, H)."""
+    for h in range(scores.shape[1]):
+        # Window w may use windows 0..seen[w]-1: those whose step h+1 lies before its origin.
+        seen = np.searchsorted(positions, positions - h, side="left")  # origin' + h + 1 <= origin
+        ranked: list[float] = []
+        added = 0
+        for w in np.flatnonzero(seen >= MIN_SEEN):
+            while added < seen[w]:
+                bisect.insort(ranked, scores[added, h])
+                added += 1
+            rank = min(added, math.ceil((added + 1) * level / 100.0 - 1e-9))
+            margins[w, h] = ranked[rank - 1]
 
 
 def _base_interval(forecasts: np.ndarray, quantiles: list[float], level: float,

@@ -122,7 +122,7 @@ def train(
     horizon: Annotated[Optional[int], typer.Option(help="Steps forecast at once H (default: the season, else 10).")] = None,
     quantiles: Annotated[Optional[str], typer.Option(help="Quantile outputs, e.g. 0.1,0.5,0.9 (pinball loss).")] = None,
     levels: Annotated[str, typer.Option(help="Central intervals in %, calibrated on the validation part (none: no intervals).")] = "80,95",
-    window_norm: Annotated[str, typer.Option(help="last: forecast changes from each window's last value; none.")] = "last",
+    window_norm: Annotated[str, typer.Option(help="auto | last | season | none: forecast changes from the last value or the last season (auto: season where seasonal naive beats naive in training).")] = "auto",
     epochs: Annotated[int, typer.Option(help="Maximum epochs; early stopping usually ends sooner.")] = 100,
     patience: Annotated[int, typer.Option(help="Epochs without validation improvement before stopping (0: never).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Windows per training batch.")] = 64,
@@ -325,6 +325,8 @@ def evaluate(
     start: Annotated[Optional[str], typer.Option(help="First origin (timestamp or step); before the training end scores in-sample.")] = None,
     folds: Annotated[Optional[int], typer.Option(help="Keep only the last K origins of each series.")] = None,
     retrain: Annotated[bool, typer.Option("--retrain", help="Refit from scratch before each origin (expanding window).")] = False,
+    rolling: Annotated[bool, typer.Option("--rolling-intervals/--static-intervals",
+                                          help="Recalibrate interval margins at each origin from the errors seen before it.")] = True,
     output: Annotated[Optional[Path], typer.Option(help="Write every window and step as CSV.")] = None,
     levels: PickLevels = None,
     plot: Plot = None,
@@ -353,7 +355,7 @@ def evaluate(
         progress = report.FoldProgress(stderr) if retrain and not (quiet or as_json) else None
         try:
             result = backtest(forecaster, series, stride=stride, start=start, folds=folds, retrain=retrain,
-                              callback=progress, levels=picked)
+                              callback=progress, levels=picked, rolling=rolling)
         finally:
             if progress is not None:
                 progress.close()

@@ -19,7 +19,7 @@ LOSSES = ("mse", "mae", "huber")
 SCHEDULES = ("plateau", "cosine", "none")
 FILLS = ("interpolate", "ffill", "zero", "error")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-WINDOW_NORMS = ("last", "none")
+WINDOW_NORMS = ("auto", "last", "season", "none")
 PRECISIONS = ("auto", "fp32", "bf16")
 MAX_INT = 2**63 - 1  # torch keeps sizes and seeds in 64-bit integers; a larger one overflows deep inside it
 
@@ -47,7 +47,7 @@ class Config:
     horizon: int | None = None  # steps forecast at once H; None: the season, else 10
     quantiles: list[float] = field(default_factory=list)  # extra quantile outputs, trained with pinball loss
     levels: list[float] = field(default_factory=lambda: [80.0, 95.0])  # central intervals (%) calibrated on validation
-    window_norm: str = "last"  # last: model changes from each window's last value; none: raw scaled levels
+    window_norm: str = "auto"  # last | season: model changes from the last value | last season; none; auto: by data
     ensemble: int = 1  # networks fitted with seeds seed, seed + 1, ...; the forecast is their median
     # --- training ---
     epochs: int = 100  # maximum; early stopping usually ends sooner

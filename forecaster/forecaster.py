@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 from forecaster import calibration, features, persistence
+from forecaster.baselines import seasonal_beats_naive
 from forecaster.config import Config
 from forecaster.data import Schema, Series, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError
@@ -25,6 +26,9 @@ from forecaster.scaling import Scaler, fit_scaler
 from forecaster.timeaxis import future_index, parse_time_label, season_of, time_label
 from forecaster.training import EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, train
 from forecaster.windows import Split, WindowSet, actuals, origin_starts, split_bounds, stacked
+
+
+VALIDATION_WINDOWS = 50_000  # validation windows scored and calibrated on after training, at most
 
 
 class Forecaster:
@@ -55,8 +59,10 @@ class Forecaster:
         known = features.known_channels(schema)
         train_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "train"), lookback, horizon, known)
         val_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "val"), lookback, horizon, known)
+        norm = _window_norm(cfg.window_norm, [s.values[: sp.n_train] for s, sp in zip(data.series, splits)], horizon,
+                            season, lookback)
         shape = NetworkShape(cfg.cell, features.channel_count(schema), cfg.hidden_size, cfg.num_layers, cfg.dropout,
-                             horizon, 1 + len(cfg.quantiles), cfg.window_norm, known)
+                             horizon, 1 + len(cfg.quantiles), norm, known, season=season)
         nets, results = [], []
         for member in range(cfg.ensemble):
             settings = dataclasses.replace(cfg, seed=cfg.seed + member)
@@ -91,8 +97,10 @@ class Forecaster:
     def _validate(self, data, splits, val_set, scalers) -> tuple[dict[str, float], dict[str, dict]]:
         """Point metrics of the restored network on the validation windows (data units), and the calibration they give."""
         quantiles = torch.tensor(self.config.quantiles, dtype=torch.float32, device=self.device_)
-        scores = {"loss": mean_loss(self.net_, val_set, self.config.loss, quantiles, self.config.precision)}
-        origins = [np.arange(sp.n_train, sp.n_fit - self.horizon_ + 1) for sp in splits]
+        # Many long series have millions of validation windows; an even sample ranks and calibrates as well.
+        scores = {"loss": mean_loss(self.net_, val_set.spread(VALIDATION_WINDOWS), self.config.loss, quantiles,
+                                    self.config.precision)}
+        origins = _spread([np.arange(sp.n_train, sp.n_fit - self.horizon_ + 1) for sp in splits], VALIDATION_WINDOWS)
         output = self.forecast_at(data, origins, scalers)  # (W, H, 1 + Q)
         actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(data.series, origins)])
         codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
@@ -128,13 +136,21 @@ class Forecaster:
         return pd.concat(frames, ignore_index=True)
 
     def quantiles_at(self, data: SeriesSet, origins: list[np.ndarray], levels: list[float] | None = None,
-                     scalers: list[Scaler] | None = None) -> tuple[np.ndarray, dict[float, np.ndarray]]:
-        """Point forecasts (W, H) and every quantile column {level: (W, H)}, calibrated and never crossing."""
+                     scalers: list[Scaler] | None = None,
+                     actual: np.ndarray | None = None) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+        """Point forecasts (W, H) and every quantile column {level: (W, H)}, calibrated and never crossing.
+
+        Given the windows' `actual` values (a backtest), the margins roll: each window's come from
+        the errors seen before its origin (see `calibration.rolling`).
+        """
         scalers = scalers or self.scalers_for(data)
         output = self.forecast_at(data, origins, scalers)
         # Each window's interval widens with its own series' scale: one calibration serves series of any size.
         scales = np.concatenate([np.full(len(o), sc.scale) for sc, o in zip(scalers, origins)])
-        columns = calibration.quantile_columns(output, scales, self.config.quantiles, self.calibrated(levels))
+        calibrated = self.calibrated(levels)
+        if actual is not None:
+            calibrated = calibration.rolling(calibrated, output, actual, scales, origins, self.config.quantiles)
+        columns = calibration.quantile_columns(output, scales, self.config.quantiles, calibrated)
         if columns:  # a margin edited into config.json by hand could still overflow
             _finite(np.stack(list(columns.values()), axis=-1), data, origins)
         return output[..., 0], columns
@@ -203,7 +219,8 @@ class Forecaster:
     def resolved_config(self) -> Config:
         """The settings with every automatic choice filled in: what a refit must reuse."""
         self._check_fitted()
-        return dataclasses.replace(self.config, lookback=self.lookback_, horizon=self.horizon_, season=self.season_)
+        return dataclasses.replace(self.config, lookback=self.lookback_, horizon=self.horizon_, season=self.season_,
+                                   window_norm=self.net_.shape.window_norm)
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | Path, force: bool = False) -> None:
@@ -327,6 +344,16 @@ def _finite(forecasts: np.ndarray, data: SeriesSet, origins: list[np.ndarray]) -
     return forecasts
 
 
+def _spread(origins: list[np.ndarray], limit: int) -> list[np.ndarray]:
+    """About `limit` origins in all, evenly spaced within each series; every series keeps at least one."""
+    total = sum(len(o) for o in origins)
+    if total <= limit:
+        return origins
+    share = limit / total
+    return [o[np.unique(np.linspace(0, len(o) - 1, max(1, round(len(o) * share))).round().astype(np.int64))]
+            if len(o) else o for o in origins]
+
+
 def auto_lookback(horizon: int, season: int, shortest_train: int) -> int:
     """A lookback of two horizons or three seasons, whichever is longer, cut to fit the shortest series.
 
@@ -336,6 +363,21 @@ def auto_lookback(horizon: int, season: int, shortest_train: int) -> int:
     wanted = max(2 * horizon, 3 * season)
     room = (shortest_train - horizon) // 2
     return max(1, min(wanted, max(room, min(season, shortest_train - horizon))))
+
+
+def _window_norm(asked: str, parts: list[np.ndarray], horizon: int, season: int, lookback: int) -> str:
+    """The window normalization to train with: the one asked for, or for `auto` the better of the two baselines.
+
+    `auto` forecasts changes from the last season where seasonal naive beats naive on the training
+    parts (M4 Hourly), else from the last value (ETTh1's oil temperature).
+    """
+    fits = 1 < season <= lookback
+    if asked == "season" and not fits:
+        raise ConfigError(f"--window-norm season needs a seasonal period above 1 and within the lookback; the season is "
+                          f"{season} and the lookback {lookback}: raise --lookback, set --season, or use last")
+    if asked != "auto":
+        return asked
+    return "season" if fits and seasonal_beats_naive(parts, horizon, season) else "last"
 
 
 def _check_lengths(data: SeriesSet, splits: list[Split], lookback: int, horizon: int, cfg: Config) -> None:

@@ -178,6 +178,10 @@ def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
         "id column": schema["id_col"] or "-",
         "targets": ", ".join(schema["targets"]),
         "frequency": schema["freq"],
+        "covariates (past / future)": f"{', '.join(schema.get('covariates', [])) or '-'} / "
+                                      f"{', '.join(schema.get('future_covariates', [])) or '-'}",
+        "calendar features": ", ".join(schema.get("calendar", [])) or "-",
+        "ensemble": f"{manifest['network'].get('members', 1)} network(s)",
         "series": f"{len(manifest['series'])}: " + ", ".join(list(manifest["series"])[:5]) + (" …" if len(manifest["series"]) > 5 else ""),
         "lookback / horizon / season": f"{manifest['lookback']} / {manifest['horizon']} / {manifest['season']}",
         "quantiles": ", ".join(f"{q:g}" for q in manifest.get("quantiles", [])) or "-",

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from forecaster.baselines import naive, seasonal_naive, seasonal_naive_interval
+from forecaster.baselines import naive, seasonal_beats_naive, seasonal_naive, seasonal_naive_interval
 
 VALUES = np.arange(10, dtype=float)  # 0, 1, ..., 9
 
@@ -37,3 +37,13 @@ def test_seasonal_naive_interval_reaches_back_whole_seasons():
     assert upper[0, 2] == pytest.approx(5 + np.quantile(lag3, 0.9))
     assert lower[0, 3] == pytest.approx(3 + np.quantile(lag6, 0.1))
     assert upper[0, 3] == pytest.approx(3 + np.quantile(lag6, 0.9))
+
+
+def test_seasonal_beats_naive_only_where_the_season_clearly_dominates():
+    t = np.arange(2000)
+    cycle = np.sin(2 * np.pi * t / 24) + 0.1 * np.random.default_rng(0).normal(size=len(t))
+    walk = np.cumsum(np.random.default_rng(1).normal(size=len(t)))
+    assert seasonal_beats_naive([cycle], 24, 24)
+    assert not seasonal_beats_naive([walk], 24, 24)
+    assert not seasonal_beats_naive([cycle], 24, 1)  # no season, nothing to beat naive with
+    assert not seasonal_beats_naive([cycle[:30]], 24, 24)  # too short to compare: naive keeps the say

@@ -8,7 +8,8 @@ import pytest
 
 from forecaster import Forecaster, backtest
 from forecaster.calibration import (
-    calibrate, conformal_quantile, level_name, level_quantiles, method_for, quantile_columns, shortfalls,
+    MIN_SEEN, calibrate, conformal_quantile, level_name, level_quantiles, method_for, quantile_columns, rolling,
+    shortfalls,
 )
 from forecaster.errors import ConfigError, ModelFileError
 
@@ -243,3 +244,32 @@ def test_a_damaged_calibration_is_refused(point_model, tmp_path, edit, message):
     path.write_text(json.dumps(stored))
     with pytest.raises(ModelFileError, match=message):
         Forecaster.load(tmp_path / "m")
+
+
+def test_rolling_margins_use_only_errors_seen_before_each_origin_by_hand():
+    rng = np.random.default_rng(0)
+    n, horizon = 300, 2
+    actual = rng.normal(size=(n, horizon))
+    forecasts = np.zeros((n, horizon, 1))
+    stored = {"80": {"method": "split", "margins": [10.0, 10.0], "windows": 50}}
+    rolled = rolling(stored, forecasts, actual, np.ones(n), [np.arange(n)], [])["80"]["margins"]
+    assert (rolled[:MIN_SEEN] == 10.0).all()  # too few earlier windows: the stored margin stands in
+    # Window 150, step 2: windows 0..148 had their second step (origin + 1) observed before origin 150.
+    seen = np.sort(np.abs(actual[:149, 1]))
+    assert rolled[150, 1] == seen[int(np.ceil(150 * 0.8)) - 1]
+    assert rolled[150, 0] == np.sort(np.abs(actual[:150, 0]))[int(np.ceil(151 * 0.8)) - 1]
+
+
+def test_rolling_margins_follow_a_calmer_period_and_cover_what_they_promise():
+    rng = np.random.default_rng(1)
+    n = 2000
+    actual = rng.normal(0, 1.0, size=(n, 1))  # the scored period is three times calmer than validation was
+    stored = {"80": {"method": "split", "margins": [3 * 1.2816], "windows": 500}}
+    static = quantile_columns(np.zeros((n, 1, 1)), np.ones(n), [], stored)
+    rolled = quantile_columns(np.zeros((n, 1, 1)), np.ones(n), [],
+                                          rolling(stored, np.zeros((n, 1, 1)), actual, np.ones(n),
+                                                              [np.arange(n)], []))
+    def covered(columns):
+        return float(np.mean((columns[0.1] <= actual) & (actual <= columns[0.9])))
+    assert covered(static) > 0.99
+    assert abs(covered(rolled) - 0.8) < 0.03

@@ -39,6 +39,17 @@ def test_automatic_choices_follow_the_frequency(fitted):
     assert fitted.lookback_ >= fitted.horizon_
 
 
+def test_auto_window_norm_follows_the_season_where_it_dominates(fitted, frame):
+    assert fitted.net_.shape.window_norm == "season"  # a clean daily cycle
+    walk = frame.assign(load=np.cumsum(np.random.default_rng(1).normal(size=len(frame))))
+    assert Forecaster(**{**TINY, "epochs": 1}).fit(walk).resolved_config().window_norm == "last"
+
+
+def test_season_norm_needs_the_season_inside_the_lookback(frame):
+    with pytest.raises(ConfigError, match="--window-norm season"):
+        Forecaster(**TINY, window_norm="season", lookback=12).fit(frame)
+
+
 def test_predict_returns_the_steps_after_the_end(fitted, frame):
     forecast = fitted.predict(frame)
     # The trained 0.1 and 0.9 quantiles, calibrated as the 80 % interval, and the calibrated 95 % interval.
@@ -170,3 +181,13 @@ def test_values_beyond_what_float32_holds_after_scaling_are_refused(fitted, fram
     wild.loc[wild.index[-1], "load"] = 1e60
     with pytest.raises(DataError, match="far outside the values the model was trained on"):
         fitted.predict(wild)
+
+
+def test_validation_sample_spreads_over_every_series():
+    from forecaster.forecaster import _spread
+
+    origins = [np.arange(100), np.arange(10), np.arange(0)]
+    assert _spread(origins, 1000) is origins
+    picked = _spread(origins, 11)
+    assert [len(o) for o in picked] == [10, 1, 0]
+    assert picked[0][0] == 0 and picked[0][-1] == 99  # evenly spaced, both ends kept

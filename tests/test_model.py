@@ -45,6 +45,17 @@ def test_window_norm_makes_forecasts_follow_the_level_exactly():
         assert torch.allclose(shifted, net(x) + 5.0, atol=1e-5)
 
 
+def test_season_norm_starts_from_seasonal_naive_by_hand():
+    net = RecurrentForecaster(shape("gru", window_norm="season", season=3, horizon=5, outputs=1, dropout=0.0)).eval()
+    for param in net.head.parameters():
+        torch.nn.init.zeros_(param)  # a head that adds nothing leaves the seasonal-naive base
+    x = torch.tensor([[9.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]).unsqueeze(-1)
+    with torch.no_grad():
+        assert net(x).flatten().tolist() == [4.0, 5.0, 6.0, 4.0, 5.0]  # the last season, repeated and cut to H
+        shifted = net(x + 5.0)
+        assert torch.allclose(shifted, net(x) + 5.0, atol=1e-5)
+
+
 def test_without_window_norm_the_level_is_not_added_back():
     net = RecurrentForecaster(shape("gru", window_norm="none")).eval()
     x = torch.randn(3, 10, 1)
