@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -512,3 +513,44 @@ def test_a_saved_schema_refuses_data_coarser_than_its_frequency(tmp_path):
     data = load_series(write(tmp_path, "date,v\n2024-01-01 00:00,1\n2024-01-01 01:00,2\n2024-01-01 05:00,6\n"),
                        Config(), schema=schema)
     assert values(data, "v") == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+
+
+# --- many series at once: cleaned together exactly as each would be alone ---
+
+
+def many_series(freq: str, tz: str | None = None) -> pd.DataFrame:
+    """Long rows of a few series with gaps, missing values, another start each, shuffled rows."""
+    rng = np.random.default_rng(1)
+    parts = []
+    for k in range(4):
+        times = pd.date_range(pd.Timestamp("2024-01-01") + k * pd.tseries.frequencies.to_offset(freq), periods=12,
+                              freq=freq, tz=tz)
+        keep = rng.random(12) > 0.25
+        keep[[0, -1]] = True
+        y = rng.normal(10, 2, 12)
+        y[rng.random(12) < 0.2] = np.nan
+        parts.append(pd.DataFrame({"unique_id": f"s{k}", "ds": times[keep], "y": y[keep]}))
+    return pd.concat(parts).sample(frac=1, random_state=0).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("fill", ["interpolate", "ffill", "zero"])
+@pytest.mark.parametrize(("freq", "tz"), [("h", None), ("h", "UTC"), ("D", "Europe/Berlin"), ("MS", None)])
+def test_series_cleaned_together_are_as_if_cleaned_alone(freq, tz, fill):
+    frame = many_series(freq, tz)
+    together = series_from_frame(frame, Config(fill=fill, freq=freq))
+    alone = [series_from_frame(rows, Config(fill=fill, freq=freq)) for _, rows in frame.groupby("unique_id", sort=False)]
+    assert together.ids == [one.series[0].id for one in alone]
+    for series, one in zip(together.series, alone):
+        assert series.time.equals(one.series[0].time) and series.time.dtype == one.series[0].time.dtype
+        assert series.values.tobytes() == one.series[0].values.tobytes()
+    assert (together.inserted, together.filled) == (sum(a.inserted for a in alone), sum(a.filled for a in alone))
+
+
+def test_the_first_series_at_fault_is_the_one_named(tmp_path):
+    fine = "fine,2024-01-01,1\nfine,2024-01-02,2\nfine,2024-01-03,3\n"
+    late = "late,2024-01-01,1\nlate,2024-01-01 07:00,2\nlate,2024-01-02,3\n"  # off the daily grid
+    twice = "twice,2024-01-01,1\ntwice,2024-01-01,2\ntwice,2024-01-02,3\n"  # a repeated timestamp
+    message = refusal(tmp_path, "unique_id,ds,y\n" + fine + late + twice, freq="D")
+    assert "series 'late' has timestamp 2024-01-01 07:00:00 off the 'D' grid" in message
+    message = refusal(tmp_path, "unique_id,ds,y\n" + fine + twice + late, freq="D")
+    assert "series 'twice' has timestamp 2024-01-01 00:00:00 more than once" in message

@@ -7,12 +7,15 @@ import pytest
 from forecaster.errors import DataError
 from forecaster.timeaxis import (
     STEPS,
+    filled_flat,
     filled_values,
     future_index,
     infer_freq,
+    infer_freq_flat,
     parse_time_label,
     regular_index,
     season_of,
+    series_grids,
     time_label,
 )
 
@@ -198,6 +201,74 @@ def test_error_fill_names_series_first_missing_timestamp_and_count():
 def test_series_without_any_value_is_refused(method):
     with pytest.raises(DataError, match="series 'load' has no values at all"):
         filled_values(pd.Series([np.nan, np.nan]), method, "data.csv", "load")
+
+
+# --- many series end to end: the array versions give what the per-series functions give ---
+
+
+def end_to_end(parts: list[pd.Index]) -> tuple[pd.Index, np.ndarray]:
+    return parts[0].append(parts[1:]), np.cumsum([0, *map(len, parts)])
+
+
+SERIES_AXES = {
+    "hourly, gaps, different starts": ("h", [grid("2024-01-01 05:00", 9, "h").delete([2, 3]), grid("2024-01-02", 4, "h")]),
+    "zoned quarter-hours": ("15min", [grid("2024-03-31", 12, "15min").tz_localize("UTC").delete(5)] * 2),
+    "days across a daylight-saving change": ("D", [pd.date_range("2024-03-28", periods=6, freq="D", tz="Europe/Berlin")]),
+    "month starts": ("MS", [grid("2023-11-01", 5, "MS").delete(1), grid("2024-02-01", 1, "MS")]),
+    "weeks": ("W-SUN", [grid("2024-01-07", 6, "W-SUN").delete([1, 2]), grid("2024-01-07", 2, "W-SUN")]),
+    "steps": (STEPS, [pd.Index([10, 15, 30]), pd.Index([7]), pd.Index([-4, -2, 4])]),
+}
+
+
+@pytest.mark.parametrize("axis", SERIES_AXES, ids=list(SERIES_AXES))
+def test_series_grids_match_regular_index_of_each_series(axis):
+    freq, parts = SERIES_AXES[axis]
+    times, bounds = end_to_end(parts)
+    grids = series_grids(times, bounds, freq)
+    assert not grids.refused.any()
+    for part, index, positions, length in zip(parts, grids.indexes(), np.split(grids.positions, bounds[1:-1]),
+                                              grids.lengths):
+        expected = regular_index(part, freq, "data.csv", "v")
+        assert index.equals(expected) and index.dtype == expected.dtype and len(index) == length
+        assert positions.tolist() == expected.get_indexer(part).tolist()
+
+
+@pytest.mark.parametrize(("freq", "bad"), [
+    ("h", grid("2024-01-01", 3, "h").append(pd.DatetimeIndex(["2024-01-01 03:30"]))),  # off the grid
+    ("MS", pd.DatetimeIndex(["2024-01-01", "2024-02-01", "2024-03-15"])),  # off the calendar grid
+    ("h", pd.DatetimeIndex(["2024-01-01", "2024-01-01 01:00", "2224-01-01"])),  # a stray date: far too long
+    (STEPS, pd.Index([0, 1, 10_000_000])),  # a stray step number
+])
+def test_series_grids_flag_what_regular_index_refuses(freq, bad):
+    fine = grid("2024-01-01", 3, "h") if freq != STEPS else pd.Index([0, 1, 2])
+    if freq == "MS":
+        fine = grid("2024-01-01", 3, "MS")
+    with pytest.raises(DataError):
+        regular_index(bad, freq, "data.csv", "v")
+    assert series_grids(*end_to_end([fine, bad, fine]), freq).refused.tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize(("times", "freq"), [(grid("2024-01-01", 3, "D"), "often"), (grid("2024-01-01", 3, "D"), STEPS),
+                                             (pd.Index([1, 2, 3]), "h")])
+def test_series_grids_leave_unknown_or_mismatched_frequencies_to_regular_index(times, freq):
+    assert series_grids(times, np.array([0, 3]), freq) is None
+
+
+@pytest.mark.parametrize("method", ["interpolate", "ffill", "zero"])
+def test_filled_flat_fills_each_series_on_its_own(method):
+    rng = np.random.default_rng(0)
+    parts = [gappy(), pd.Series([2.0]), pd.Series([np.nan, 4.0, 5.0]), pd.Series(rng.normal(size=40))]
+    parts[3][rng.random(40) < 0.4] = np.nan
+    values, bounds = np.concatenate([p.to_numpy() for p in parts]), np.cumsum([0, *map(len, parts)])
+    filled = filled_flat(values, bounds, method)
+    expected = np.concatenate([filled_values(p, method, "data.csv", "v")[0] for p in parts])
+    assert filled.tobytes() == expected.tobytes()  # bit for bit
+
+
+def test_infer_freq_flat_is_infer_freq_of_the_series():
+    parts = [grid("2024-01-01", 30, "MS").delete([3, 7]), grid("2024-03-01", 5, "MS")]
+    stamps, bounds = end_to_end(parts)
+    assert infer_freq_flat(stamps, bounds, "data.csv") == infer_freq(parts, "data.csv") == "MS"
 
 
 # --- future_index and labels ---
