@@ -1,6 +1,6 @@
 """Start-up latency of the CLI: `--help`, `info`, and `predict` on a sample model (issue 7, target 1).
 
-    python benchmarks/startup.py [--repeats 7]
+    python benchmarks/startup.py [--repeats 7] [--results benchmarks/RESULTS.md]
 
 Each command runs as a fresh process; the median of the repeats is reported, with
 `python -c "import torch"` alone for comparison (what predict cannot avoid).
@@ -41,6 +41,8 @@ def main() -> None:
     commands = {
         "forecaster --help": [cli, "--help"],
         "forecaster info MODEL": [cli, "info", str(model)],
+        # --debug takes Typer's full parsing (main()'s fast path skips it): what `info` cost before that path.
+        "forecaster info MODEL --debug": [cli, "info", str(model), "--debug"],
         "forecaster predict MODEL --data sample": [cli, "predict", str(model), "--data", str(SAMPLE), "--quiet"],
         'python -c "import torch"': [sys.executable, "-c", "import torch"],
         'python -c "import pandas"': [sys.executable, "-c", "import pandas"],
