@@ -123,7 +123,7 @@ def train(
     quantiles: Annotated[Optional[str], typer.Option(help="Quantile outputs, e.g. 0.1,0.5,0.9 (pinball loss).")] = None,
     levels: Annotated[str, typer.Option(help="Central intervals in %, calibrated on the validation part (none: no intervals).")] = "80,95",
     window_norm: Annotated[str, typer.Option(help="auto | last | season | none: forecast changes from the last value or the last season (auto: season where seasonal naive beats naive in training).")] = "auto",
-    epochs: Annotated[int, typer.Option(help="Maximum epochs; early stopping usually ends sooner.")] = 100,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs; early stopping often ends sooner.")] = 30,
     patience: Annotated[int, typer.Option(help="Epochs without validation improvement before stopping (0: never).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Windows per training batch.")] = 64,
     windows_per_epoch: Annotated[int, typer.Option(help="Training windows sampled per epoch, at most (many series).")] = 20_000,
