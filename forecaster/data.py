@@ -312,47 +312,84 @@ def _steps(column: pd.Series, time_col: str, source: str, rows: _RowLabeller) ->
 
 def _zoned_datetimes(column: pd.Series, time_col: str, source: str, rows: _RowLabeller, notes: list[str]) -> pd.Series:
     """The column as datetimes (NaT where not one): mixed UTC offsets go to UTC, offsets on only some rows are refused."""
+    distinct = _Distinct.of(column)
     try:
-        parsed = _datetimes(column, utc=False)
+        parsed = _datetimes(distinct, utc=False)
     except ValueError:
         parsed = None  # pandas refuses to put mixed UTC offsets on one axis
     if parsed is not None and not pd.api.types.is_datetime64_any_dtype(parsed):
         parsed = None  # older pandas returns objects for mixed offsets instead
     if parsed is not None and parsed.notna().all():
-        return parsed
-    on_utc = _datetimes(column, utc=True)
-    valid = on_utc.notna().to_numpy()
-    offset = column.astype(str).str.strip().str.contains(_OFFSET).to_numpy(dtype=bool) & valid
+        return distinct.expanded(parsed)
+    on_utc = _datetimes(distinct, utc=True)
+    valid = np.asarray(on_utc.notna())  # per distinct value
+    offset = pd.Series(distinct.values).astype(str).str.strip().str.contains(_OFFSET).to_numpy(dtype=bool) & valid
     plain = ~offset & valid
     if offset.any() and plain.any():
         # UTC would be a guess for the plain ones: the file's local time is unknown.
-        a, p = int(np.flatnonzero(offset)[0]), int(np.flatnonzero(plain)[0])
+        a, p = distinct.first_row(offset), distinct.first_row(plain)
         raise DataError(
             f"{source}: column {time_col!r} has {column.iloc[a]!r} at {rows(a)} with a UTC offset but "
             f"{column.iloc[p]!r} at {rows(p)} without one; give every timestamp an offset, or none"
         )
     if parsed is not None:
-        return parsed
+        return distinct.expanded(parsed)
     notes.append(f"converted the timestamps of column {time_col!r}, which have different UTC offsets, to UTC")
-    return on_utc
+    return distinct.expanded(on_utc)
 
 
-def _datetimes(column: pd.Series, utc: bool) -> pd.Series:
-    """The column as datetimes, NaT where a value is not one."""
-    guessed = None
-    if _is_text(column):
+@dataclass
+class _Distinct:
+    """A time column's distinct texts, each once, and which of them each row holds.
+
+    A long file repeats every timestamp once per series: each text is parsed once here. (pandas'
+    own cache decides from the first rows alone, which in a long file hold one series' distinct times.)
+    """
+
+    column: pd.Series  # the column as read
+    values: pd.Index | pd.Series  # text: the distinct texts in order of first appearance; else the column itself
+    codes: np.ndarray | None  # (N,) each row's position in `values`; None when not text
+
+    @classmethod
+    def of(cls, column: pd.Series) -> _Distinct:
+        if not _is_text(column):
+            return cls(column, column, None)
         # As text: a number among the cells would otherwise be read as an epoch by a later pandas.
-        column = column.astype(str)
+        codes, values = pd.factorize(column.astype(str), use_na_sentinel=False)
+        return cls(column, values, codes)
+
+    def rows_of_each(self) -> np.ndarray:
+        """(len(values),) how many rows hold each value."""
+        if self.codes is None:
+            return np.ones(len(self.values), dtype=np.int64)
+        return np.bincount(self.codes, minlength=len(self.values))
+
+    def first_row(self, flags: np.ndarray) -> int:
+        """The first row whose value is flagged (`flags` per value, some set)."""
+        return int(np.flatnonzero(flags if self.codes is None else flags[self.codes])[0])
+
+    def expanded(self, parsed: pd.Index | pd.Series) -> pd.Series:
+        """Per-value datetimes as a column like the one read (its index and name)."""
+        if self.codes is None:
+            return parsed
+        return pd.Series(parsed.take(self.codes), index=self.column.index, name=self.column.name)
+
+
+def _datetimes(distinct: _Distinct, utc: bool) -> pd.Index | pd.Series:
+    """Each distinct value as a datetime, NaT where it is not one."""
+    column, guessed = distinct.values, None
+    if distinct.codes is not None and len(column):
         # pandas guesses one format from the first cell, and warns when it cannot before it reads
         # each cell on its own; "mixed" asks for that directly, without the warning.
-        guessed = None if len(column) == 0 or guess_datetime_format(column.iloc[0].strip()) else "mixed"
+        guessed = None if guess_datetime_format(column[0].strip()) else "mixed"
     parsed = pd.to_datetime(column, errors="coerce", utc=utc, format=guessed)
     if parsed.notna().all():
         return parsed
     # pandas guesses one format from the first value, which misses ISO dates that only
     # sometimes carry a time of day ("2024-01-03", "2024-01-03 12:00"); ISO 8601 covers both.
     iso = pd.to_datetime(column, errors="coerce", utc=utc, format="ISO8601")
-    return iso if iso.notna().sum() > parsed.notna().sum() else parsed
+    rows = distinct.rows_of_each()  # the better reading reads more rows (not more distinct texts)
+    return iso if rows[np.asarray(iso.notna())].sum() > rows[np.asarray(parsed.notna())].sum() else parsed
 
 
 def _numeric_column(column: pd.Series, name: str, source: str, rows: _RowLabeller) -> np.ndarray:

@@ -126,14 +126,13 @@ class Forecaster:
         self.check_history(data, origins)
         self._check_future_covariates(data, steps)
         point, columns = self.quantiles_at(data, origins, levels)  # (S, H), {q: (S, H)}
-        frames = []
-        for i, s in enumerate(data.series):
-            frame = pd.DataFrame({"series": s.id, "timestamp": future_index(s.time[-1], data.schema.freq, steps, _step(s)),
-                                  "forecast": point[i, :steps]})
-            for q, values in columns.items():
-                frame[f"q{q:g}"] = values[i, :steps]
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        times = features.future_steps(data.series, [len(s) for s in data.series], [steps] * len(data.series),
+                                      data.schema.freq)
+        # One frame for all series (not one per series, concatenated): rows series by series, then step by step.
+        return pd.DataFrame({"series": np.repeat(np.array(data.ids, dtype=object), steps),
+                             "timestamp": times[0].append(times[1:]),
+                             "forecast": point[:, :steps].ravel(),  # (S, steps) -> (S * steps,)
+                             **{f"q{q:g}": values[:, :steps].ravel() for q, values in columns.items()}})
 
     def quantiles_at(self, data: SeriesSet, origins: list[np.ndarray], levels: list[float] | None = None,
                      scalers: list[Scaler] | None = None,
@@ -168,9 +167,7 @@ class Forecaster:
         """
         self._check_fitted()
         scalers = scalers or self.scalers_for(data)
-        tensor, offsets = stacked([self._channels(s, sc, o, data.source)
-                                   for s, sc, o in zip(data.series, scalers, origins)])
-        starts = np.concatenate([origin_starts(off, o, self.lookback_) for off, o in zip(offsets, origins)])
+        tensor, starts = self._inputs(data, scalers, origins)
         windows = WindowSet(tensor, starts, self.lookback_, self.horizon_, self.net_.shape.known)
         self.net_.eval()
         with torch.no_grad(), autocast(self.device_, self.config.precision):
@@ -183,16 +180,33 @@ class Forecaster:
         scales = np.concatenate([np.full(len(o), sc.scale) for sc, o in zip(scalers, origins)])
         return _finite(scaled * scales[:, None, None] + centers[:, None, None], data, origins)
 
-    def _channels(self, series: Series, scaler: Scaler, origins: np.ndarray, source: str) -> np.ndarray:
-        """The network input of one series (n [+ forecast rows], C): forecast rows where an origin's horizon passes the end."""
-        _scaled_in_range(series, scaler, source)
+    def _inputs(self, data: SeriesSet, scalers: list[Scaler], origins: list[np.ndarray]) -> tuple[torch.Tensor, np.ndarray]:
+        """The network input of every series end to end (T, C), and the start row of each origin's window.
+
+        Only the rows the windows read are built: from a lookback before a series' first origin to its
+        end, then forecast rows where an origin's horizon passes the end.
+        """
+        for s, sc in zip(data.series, scalers):
+            _scaled_in_range(s, sc, data.source)
+        lengths = np.array([len(s) for s in data.series], dtype=np.int64)
+        used = np.array([len(o) > 0 for o in origins])  # a series without origins needs no rows
+        firsts = np.array([o.min() if len(o) else 0 for o in origins], dtype=np.int64)
+        lasts = np.array([o.max() if len(o) else 0 for o in origins], dtype=np.int64)
+        begins = np.where(used, np.clip(firsts - self.lookback_, 0, lengths), lengths)
+        beyond = np.where(used & bool(self.net_.shape.known), np.maximum(0, lasts + self.horizon_ - lengths), 0)
+        cov_scalers = [self._covariate_scalers(s) for s in data.series]
+        channels, offsets = features.stacked_channels(data.series, self.schema_, scalers, cov_scalers, begins, lengths,
+                                                      beyond)  # (T, C) float32
+        # Row r of series i lies at offsets[i] + r - begins[i].
+        starts = np.concatenate([origin_starts(off - a, o, self.lookback_) for off, a, o in zip(offsets, begins, origins)])
+        return torch.from_numpy(channels), starts
+
+    def _covariate_scalers(self, series: Series) -> list[Scaler]:
+        """A series' training covariate scalers; a series unseen in training is scaled by its own history."""
         info = self.series_.get(series.id)
         if info is not None and "covariate_scalers" in info:
-            cov_scalers = [Scaler(**c) for c in info["covariate_scalers"]]
-        else:
-            cov_scalers = features.covariate_scalers(series, len(series))
-        beyond = int(origins.max()) + self.horizon_ - len(series) if self.net_.shape.known and len(origins) else 0
-        return features.input_channels(series, self.schema_, scaler, cov_scalers, len(series), max(0, beyond))
+            return [Scaler(**c) for c in info["covariate_scalers"]]
+        return features.covariate_scalers(series, len(series))
 
     def scalers_for(self, data: SeriesSet) -> list[Scaler]:
         """Each series' training scaler; a series unseen in training is scaled by its own history."""

@@ -554,3 +554,33 @@ def test_the_first_series_at_fault_is_the_one_named(tmp_path):
     assert "series 'late' has timestamp 2024-01-01 07:00:00 off the 'D' grid" in message
     message = refusal(tmp_path, "unique_id,ds,y\n" + fine + twice + late, freq="D")
     assert "series 'twice' has timestamp 2024-01-01 00:00:00 more than once" in message
+
+
+# --- a long file's timestamps: each distinct text is parsed once, rows keep their own results ---
+
+
+def test_long_file_repeating_timestamps_reads_each_row(tmp_path):
+    rows = [f"{s},2024-01-0{d} {h:02d}:00,{d + h}" for s in "ab" for d in (1, 2) for h in (0, 12)]
+    data = load(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    expected = days("2024-01-01", "2024-01-01 12:00", "2024-01-02", "2024-01-02 12:00")
+    assert [list(s.time) for s in data.series] == [expected, expected]
+
+
+def test_the_reading_that_fits_more_rows_wins_not_more_distinct_texts(tmp_path):
+    # The first cell's format (month/day/year) reads six rows of one distinct text; ISO 8601 reads two
+    # other texts of one row each. Counted by row, the first format wins and the ISO rows are refused.
+    rows = [f"{s},01/02/2024,1" for s in "abcdef"] + ["g,2024-01-05,1", "g,2024-01-06,2"]
+    message = refusal(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    assert "'2024-01-05' at line 8" in message and "(2 such)" in message
+
+
+def test_a_bad_timestamp_repeated_in_later_series_is_named_at_its_first_line(tmp_path):
+    rows = ["a,2024-01-01,1", "a,2024-01-02,2", "b,2024-01-01,3", "b,someday,4", "c,someday,5"]
+    message = refusal(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    assert "'someday' at line 5" in message and "(2 such)" in message
+
+
+def test_an_offset_repeated_across_series_is_named_at_its_first_line(tmp_path):
+    rows = ["a,2024-01-01 00:00,1", "b,2024-01-01 00:00,2", "b,2024-01-01T01:00Z,3", "c,2024-01-01T01:00Z,4"]
+    message = refusal(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    assert "'2024-01-01T01:00Z' at line 4 with a UTC offset but '2024-01-01 00:00' at line 2 without one" in message

@@ -6,7 +6,7 @@ import pytest
 
 from forecaster.data import Schema, Series
 from forecaster.features import (calendar_features, calendar_values, channel_count, covariate_scalers,
-                                 input_channels, known_channels)
+                                 future_steps, input_channels, known_channels, stacked_channels)
 from forecaster.scaling import Scaler
 
 
@@ -69,3 +69,34 @@ def test_covariate_scalers_use_the_training_part_only():
     series = Series("s", pd.RangeIndex(4), np.zeros(4), covariates=np.array([[0.0], [2.0], [100.0], [100.0]]))
     (scaler,) = covariate_scalers(series, n_train=2)
     assert (scaler.center, scaler.scale) == (1.0, 1.0)
+
+
+def test_channels_of_many_series_at_once_are_those_of_each_alone():
+    # Series of different lengths and ends, covariates given ahead for some rows, calendar: every
+    # series' block is its own input_channels from its start, then its forecast rows.
+    rng = np.random.default_rng(0)
+    schema = Schema("long", "ds", "id", ["y"], "h", ["past"], ["ahead"], ["hour", "weekday"])
+    series, scalers, cov_scalers = [], [], []
+    for i, (n, given) in enumerate([(30, 2), (45, 0), (38, 5)]):
+        time = pd.date_range("2024-03-30", periods=n, freq="h", tz="Europe/Paris") + pd.Timedelta(hours=5 * i)
+        series.append(Series(f"s{i}", time, rng.normal(size=n), covariates=rng.normal(size=(n, 2)),
+                             future=rng.normal(size=(given, 1)) if given else None))
+        scalers.append(Scaler(float(i), 2.0 + i))
+        cov_scalers.append([Scaler(1.0, 3.0), Scaler(-float(i), 0.5)])
+    starts, ends, ahead = [4, 0, 10], [30, 40, 38], [3, 0, 4]
+    channels, offsets = stacked_channels(series, schema, scalers, cov_scalers, starts, ends, ahead)
+    assert offsets.tolist() == [0, 29, 69]
+    for s, sc, cs, a, b, n, off in zip(series, scalers, cov_scalers, starts, ends, ahead, offsets):
+        alone = input_channels(s, schema, sc, cs, end=b, ahead=n)[a:]
+        np.testing.assert_array_equal(channels[off:off + len(alone)], alone)
+
+
+def test_series_ending_together_share_their_forecast_steps():
+    time = pd.date_range("2024-01-01", periods=10, freq="h")
+    a, b, c = Series("a", time, np.zeros(10)), Series("b", time, np.zeros(10)), Series("c", time[:6], np.zeros(6))
+    steps = future_steps([a, b, c], [10, 10, 6], [3, 3, 2], "h")
+    assert steps[0] is steps[1]
+    assert steps[0].equals(pd.date_range("2024-01-01 10:00", periods=3, freq="h"))
+    assert steps[2].equals(pd.date_range("2024-01-01 06:00", periods=2, freq="h"))
+    numbered = Series("n", pd.RangeIndex(0, 20, 2), np.zeros(10))
+    assert future_steps([numbered], [10], [3], "steps")[0].tolist() == [20, 22, 24]

@@ -191,3 +191,42 @@ def test_validation_sample_spreads_over_every_series():
     picked = _spread(origins, 11)
     assert [len(o) for o in picked] == [10, 1, 0]
     assert picked[0][0] == 0 and picked[0][-1] == 99  # evenly spaced, both ends kept
+
+
+@pytest.fixture(scope="module")
+def several():
+    """Three hourly series that start and end at different hours, and a model fitted on them."""
+    rng = np.random.default_rng(2)
+    frames = []
+    for i, (start, n) in enumerate([("2024-01-01 00:00", 120), ("2024-01-01 05:00", 100), ("2024-01-02 03:00", 90)]):
+        time = pd.date_range(start, periods=n, freq="h")
+        frames.append(pd.DataFrame({"unique_id": f"s{i}", "ds": time,
+                                    "y": 10 * i + np.sin(2 * np.pi * np.arange(n) / 24) + rng.normal(0, 0.1, n)}))
+    frame = pd.concat(frames, ignore_index=True)
+    return frame, Forecaster(**{**TINY, "epochs": 1}, lookback=30, quantiles=[0.1, 0.9]).fit(frame)
+
+
+def test_predict_builds_the_frame_each_series_would_give_alone(several):
+    from forecaster.timeaxis import future_index
+
+    frame, model = several
+    data = model.series_set(frame)
+    assert model.schema_.calendar == ["hour"]
+    point, columns = model.quantiles_at(data, [np.array([len(s)]) for s in data.series])
+    expected = pd.concat([pd.DataFrame({"series": s.id, "timestamp": future_index(s.time[-1], "h", 5),
+                                        "forecast": point[i, :5], **{f"q{q:g}": v[i, :5] for q, v in columns.items()}})
+                          for i, s in enumerate(data.series)], ignore_index=True)
+    pd.testing.assert_frame_equal(model.predict(frame, horizon=5), expected, check_exact=True)
+
+
+def test_forecasts_from_an_origin_do_not_depend_on_the_other_origins_asked(several):
+    # Only the rows the windows read are built, from a lookback before the first origin: asking for
+    # one origin alone or among others must read the same rows.
+    frame, model = several
+    data = model.series_set(frame)
+    origins = [np.array([30, 61, 96]), np.array([], dtype=np.int64), np.array([45, 90])]
+    together = model.forecast_at(data, origins)
+    alone = [model.forecast_at(data, [o[k:k + 1] if i == j else np.array([], dtype=np.int64)
+                                      for j in range(len(origins))])
+             for i, o in enumerate(origins) for k in range(len(o))]
+    np.testing.assert_allclose(together, np.concatenate(alone), rtol=1e-6)
