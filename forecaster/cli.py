@@ -111,8 +111,9 @@ def train(
     covariates: Annotated[Optional[list[str]], typer.Option(help="Past covariate columns, known up to the forecast origin.")] = None,
     future_covariates: Annotated[Optional[list[str]], typer.Option(
         help="Covariate columns known ahead; predict needs them in the rows of the forecast steps.")] = None,
-    calendar: Annotated[bool, typer.Option("--calendar/--no-calendar",
-                                           help="Hour, weekday and month features (sin/cos) from the timestamps.")] = True,
+    calendar: Annotated[Optional[bool], typer.Option(
+        "--calendar/--no-calendar",
+        help="Hour, weekday and month features (sin/cos) from the timestamps (default: where the season dominates).")] = None,
     ensemble: Annotated[int, typer.Option(help="Fit N networks (seeds seed..seed+N-1); forecast their median.")] = 1,
     cell: Annotated[str, typer.Option(help="Recurrent cell: lstm | gru | rnn.")] = "lstm",
     hidden_size: Annotated[int, typer.Option(help="Units per recurrent layer.")] = 64,
@@ -131,7 +132,7 @@ def train(
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 1e-4,
     lr_schedule: Annotated[str, typer.Option(help="plateau | cosine | none.")] = "plateau",
     grad_clip: Annotated[float, typer.Option(help="Max gradient norm (0: off).")] = 1.0,
-    loss: Annotated[str, typer.Option(help="mse | mae | huber.")] = "mse",
+    loss: Annotated[str, typer.Option(help="auto | mse | mae | huber (auto: mae with --window-norm season, else mse).")] = "auto",
     scaler: Annotated[str, typer.Option(help="standard | minmax | robust | none (per series, training part only).")] = "standard",
     holdout: Annotated[int, typer.Option(help="Last steps of each series kept out of fitting, for evaluate.")] = 0,
     val_size: Annotated[Optional[int], typer.Option(help="Validation steps before the holdout (default: about 20 %).")] = None,

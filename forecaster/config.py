@@ -15,7 +15,7 @@ from forecaster.errors import ConfigError
 
 CELLS = ("lstm", "gru", "rnn")
 SCALERS = ("standard", "minmax", "robust", "none")
-LOSSES = ("mse", "mae", "huber")
+LOSSES = ("auto", "mse", "mae", "huber")
 SCHEDULES = ("plateau", "cosine", "none")
 FILLS = ("interpolate", "ffill", "zero", "error")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -37,7 +37,7 @@ class Config:
     season: int | None = None  # seasonal period; None: from the frequency (hourly 24, daily 7, ...)
     covariates: list[str] = field(default_factory=list)  # past covariate columns: known up to the forecast origin
     future_covariates: list[str] = field(default_factory=list)  # covariate columns known ahead (given at predict)
-    calendar: bool = True  # add hour/weekday/month (sin, cos) from timestamps where training shows them repeat
+    calendar: bool | None = None  # hour/weekday/month (sin, cos) where training shows them repeat; None: where seasonal
     # --- network ---
     cell: str = "lstm"  # recurrent cell: lstm | gru | rnn
     hidden_size: int = 64  # width of each recurrent layer
@@ -58,7 +58,7 @@ class Config:
     weight_decay: float = 1e-4  # AdamW decoupled weight decay
     lr_schedule: str = "plateau"  # plateau | cosine | none
     grad_clip: float = 1.0  # max global gradient norm; 0 turns clipping off
-    loss: str = "mse"  # point loss: mse | mae | huber
+    loss: str = "auto"  # point loss: mse | mae | huber; auto: mae over a seasonal-naive base (window norm season), else mse
     scaler: str = "standard"  # per-series scaler fitted on the training part: standard | minmax | robust | none
     holdout: int = 0  # last steps of each series kept out of fitting (for an honest backtest)
     val_size: int | None = None  # validation steps before the holdout; None: about 20 % of the rest
@@ -152,8 +152,8 @@ def _check_covariates(config: Config) -> None:
         clash = [n for n in named if n in columns]
         if clash:
             raise ConfigError(f"column {clash[0]!r} is both a covariate and the {role} column; a column plays one part")
-    if not isinstance(config.calendar, bool):
-        raise ConfigError(f"calendar must be true or false, got {config.calendar!r}")
+    if config.calendar is not None and not isinstance(config.calendar, bool):
+        raise ConfigError(f"calendar must be true, false or null (automatic), got {config.calendar!r}")
 
 
 def _checked_quantiles(quantiles: list[float]) -> list[float]:

@@ -142,9 +142,9 @@ def test_a_column_cannot_be_target_and_covariate(files, tmp_path):
     assert code == 2 and "'y'" in err
 
 
-def test_calendar_features_by_default_and_off_with_no_calendar(files, tmp_path):
-    for flags, expected in (([], ["hour", "weekday"]), (["--no-calendar"], [])):
-        model = tmp_path / f"m{len(flags)}"
+def test_calendar_features_on_and_off_by_flag(files, tmp_path):
+    for flags, expected in ((["--calendar"], ["hour", "weekday"]), (["--no-calendar"], [])):
+        model = tmp_path / flags[0].strip("-")
         code, _, err = cli("train", files["history"], "--target", "y", "--horizon", STEPS_AHEAD, "--epochs", 1,
                            *SMALL, *flags, "--out", model, "--quiet")
         assert code == 0, err

@@ -52,17 +52,18 @@ def test_channels_in_order_with_known_ahead_ones_last():
     series = Series("s", time, np.arange(6.0), covariates=np.column_stack([np.full(6, 3.0), np.arange(6.0) * 10]),
                     future=np.array([[60.0], [70.0]]))
     schema = Schema("wide", "ds", None, ["s"], "h", ["past"], ["ahead"], ["hour"])
-    assert (channel_count(schema), known_channels(schema)) == (5, 3)
+    assert (channel_count(schema), known_channels(schema)) == (5, 1)
     scalers = [Scaler(3.0, 1.0), Scaler(0.0, 10.0)]
     channels = input_channels(series, schema, Scaler(1.0, 2.0), scalers, end=6, ahead=3)
-    assert channels.shape == (9, 5)
+    assert channels.shape == (9, 5)  # target, past covariate, hour sin and cos, future covariate
     np.testing.assert_allclose(channels[:6, 0], (np.arange(6.0) - 1) / 2)
     np.testing.assert_allclose(channels[:6, 1], 0.0)
-    np.testing.assert_allclose(channels[:6, 2], np.arange(6.0))
-    # Forecast rows: target and past covariate zero, the given future values scaled, a missing one zero.
-    np.testing.assert_allclose(channels[6:, :3], [[0, 0, 6], [0, 0, 7], [0, 0, 0]])
-    hours = np.array([6, 7, 8])  # the three steps after 05:00
-    np.testing.assert_allclose(channels[6:, 3], np.sin(2 * np.pi * hours / 24), atol=1e-12)
+    hours = np.arange(6)  # 00:00 to 05:00
+    np.testing.assert_allclose(channels[:6, 2], np.sin(2 * np.pi * hours / 24), atol=1e-6)
+    np.testing.assert_allclose(channels[:6, 3], np.cos(2 * np.pi * hours / 24), atol=1e-6)
+    np.testing.assert_allclose(channels[:6, 4], np.arange(6.0))
+    # Forecast rows: all zero but the given future values, scaled; a step not given stays zero too.
+    np.testing.assert_allclose(channels[6:], [[0, 0, 0, 0, 6], [0, 0, 0, 0, 7], [0, 0, 0, 0, 0]])
 
 
 def test_covariate_scalers_use_the_training_part_only():

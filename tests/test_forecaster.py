@@ -41,8 +41,11 @@ def test_automatic_choices_follow_the_frequency(fitted):
 
 def test_auto_window_norm_follows_the_season_where_it_dominates(fitted, frame):
     assert fitted.net_.shape.window_norm == "season"  # a clean daily cycle
+    assert fitted.schema_.calendar == ["hour", "weekday"]  # the calendar comes with it by default
     walk = frame.assign(load=np.cumsum(np.random.default_rng(1).normal(size=len(frame))))
-    assert Forecaster(**{**TINY, "epochs": 1}).fit(walk).resolved_config().window_norm == "last"
+    model = Forecaster(**{**TINY, "epochs": 1}).fit(walk)
+    assert model.resolved_config().window_norm == "last" and model.schema_.calendar == []
+    assert Forecaster(**{**TINY, "epochs": 1}, calendar=True).fit(walk).schema_.calendar == ["hour", "weekday"]
 
 
 def test_season_norm_needs_the_season_inside_the_lookback(frame):

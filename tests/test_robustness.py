@@ -374,14 +374,14 @@ DAMAGED_MODELS = {
     "unknown cell": (lambda m: edit_config(m, lambda c: c["network"].update(cell="transformer")), "do not fit together"),
     # Built before the weights were compared, these would take terabytes (or hours); they are refused at once.
     "network far larger than its weights": (lambda m: edit_config(m, lambda c: c["network"].update(hidden_size=10**6)),
-                                            "decoder.0.bias: the config describes (1000000,), the weights hold (8,)"),
+                                            "the config describes (4000000,), the weights hold (32,)"),
     "a million layers": (lambda m: edit_config(m, lambda c: c["network"].update(num_layers=10**6)),
                          "num_layers 1000000 for"),
     "a million ensemble members": (lambda m: edit_config(m, lambda c: c["network"].update(members=10**6)),
                                    "members 1000000 for"),
     "more known-ahead channels than inputs": (lambda m: edit_config(m, lambda c: c["network"].update(known=99)),
                                               "known 99 of input_size"),
-    "a calendar the network does not take": (lambda m: edit_config(m, lambda c: c["schema"].update(calendar=[])),
+    "a calendar the network does not take": (lambda m: edit_config(m, lambda c: c["schema"].update(calendar=["month"])),
                                              "input channels"),
     "history not a list": (lambda m: edit_config(m, lambda c: c.update(history={"epoch": 1})), "history is"),
 }
