@@ -47,9 +47,12 @@ def conformal_quantile(scores: np.ndarray, level: float) -> np.ndarray:
     that the exact answer is an infinite interval, which no one can plan with, so the largest score
     stands in and `shortfalls` says so.
     """
-    n = len(scores)
-    rank = min(n, math.ceil((n + 1) * level / 100.0 - 1e-9))  # the tolerance keeps 8.000000000000002 at 8
-    return np.sort(scores, axis=0)[rank - 1]
+    return np.sort(scores, axis=0)[_rank(len(scores), level) - 1]
+
+
+def _rank(n: int, level: float) -> int:
+    """The 1-based rank of the conformal quantile among n sorted scores (see `conformal_quantile`)."""
+    return min(n, math.ceil((n + 1) * level / 100.0 - 1e-9))  # the tolerance keeps 8.000000000000002 at 8
 
 
 def method_for(quantiles: list[float], level: float) -> str:
@@ -69,8 +72,7 @@ def calibrate(forecasts: np.ndarray, actual: np.ndarray, scales: np.ndarray, qua
     calibration = {}
     for level in levels:
         method = method_for(quantiles, level)
-        lower, upper = _base_interval(forecasts, quantiles, level, method)
-        scores = np.maximum(lower - actual, actual - upper) / scales[:, None]  # (W, H)
+        scores = _scores(forecasts, actual, scales, quantiles, level, method)
         calibration[level_name(level)] = {"method": method, "margins": conformal_quantile(scores, level).tolist(),
                                           "windows": len(actual)}
     return calibration
@@ -119,8 +121,7 @@ def rolling(calibration: dict[str, dict], forecasts: np.ndarray, actual: np.ndar
     """
     recalibrated = {}
     for name, entry in calibration.items():
-        lower, upper = _base_interval(forecasts, quantiles, float(name), entry["method"])
-        scores = np.maximum(lower - actual, actual - upper) / scales[:, None]  # (W, H)
+        scores = _scores(forecasts, actual, scales, quantiles, float(name), entry["method"])
         margins = np.broadcast_to(np.asarray(entry["margins"], dtype=np.float64)[None, : actual.shape[1]],
                                   scores.shape).copy()
         first = 0
@@ -146,8 +147,14 @@ def _roll_series(scores: np.ndarray, positions: np.ndarray, level: float, margin
             while added < seen[w]:
                 bisect.insort(ranked, scores[added, h])
                 added += 1
-            rank = min(added, math.ceil((added + 1) * level / 100.0 - 1e-9))
-            margins[w, h] = ranked[rank - 1]
+            margins[w, h] = ranked[_rank(added, level) - 1]
+
+
+def _scores(forecasts: np.ndarray, actual: np.ndarray, scales: np.ndarray, quantiles: list[float], level: float,
+            method: str) -> np.ndarray:
+    """(W, H) conformity scores: how far each actual fell outside the base interval, in its series' scale."""
+    lower, upper = _base_interval(forecasts, quantiles, level, method)
+    return np.maximum(lower - actual, actual - upper) / scales[:, None]
 
 
 def _base_interval(forecasts: np.ndarray, quantiles: list[float], level: float,

@@ -610,7 +610,7 @@ def _covariate_names(schema: Schema) -> list[str]:
 
 
 def _raw_covariates(frame: pd.DataFrame, schema: Schema, times: pd.Index | None, source: str,
-                    rows: _RowLabeller) -> dict[str, list[tuple[str, pd.Index, np.ndarray]]]:
+                    rows: _RowLabeller) -> dict[str, _Rows]:
     """Each covariate column split like the target: per series in long files, one shared column in wide ones."""
     covariates = {}
     for name in _covariate_names(schema):
@@ -628,7 +628,7 @@ def _until_last_value(series_id: str, index: pd.Index, values: np.ndarray) -> tu
     return series_id, index[keep], values[keep]
 
 
-def _attach_covariates(data: SeriesSet, raw: dict[str, list[tuple[str, pd.Index, np.ndarray]]], fill: str) -> None:
+def _attach_covariates(data: SeriesSet, raw: dict[str, _Rows], fill: str) -> None:
     """Give each series its covariates on its own time grid (filled like the target) and its future rows."""
     schema, filled = data.schema, 0
     for i, series in enumerate(data.series):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecaster.data import Schema, Series
 from forecaster.scaling import Scaler, fit_scaler
-from forecaster.timeaxis import STEPS, future_index
+from forecaster.timeaxis import STEPS, axis_step, future_index
 
 # Each calendar feature, its cycle, and the phase of a timestamp in that cycle (0 to 1).
 # The fields are taken as numpy arrays: arithmetic on pandas Indexes costs more than the fields themselves.
@@ -83,8 +83,8 @@ def input_channels(series: Series, schema: Schema, scaler: Scaler, cov_scalers: 
                    ahead: int = 0) -> np.ndarray:
     """The first `end` steps of a series as network input (end, C) float32, then `ahead` forecast rows.
 
-    The forecast rows carry only what is known ahead (future covariates and calendar); the
-    target and past covariates there are zero, and the windows never show them anyway.
+    The forecast rows carry only what is known ahead (the future covariates); every other
+    channel there is zero, and the windows never show them anyway.
     """
     channels, _ = stacked_channels([series], schema, [scaler], [cov_scalers], [0], [end], [ahead])
     return channels
@@ -153,7 +153,7 @@ def future_steps(series: list[Series], ends, ahead, freq: str) -> list[pd.Index]
         if not n:
             steps.append(s.time[:0])
             continue
-        last, step = s.time[end - 1], int(getattr(s.time, "step", 1) or 1)
+        last, step = s.time[end - 1], axis_step(s.time)
         key = (last, str(getattr(last, "tz", None)), getattr(last, "unit", None), step, int(n))
         if key not in made:
             made[key] = future_index(last, freq, int(n), step)

@@ -23,9 +23,9 @@ from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedE
 from forecaster.metrics import point_scores, seasonal_naive_scale
 from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
-from forecaster.timeaxis import future_index, parse_time_label, season_of, time_label
+from forecaster.timeaxis import axis_step, future_index, parse_time_label, season_of, time_label
 from forecaster.training import EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, resolved_loss, train
-from forecaster.windows import Split, WindowSet, actuals, origin_starts, split_bounds, stacked
+from forecaster.windows import Split, WindowSet, actuals, origin_starts, split_bounds
 
 
 VALIDATION_WINDOWS = 50_000  # validation windows scored and calibrated on after training, at most
@@ -58,9 +58,10 @@ class Forecaster:
         calendar = features.calendar_features(data.series, [sp.n_train for sp in splits], data.schema.freq)
         schema = dataclasses.replace(data.schema, calendar=calendar if use_calendar else [])
         device = resolve_device(cfg.device)
-        tensor, offsets = stacked([features.input_channels(s, schema, sc, cs, sp.n_fit)
-                                   for s, sc, cs, sp in zip(data.series, scalers, cov_scalers, splits)])  # (T, C)
-        tensor = tensor.to(device)
+        zeros = np.zeros(len(data.series), dtype=np.int64)
+        channels, offsets = features.stacked_channels(data.series, schema, scalers, cov_scalers, zeros,
+                                                      [sp.n_fit for sp in splits], zeros)  # (T, C) float32
+        tensor = torch.from_numpy(channels).to(device)
         known = features.known_channels(schema)
         train_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "train"), lookback, horizon, known)
         val_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "val"), lookback, horizon, known)
@@ -68,7 +69,7 @@ class Forecaster:
                              horizon, 1 + len(cfg.quantiles), norm, known, season=season)
         nets, results = [], []
         for member in range(cfg.ensemble):
-            settings = dataclasses.replace(cfg, seed=cfg.seed + member, loss=resolved_loss(cfg.loss, norm))
+            settings = dataclasses.replace(cfg, seed=cfg.seed + member)  # train() resolves --loss auto
             # A private RNG stream: seeding must not disturb (or depend on) the caller's torch RNG.
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(settings.seed)
@@ -318,7 +319,7 @@ class Forecaster:
         for s in data.series if names else []:
             given = 0 if s.future is None else len(s.future)
             if given < steps:
-                missing = future_index(s.time[-1], data.schema.freq, steps, _step(s))[given:]
+                missing = future_index(s.time[-1], data.schema.freq, steps, axis_step(s.time))[given:]
                 span = time_label(missing[0]) if len(missing) == 1 else f"{time_label(missing[0])} to {time_label(missing[-1])}"
                 raise DataError(
                     f"{data.source}: series {s.id!r} has no future covariate values ({', '.join(names)}) for "
@@ -426,11 +427,6 @@ def _combined(nets: list[RecurrentForecaster], device: torch.device) -> torch.nn
     for member, net in zip(ensemble.members, nets):
         member.load_state_dict(net.state_dict())
     return ensemble.eval()
-
-
-def _step(series) -> int:
-    """The integer step of a series on an integer axis (1 for datetimes, where freq applies)."""
-    return int(getattr(series.time, "step", 1) or 1)
 
 
 def _check_schema(data: SeriesSet, schema: Schema) -> None:

@@ -22,7 +22,7 @@ class NetworkShape:
     horizon: int
     outputs: int  # per step: the point forecast, then one per quantile
     window_norm: str = "last"  # last | season: forecast changes from the last value | the last season; none
-    known: int = 0  # the last `known` input channels are known ahead (future covariates, calendar)
+    known: int = 0  # the last `known` input channels are known ahead (the future covariates)
     members: int = 1  # networks in a median ensemble (--ensemble)
     season: int = 1  # the seasonal period, for window_norm "season"
 

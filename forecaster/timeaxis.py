@@ -299,6 +299,11 @@ def filled_flat(values: np.ndarray, bounds: np.ndarray, method: str) -> np.ndarr
     return np.where(missing, filled, values)
 
 
+def axis_step(time: pd.Index) -> int:
+    """The step of an integer time axis (a RangeIndex's own); 1 for datetimes, where the frequency applies."""
+    return int(getattr(time, "step", 1) or 1)
+
+
 def future_index(last: object, freq: str, horizon: int, step: int = 1) -> pd.Index:
     """The `horizon` timestamps (or integer steps) after `last`."""
     if freq == STEPS:

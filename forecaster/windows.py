@@ -50,7 +50,7 @@ class WindowSet:
 
     With `known` known-ahead channels (the last ones), an input window runs on through the H
     forecast steps, where everything but those channels is zeroed: the network can read the
-    future covariates and calendar of the steps it forecasts, and nothing else of them.
+    future covariates of the steps it forecasts, and nothing else of them.
     """
 
     def __init__(self, data: torch.Tensor, starts: np.ndarray, lookback: int, horizon: int, known: int = 0) -> None:
