@@ -27,13 +27,18 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def daily_cycle(n: int, noise: float, seed: int, level: float = 5.0, amplitude: float = 1.0) -> pd.DataFrame:
+    """n hours of a daily sine cycle plus Gaussian noise of known size, as a `date, load` frame."""
+    rng = np.random.default_rng(seed)
+    time = pd.date_range("2024-01-01", periods=n, freq="h")
+    values = level + amplitude * np.sin(2 * np.pi * np.arange(n) / 24) + rng.normal(0, noise, n)
+    return pd.DataFrame({"date": time, "load": values})
+
+
 @pytest.fixture
 def hourly_frame() -> pd.DataFrame:
     """Three weeks of a noisy daily cycle, hourly: a series a small network can learn quickly."""
-    rng = np.random.default_rng(0)
-    time = pd.date_range("2024-01-01", periods=21 * 24, freq="h")
-    values = 10 + 3 * np.sin(2 * np.pi * np.arange(len(time)) / 24) + rng.normal(0, 0.2, len(time))
-    return pd.DataFrame({"date": time, "load": values})
+    return daily_cycle(21 * 24, 0.2, seed=0, level=10.0, amplitude=3.0)
 
 
 TINY = dict(hidden_size=8, num_layers=1, epochs=3, batch_size=32, dropout=0.0)

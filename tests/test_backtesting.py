@@ -6,16 +6,14 @@ from forecaster import Forecaster, backtest
 from forecaster.errors import ConfigError, DataError
 from forecaster.metrics import mae
 
-from conftest import TINY
+from conftest import TINY, daily_cycle
 
 N, HOLDOUT = 24 * 20, 72
 
 
 @pytest.fixture(scope="module")
 def frame():
-    rng = np.random.default_rng(1)
-    time = pd.date_range("2024-01-01", periods=N, freq="h")
-    return pd.DataFrame({"date": time, "load": 5 + np.sin(2 * np.pi * np.arange(N) / 24) + rng.normal(0, 0.1, N)})
+    return daily_cycle(N, 0.1, seed=1)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from forecaster.calibration import (
 )
 from forecaster.errors import ConfigError, ModelFileError
 
-from conftest import TINY
+from conftest import TINY, daily_cycle
 
 
 def test_levels_name_their_two_quantiles():
@@ -131,9 +131,7 @@ N, HOLDOUT = 24 * 30, 240
 @pytest.fixture(scope="module")
 def frame():
     """A daily cycle with Gaussian noise of known size."""
-    rng = np.random.default_rng(3)
-    time = pd.date_range("2024-01-01", periods=N, freq="h")
-    return pd.DataFrame({"date": time, "load": 5 + np.sin(2 * np.pi * np.arange(N) / 24) + rng.normal(0, 0.3, N)})
+    return daily_cycle(N, 0.3, seed=3)
 
 
 @pytest.fixture(scope="module")

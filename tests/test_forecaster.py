@@ -6,15 +6,12 @@ import torch
 from forecaster import Forecaster
 from forecaster.errors import ConfigError, DataError, NotFittedError
 
-from conftest import TINY
+from conftest import TINY, daily_cycle
 
 
 @pytest.fixture(scope="module")
 def frame():
-    rng = np.random.default_rng(0)
-    time = pd.date_range("2024-01-01", periods=21 * 24, freq="h")
-    values = 10 + 3 * np.sin(2 * np.pi * np.arange(len(time)) / 24) + rng.normal(0, 0.2, len(time))
-    return pd.DataFrame({"date": time, "load": values})
+    return daily_cycle(21 * 24, 0.2, seed=0, level=10.0, amplitude=3.0)
 
 
 @pytest.fixture(scope="module")
