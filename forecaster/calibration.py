@@ -2,9 +2,11 @@
 
 For each level and horizon step, conformity scores are taken on the validation
 windows, which training never fitted; their finite-sample conformal quantile is
-the step's margin. Scores are divided by each series' scaler scale, so that one
+the step's margin. Scores are divided by each series' scale, so that one
 calibration serves a global model over series of any size: the interval of a
-window widens by margin x its series' scale.
+window widens by margin x its series' scale. The estimator passes each series'
+error scale (the model's mean absolute in-sample error on it), so calm series
+get narrow intervals and wild ones wide.
 
 - split conformal, around the point forecast: score |y - f| / scale,
   interval [f - m·scale, f + m·scale];

@@ -22,6 +22,10 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_positive(value: object) -> bool:
+    return _is_number(value) and math.isfinite(value) and value > 0
+
+
 def _is_text_list(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
@@ -54,6 +58,8 @@ def _series_problem(series_id: str, info: object) -> str | None:
         return f"series {series_id!r} has training_end {_shown(end)}, expected a timestamp or step"
     if not (info.get("mase_scale") is None or _is_number(info.get("mase_scale"))):
         return f"series {series_id!r} has mase_scale {_shown(info.get('mase_scale'))}, expected a number"
+    if "error_scale" in info and not _is_positive(info["error_scale"]):
+        return f"series {series_id!r} has error_scale {_shown(info['error_scale'])}, expected a positive number"
     return None
 
 
@@ -106,6 +112,7 @@ _MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "stopped": (lambda v: isinstance(v, str), "a reason"),
     "calibration": (_is_calibration, "an object of interval levels (%), each with a method (split or cqr), "
                                      "finite margins and a count of windows"),
+    "error_ratio": (lambda v: v is None or _is_positive(v), "a positive number or null"),
 }
 
 

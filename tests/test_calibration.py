@@ -227,6 +227,65 @@ def test_a_model_saved_before_calibration_forecasts_without_intervals(point_mode
     assert Forecaster.load(tmp_path / "m").predict(frame).columns.tolist() == ["series", "timestamp", "forecast"]
 
 
+def test_a_model_saved_before_error_scales_keeps_its_scaler_scaled_margins(point_model, frame, tmp_path):
+    point_model.save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    stored = json.loads(path.read_text())
+    del stored["error_ratio"]
+    for info in stored["series"].values():
+        del info["error_scale"]
+    path.write_text(json.dumps(stored))
+    old = Forecaster.load(tmp_path / "m")
+    forecast = old.predict(frame)
+    scale = old.scalers_for(old.series_set(frame))[0].scale
+    margin = old.calibration_["80"]["margins"]
+    np.testing.assert_allclose(forecast["q0.9"] - forecast["forecast"], np.asarray(margin) * scale)
+
+
+def _two_series(calm: float, wild: float) -> pd.DataFrame:
+    """Two daily cycles of equal spread (about 2.1): one nearly all cycle, calm; the other mostly noise."""
+    a = daily_cycle(N, calm, seed=1, amplitude=3.0)
+    b = daily_cycle(N, wild, seed=2, amplitude=np.sqrt(max(9.0 - 2 * wild**2, 0.0)))
+    return pd.concat([a.assign(id="calm"), b.assign(id="wild")]).rename(columns={"load": "y", "date": "ds"})
+
+
+def test_intervals_follow_each_series_error_not_its_spread():
+    frame = _two_series(calm=0.1, wild=1.8)
+    model = Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48, id_col="id").fit(frame)
+    data = model.series_set(frame)
+    spreads = [sc.scale for sc in model.scalers_for(data)]
+    assert spreads[0] == pytest.approx(spreads[1], rel=0.1)  # the scaler cannot tell them apart
+    errors = {sid: info["error_scale"] for sid, info in model.series_.items()}
+    assert errors["calm"] < 0.25 * errors["wild"]
+    forecast = model.predict(frame)
+    width = (forecast["q0.9"] - forecast["q0.1"]).groupby(forecast["series"]).mean()
+    assert width["calm"] < 0.25 * width["wild"]
+    np.testing.assert_allclose(model.interval_scales(data, model.scalers_for(data)), [errors["calm"], errors["wild"]])
+
+
+def test_a_series_unseen_in_training_takes_its_spread_times_the_median_ratio(point_model, frame):
+    unseen = frame.assign(load=frame["load"] * 3.0)
+    data = point_model.series_set(unseen)
+    data.series[0].id = "new"
+    scaler = point_model.scalers_for(data)[0]
+    assert point_model.interval_scales(data, [scaler]) == pytest.approx([scaler.scale * point_model.error_ratio_])
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda m: m.update(error_ratio=-1.0), "error_ratio is"),
+    (lambda m: m["series"]["load"].update(error_scale=0.0), "error_scale"),
+    (lambda m: m["series"]["load"].update(error_scale="big"), "error_scale"),
+])
+def test_damaged_error_scales_are_refused(point_model, tmp_path, edit, message):
+    point_model.save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    stored = json.loads(path.read_text())
+    edit(stored)
+    path.write_text(json.dumps(stored))
+    with pytest.raises(ModelFileError, match=message):
+        Forecaster.load(tmp_path / "m")
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda c: c["80"].update(margins=[1.0]), "1 margins, expected one per horizon step"),
     (lambda c: c["80"].update(method="magic"), "calibration is"),
