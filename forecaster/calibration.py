@@ -57,6 +57,20 @@ def _rank(n: int, level: float) -> int:
     return min(n, math.ceil((n + 1) * level / 100.0 - 1e-9))  # the tolerance keeps 8.000000000000002 at 8
 
 
+def trained_quantiles(asked: list[float] | None, levels: list[float], window_norm: str) -> list[float]:
+    """The quantile outputs to train: those asked for, or for None (auto) the bounds of every level over a seasonal base.
+
+    With a level's two bounds trained, its interval is CQR's, which widens where the network expects
+    trouble. On M4 Hourly (log, seasonal base, 8-epoch probes) this took the 95 % MSIS from 9.1 (split
+    conformal in error scales) to 8.7, and the point forecast's OWA from 0.615 to 0.587.
+    """
+    if asked is not None:
+        return asked
+    if window_norm != "season":
+        return []
+    return sorted({q for level in levels for q in level_quantiles(level)})
+
+
 def method_for(quantiles: list[float], level: float) -> str:
     """CQR when the network has the level's two quantiles, else split conformal around the point forecast."""
     low, high = level_quantiles(level)
@@ -81,14 +95,15 @@ def calibrate(forecasts: np.ndarray, actual: np.ndarray, scales: np.ndarray, qua
 
 
 def quantile_columns(forecasts: np.ndarray, scales: np.ndarray, quantiles: list[float],
-                     calibration: dict[str, dict]) -> dict[float, np.ndarray]:
-    """Every quantile of the output by its level: the trained ones, with each calibrated interval's two bounds.
+                     calibration: dict[str, dict], shown: list[float] | None = None) -> dict[float, np.ndarray]:
+    """Every quantile of the output by its level: the trained ones `shown` (default all), and each calibrated interval's bounds.
 
     A calibrated bound replaces a trained quantile of the same level. The columns are then
     sorted across levels, so that no two ever cross (a calibrated 95 % bound may otherwise
     fall inside a trained 0.05 quantile); returns {level: (W, H)} in increasing level.
     """
-    columns = {round(q, 10): forecasts[..., j] for j, q in enumerate(quantiles, start=1)}
+    shown = set(quantiles if shown is None else shown)
+    columns = {round(q, 10): forecasts[..., j] for j, q in enumerate(quantiles, start=1) if q in shown}
     for name, entry in calibration.items():
         lower, upper = interval(forecasts, scales, quantiles, float(name), entry)
         low, high = level_quantiles(float(name))

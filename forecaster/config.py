@@ -21,6 +21,7 @@ FILLS = ("interpolate", "ffill", "zero", "error")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 WINDOW_NORMS = ("auto", "last", "season", "none")
 PRECISIONS = ("auto", "fp32", "bf16")
+TRANSFORMS = ("auto", "log", "none")
 MAX_INT = 2**63 - 1  # torch keeps sizes and seeds in 64-bit integers; a larger one overflows deep inside it
 
 
@@ -45,9 +46,10 @@ class Config:
     dropout: float = 0.1  # between recurrent layers and before the head
     lookback: int | None = None  # input window length L; None: from horizon and season
     horizon: int | None = None  # steps forecast at once H; None: the season, else 10
-    quantiles: list[float] = field(default_factory=list)  # extra quantile outputs, trained with pinball loss
+    quantiles: list[float] | None = None  # extra quantile outputs (pinball loss); None: --levels' bounds over a seasonal base
     levels: list[float] = field(default_factory=lambda: [80.0, 95.0])  # central intervals (%) calibrated on validation
     window_norm: str = "auto"  # last | season: model changes from the last value | last season; none; auto: by data
+    transform: str = "auto"  # log | none: model the log of positive series; auto: log over a seasonal base
     ensemble: int = 1  # networks fitted with seeds seed, seed + 1, ...; the forecast is their median
     # --- training ---
     epochs: int = 30  # maximum (600,000 windows at the default 20,000 per epoch); early stopping often ends sooner
@@ -79,6 +81,7 @@ class Config:
         _check_choice("device", self.device, DEVICES)
         _check_choice("window_norm", self.window_norm, WINDOW_NORMS)
         _check_choice("precision", self.precision, PRECISIONS)
+        _check_choice("transform", self.transform, TRANSFORMS)
         for name in ("hidden_size", "num_layers", "ensemble", "epochs", "batch_size", "windows_per_epoch"):
             _check_positive_int(name, getattr(self, name))
         for name in ("lookback", "horizon", "season", "val_size"):
@@ -96,7 +99,8 @@ class Config:
         if not self.grad_clip >= 0:
             raise ConfigError(f"--grad-clip must be zero (off) or positive, got {self.grad_clip}")
         _check_covariates(self)
-        self.quantiles = _checked_quantiles(self.quantiles)
+        if self.quantiles is not None:
+            self.quantiles = _checked_quantiles(self.quantiles)
         self.levels = checked_levels(self.levels)
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,9 +171,11 @@ def _checked_quantiles(quantiles: list[float]) -> list[float]:
     return sorted(values)
 
 
-def parse_quantiles(text: str | None) -> list[float]:
-    """Parse `--quantiles 0.1,0.5,0.9`; the levels are validated by Config."""
-    if not text:
+def parse_quantiles(text: str | None) -> list[float] | None:
+    """Parse `--quantiles 0.1,0.5,0.9` (`auto`: None, `none`: []); the levels are validated by Config."""
+    if text is None or text.strip().lower() == "auto":
+        return None
+    if not text.strip() or text.strip().lower() == "none":
         return []
     try:
         return [float(part) for part in text.split(",") if part.strip()]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from forecaster import calibration, features, persistence
+from forecaster import calibration, features, persistence, transform
 from forecaster.baselines import seasonal_beats_naive
 from forecaster.config import Config
 from forecaster.data import Schema, Series, SeriesSet, check_time_zone, series_from_frame
@@ -50,10 +50,14 @@ class Forecaster:
         splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon) for s in data.series]
         lookback = cfg.lookback or auto_lookback(horizon, season, min(sp.n_train for sp in splits))
         _check_lengths(data, splits, lookback, horizon, cfg)
+        parts = [s.values[: sp.n_train] for s, sp in zip(data.series, splits)]
+        norm = _window_norm(cfg.window_norm, parts, horizon, season, lookback)
+        self.transform_ = transform.resolve(cfg.transform, parts, norm)
+        self.quantiles_ = calibration.trained_quantiles(cfg.quantiles, cfg.levels, norm)
+        cfg = dataclasses.replace(cfg, quantiles=self.quantiles_)  # what training and the network's shape need
+        raw, data = data, transform.to_model(data, self.transform_)
         scalers = [fit_scaler(cfg.scaler, s.values[: sp.n_train]) for s, sp in zip(data.series, splits)]
         cov_scalers = [features.covariate_scalers(s, sp.n_train) for s, sp in zip(data.series, splits)]
-        norm = _window_norm(cfg.window_norm, [s.values[: sp.n_train] for s, sp in zip(data.series, splits)], horizon,
-                            season, lookback)
         # By default the calendar comes with a seasonal-naive base, where the calendar cycle dominates; on ETTh1's
         # oil temperature (H=96) it cost test MSE (0.061 read by the encoder only, 0.078 by the decoder too, 0.052 without).
         use_calendar = cfg.calendar if cfg.calendar is not None else norm == "season"
@@ -95,21 +99,21 @@ class Forecaster:
             s.id: {"scaler": sc.to_dict(), "training_end": time_label(s.time[sp.n_fit - 1]),
                    "mase_scale": seasonal_naive_scale(s.values[: sp.n_fit], season),
                    **({"covariate_scalers": [c.to_dict() for c in cs]} if cs else {})}
-            for s, sc, cs, sp in zip(data.series, scalers, cov_scalers, splits)
+            for s, sc, cs, sp in zip(raw.series, scalers, cov_scalers, splits)
         }
         self._set_error_scales(data, splits, scalers)
-        self.validation_, self.calibration_ = self._validate(data, splits, val_set, scalers)
+        self.validation_, self.calibration_ = self._validate(raw, data, splits, val_set, scalers)
         return self
 
     def _set_error_scales(self, data: SeriesSet, splits: list[Split], scalers: list[Scaler]) -> None:
-        """Store each series' error scale: the mean absolute in-sample error of the point forecast.
+        """Store each series' error scale: the mean absolute in-sample error of the point forecast (model space).
 
         Intervals widen by a margin times this scale. One margin per step then fits calm and wild series
         alike: on M4 Hourly (8-epoch probe) the 95 % MSIS fell from 28.3 with the scaler's scale to 11.0.
         Training windows, not validation ones, give it, so the validation scores stay exchangeable with new ones.
         """
         origins = _spread([np.arange(self.lookback_, sp.n_train - self.horizon_ + 1) for sp in splits], ERROR_WINDOWS)
-        point = self.forecast_at(data, origins, scalers)[..., 0]
+        point = self._forecast(data, origins, scalers)[..., 0]
         actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(data.series, origins)])
         codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
         errors = np.bincount(codes, np.abs(actual - point).mean(axis=1), len(scalers)) / np.bincount(codes, minlength=len(scalers))
@@ -131,22 +135,27 @@ class Forecaster:
         return np.array([self.series_.get(s.id, {}).get("error_scale", sc.scale * self.error_ratio_)
                          for s, sc in zip(data.series, scalers)], dtype=np.float64)
 
-    def _validate(self, data, splits, val_set, scalers) -> tuple[dict[str, float], dict[str, dict]]:
-        """Point metrics of the restored network on the validation windows (data units), and the calibration they give."""
-        quantiles = torch.tensor(self.config.quantiles, dtype=torch.float32, device=self.device_)
+    def _validate(self, raw, data, splits, val_set, scalers) -> tuple[dict[str, float], dict[str, dict]]:
+        """Point metrics of the restored network on the validation windows (data units), and the calibration they give.
+
+        `raw` is the data as read, `data` the same in model space (see `transform`), where calibration works.
+        """
+        quantiles = torch.tensor(self.quantiles_, dtype=torch.float32, device=self.device_)
         # Many long series have millions of validation windows; an even sample ranks and calibrates as well.
         scores = {"loss": mean_loss(self.net_, val_set.spread(VALIDATION_WINDOWS), self.resolved_config().loss, quantiles,
                                     self.config.precision)}
         origins = _spread([np.arange(sp.n_train, sp.n_fit - self.horizon_ + 1) for sp in splits], VALIDATION_WINDOWS)
-        output = self.forecast_at(data, origins, scalers)  # (W, H, 1 + Q)
-        actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(data.series, origins)])
+        output = self._forecast(data, origins, scalers)  # (W, H, 1 + Q), model space
+        actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(raw.series, origins)])
         codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
-        scales = np.array([seasonal_naive_scale(s.values[: sp.n_train], self.season_) for s, sp in zip(data.series, splits)])
-        scores.update(point_scores(actual, output[..., 0], codes, scales))
+        scales = np.array([seasonal_naive_scale(s.values[: sp.n_train], self.season_) for s, sp in zip(raw.series, splits)])
+        point = _finite(transform.from_model(output[..., 0], self.transform_), raw, origins)
+        scores.update(point_scores(actual, point, codes, scales))
         window_scales = self.interval_scales(data, scalers)[codes]
         # The network was never fitted to these windows (early stopping only chose its epoch), so their errors
         # stand for the errors on new data: the calibration rests on that.
-        return scores, calibration.calibrate(output, actual, window_scales, self.config.quantiles, self.config.levels)
+        return scores, calibration.calibrate(output, transform.actual_in_model(actual, self.transform_), window_scales,
+                                             self.quantiles_, self.config.levels)
 
     # ------------------------------------------------------------- predicting
     def predict(self, data: SeriesSet | pd.DataFrame, horizon: int | None = None,
@@ -179,17 +188,23 @@ class Forecaster:
         Given the windows' `actual` values (a backtest), the margins roll: each window's come from
         the errors seen before its origin (see `calibration.rolling`).
         """
-        scalers = scalers or self.scalers_for(data)
-        output = self.forecast_at(data, origins, scalers)
+        model = transform.to_model(data, self.transform_)
+        scalers = scalers or self._scalers(model)
+        output = self._forecast(model, origins, scalers)
         # Each window's interval widens with its own series' error scale: one calibration serves series of any size.
-        scales = np.repeat(self.interval_scales(data, scalers), [len(o) for o in origins])
+        scales = np.repeat(self.interval_scales(model, scalers), [len(o) for o in origins])
         calibrated = self.calibrated(levels)
         if actual is not None:
-            calibrated = calibration.rolling(calibrated, output, actual, scales, origins, self.config.quantiles)
-        columns = calibration.quantile_columns(output, scales, self.config.quantiles, calibrated)
-        if columns:  # a margin edited into config.json by hand could still overflow
-            _finite(np.stack(list(columns.values()), axis=-1), data, origins)
-        return output[..., 0], columns
+            calibrated = calibration.rolling(calibrated, output, transform.actual_in_model(actual, self.transform_),
+                                             scales, origins, self.quantiles_)
+        # Quantiles trained only as the bases of intervals (--quantiles auto) are shown only as calibrated bounds.
+        shown = self.quantiles_ if self.config.quantiles is not None else []
+        columns = calibration.quantile_columns(output, scales, self.quantiles_, calibrated, shown)
+        point = transform.from_model(output[..., 0], self.transform_)
+        columns = {q: transform.from_model(values, self.transform_) for q, values in columns.items()}
+        # exp may overflow, and a margin edited into config.json by hand could too
+        _finite(np.stack([point, *columns.values()], axis=-1), data, origins)
+        return point, columns
 
     def calibrated(self, levels: list[float] | None = None) -> dict[str, dict]:
         """The stored calibration of the asked levels (in %; None: every calibrated level)."""
@@ -203,7 +218,12 @@ class Forecaster:
         steps before its origin. Windows come in series order, then origin order.
         """
         self._check_fitted()
-        scalers = scalers or self.scalers_for(data)
+        model = transform.to_model(data, self.transform_)
+        output = self._forecast(model, origins, scalers or self._scalers(model))
+        return _finite(transform.from_model(output, self.transform_), data, origins)
+
+    def _forecast(self, data: SeriesSet, origins: list[np.ndarray], scalers: list[Scaler]) -> np.ndarray:
+        """`forecast_at` in model space: `data` and the (W, H, 1 + Q) forecasts are as the network models them."""
         tensor, starts = self._inputs(data, scalers, origins)
         windows = WindowSet(tensor, starts, self.lookback_, self.horizon_, self.net_.shape.known)
         self.net_.eval()
@@ -246,7 +266,11 @@ class Forecaster:
         return features.covariate_scalers(series, len(series))
 
     def scalers_for(self, data: SeriesSet) -> list[Scaler]:
-        """Each series' training scaler; a series unseen in training is scaled by its own history."""
+        """Each series' training scaler (of model-space values); a series unseen in training is scaled by its own history."""
+        return self._scalers(transform.to_model(data, self.transform_))
+
+    def _scalers(self, data: SeriesSet) -> list[Scaler]:
+        """`scalers_for` of data already in model space."""
         return [Scaler(**self.series_[s.id]["scaler"]) if s.id in self.series_ else fit_scaler(self.config.scaler, s.values)
                 for s in data.series]
 
@@ -272,7 +296,8 @@ class Forecaster:
         self._check_fitted()
         norm = self.net_.shape.window_norm
         return dataclasses.replace(self.config, lookback=self.lookback_, horizon=self.horizon_, season=self.season_,
-                                   window_norm=norm, loss=resolved_loss(self.config.loss, norm))
+                                   window_norm=norm, loss=resolved_loss(self.config.loss, norm), transform=self.transform_,
+                                   quantiles=self.quantiles_)
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | Path, force: bool = False) -> None:
@@ -297,7 +322,10 @@ class Forecaster:
             # A model saved before calibration existed has none: it forecasts without intervals.
             model.calibration_ = manifest.get("calibration", {})
             model.error_ratio_ = manifest.get("error_ratio")
-            calibration.check_methods(model.calibration_, model.config.quantiles)
+            model.transform_ = manifest.get("transform", "none")  # models saved before transforms modelled values as given
+            # Models saved before automatic quantiles stored their config's list here too.
+            model.quantiles_ = manifest.get("quantiles", model.config.quantiles or [])
+            calibration.check_methods(model.calibration_, model.quantiles_)
             model.result_ = TrainingResult(stopped=manifest.get("stopped", "unknown"))
         except (TypeError, KeyError, ValueError, RuntimeError, ConfigError) as exc:
             raise ModelFileError(f"{path}: the model config and weights do not fit together ({exc}); retrain the model") from None
@@ -317,7 +345,7 @@ class Forecaster:
             "lookback": self.lookback_,
             "horizon": self.horizon_,
             "season": self.season_,
-            "quantiles": self.config.quantiles,
+            "quantiles": self.quantiles_,
             "series": self.series_,
             "history": [r.to_dict() for r in self.result_.history],
             "best_epoch": self.result_.best_epoch,
@@ -325,6 +353,7 @@ class Forecaster:
             "validation": self.validation_,
             "calibration": self.calibration_,
             "error_ratio": self.error_ratio_,
+            "transform": self.transform_,
         }
 
     # ---------------------------------------------------------------- helpers

@@ -113,6 +113,7 @@ _MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "calibration": (_is_calibration, "an object of interval levels (%), each with a method (split or cqr), "
                                      "finite margins and a count of windows"),
     "error_ratio": (lambda v: v is None or _is_positive(v), "a positive number or null"),
+    "transform": (lambda v: v in ("log", "none"), '"log" or "none"'),
 }
 
 

@@ -143,7 +143,7 @@ def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Conf
     config = replace(config, loss=resolved_loss(config.loss, net.shape.window_norm))
     device = next(net.parameters()).device
     shard = distributed.current()
-    quantiles = torch.tensor(config.quantiles, dtype=torch.float32, device=device)
+    quantiles = torch.tensor(config.quantiles or [], dtype=torch.float32, device=device)  # None (auto) unresolved: none
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _scheduler(optimizer, config)
     generator = torch.Generator().manual_seed(config.seed)

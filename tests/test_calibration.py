@@ -136,7 +136,7 @@ def frame():
 
 @pytest.fixture(scope="module")
 def point_model(frame):
-    return Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48).fit(frame)
+    return Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48, quantiles=[]).fit(frame)
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +151,22 @@ def test_a_model_without_quantiles_gets_split_conformal_intervals(point_model, f
     quantiles = forecast[["q0.025", "q0.1", "q0.9", "q0.975"]].to_numpy()
     assert (np.diff(quantiles, axis=1) >= 0).all()
     assert ((forecast["q0.1"] <= forecast["forecast"]) & (forecast["forecast"] <= forecast["q0.9"])).all()
+
+
+def test_auto_trains_the_levels_bounds_over_a_seasonal_base_only():
+    from forecaster.calibration import trained_quantiles
+
+    assert trained_quantiles(None, [80.0, 95.0], "season") == [0.025, 0.1, 0.9, 0.975]
+    assert trained_quantiles(None, [80.0, 95.0], "last") == []
+    assert trained_quantiles([0.5], [80.0], "season") == [0.5]
+    assert trained_quantiles([], [80.0], "season") == []
+
+
+def test_a_seasonal_model_calibrates_its_automatic_quantiles_with_cqr(frame):
+    model = Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48).fit(frame)
+    assert model.net_.shape.window_norm == "season" and model.quantiles_ == [0.025, 0.1, 0.9, 0.975]
+    assert {name: entry["method"] for name, entry in model.calibration_.items()} == {"80": "cqr", "95": "cqr"}
+    assert model.predict(frame).columns.tolist() == ["series", "timestamp", "forecast", "q0.025", "q0.1", "q0.9", "q0.975"]
 
 
 def test_a_quantile_model_calibrates_its_trained_pair_with_cqr(quantile_model, frame):
@@ -231,7 +247,7 @@ def test_a_model_saved_before_error_scales_keeps_its_scaler_scaled_margins(point
     point_model.save(tmp_path / "m")
     path = tmp_path / "m" / "config.json"
     stored = json.loads(path.read_text())
-    del stored["error_ratio"]
+    del stored["error_ratio"], stored["transform"]
     for info in stored["series"].values():
         del info["error_scale"]
     path.write_text(json.dumps(stored))

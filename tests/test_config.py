@@ -66,7 +66,8 @@ def test_dict_round_trip_and_unknown_keys_refused():
 
 def test_parse_helpers():
     assert parse_quantiles("0.1, 0.9") == [0.1, 0.9]
-    assert parse_quantiles(None) == []
+    assert parse_quantiles(None) is None and parse_quantiles("auto") is None
+    assert parse_quantiles("none") == []
     with pytest.raises(ConfigError, match="--quantiles"):
         parse_quantiles("0.1,high")
     assert parse_columns(["a,b", "c"]) == ["a", "b", "c"]
