@@ -124,8 +124,13 @@ class Forecaster:
             self.series_[s.id]["error_scale"] = float(scale)
         self.error_ratio_ = float(np.median(scales / units))
 
+    def _units(self, data: SeriesSet, scalers: list[Scaler], counts: list[int]) -> calibration.Units:
+        """The scales of `counts[i]` windows of each series i that interval margins are measured in."""
+        return calibration.Units(np.repeat(self.interval_scales(data, scalers), counts),
+                                 np.repeat([sc.scale for sc in scalers], counts))
+
     def interval_scales(self, data: SeriesSet, scalers: list[Scaler]) -> np.ndarray:
-        """(S,) what each series' interval margins are in: its error scale (see `_set_error_scales`).
+        """(S,) what each series' split-conformal margins are in: its error scale (see `_set_error_scales`).
 
         A series unseen in training takes its scaler's scale times the training series' median ratio of
         the two. A model saved before error scales existed was calibrated in scaler scales.
@@ -151,10 +156,10 @@ class Forecaster:
         scales = np.array([seasonal_naive_scale(s.values[: sp.n_train], self.season_) for s, sp in zip(raw.series, splits)])
         point = _finite(transform.from_model(output[..., 0], self.transform_), raw, origins)
         scores.update(point_scores(actual, point, codes, scales))
-        window_scales = self.interval_scales(data, scalers)[codes]
+        units = self._units(data, scalers, [len(o) for o in origins])
         # The network was never fitted to these windows (early stopping only chose its epoch), so their errors
         # stand for the errors on new data: the calibration rests on that.
-        return scores, calibration.calibrate(output, transform.actual_in_model(actual, self.transform_), window_scales,
+        return scores, calibration.calibrate(output, transform.actual_in_model(actual, self.transform_), units,
                                              self.quantiles_, self.config.levels)
 
     # ------------------------------------------------------------- predicting
@@ -191,15 +196,15 @@ class Forecaster:
         model = transform.to_model(data, self.transform_)
         scalers = scalers or self._scalers(model)
         output = self._forecast(model, origins, scalers)
-        # Each window's interval widens with its own series' error scale: one calibration serves series of any size.
-        scales = np.repeat(self.interval_scales(model, scalers), [len(o) for o in origins])
+        # Each window's interval widens with its own series' scale: one calibration serves series of any size.
+        units = self._units(model, scalers, [len(o) for o in origins])
         calibrated = self.calibrated(levels)
         if actual is not None:
             calibrated = calibration.rolling(calibrated, output, transform.actual_in_model(actual, self.transform_),
-                                             scales, origins, self.quantiles_)
+                                             units, origins, self.quantiles_)
         # Quantiles trained only as the bases of intervals (--quantiles auto) are shown only as calibrated bounds.
         shown = self.quantiles_ if self.config.quantiles is not None else []
-        columns = calibration.quantile_columns(output, scales, self.quantiles_, calibrated, shown)
+        columns = calibration.quantile_columns(output, units, self.quantiles_, calibrated, shown)
         point = transform.from_model(output[..., 0], self.transform_)
         columns = {q: transform.from_model(values, self.transform_) for q, values in columns.items()}
         # exp may overflow, and a margin edited into config.json by hand could too

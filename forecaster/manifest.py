@@ -81,12 +81,20 @@ def _is_level(name: object) -> bool:
         return False
 
 
+def _is_margins(value: object) -> bool:
+    return isinstance(value, list) and all(_is_number(m) and math.isfinite(m) for m in value)
+
+
+def margin_keys(entry: dict) -> tuple[str, ...]:
+    """A calibration entry's margin lists: one symmetric list, or (CQR) one per bound."""
+    return ("margins",) if "margins" in entry else ("lower", "upper")
+
+
 def _is_calibration(value: object) -> bool:
-    """{level in %: {"method": split | cqr, "margins": [finite numbers], "windows": n}}, as calibration.py writes it."""
+    """{level in %: {"method": split | cqr, "margins" or "lower" and "upper": [finite numbers], "windows": n}}."""
     return isinstance(value, dict) and all(
         _is_level(name) and isinstance(entry, dict) and entry.get("method") in ("split", "cqr")
-        and isinstance(entry.get("margins"), list)
-        and all(_is_number(m) and math.isfinite(m) for m in entry["margins"])
+        and all(_is_margins(entry.get(key)) for key in margin_keys(entry))
         and is_count(entry.get("windows"))
         for name, entry in value.items()
     )
@@ -129,8 +137,11 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
     if manifest["network"].get("horizon") != manifest["horizon"]:
         return f"horizon {manifest['horizon']!r} differs from the network's {_shown(manifest['network'].get('horizon'))}"
     for name, entry in manifest.get("calibration", {}).items():
-        if len(entry["margins"]) != manifest["horizon"]:
-            return f"calibration level {name!r} has {len(entry['margins'])} margins, expected one per horizon step ({manifest['horizon']})"
+        for key in margin_keys(entry):
+            if len(entry[key]) != manifest["horizon"]:
+                kind = "" if key == "margins" else f"{key} "
+                return (f"calibration level {name!r} has {len(entry[key])} {kind}margins, expected one per horizon "
+                        f"step ({manifest['horizon']})")
     return None
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster import Forecaster, backtest
+from forecaster import Forecaster, backtest, transform
 from forecaster.calibration import (
-    MIN_SEEN, calibrate, conformal_quantile, level_name, level_quantiles, method_for, quantile_columns, rolling,
+    MIN_SEEN, Units, calibrate, conformal_quantile, level_name, level_quantiles, method_for, quantile_columns, rolling,
     shortfalls,
 )
 from forecaster.errors import ConfigError, ModelFileError
@@ -41,30 +41,33 @@ def test_split_conformal_by_hand():
     actual = np.array([[1.0], [-2.0], [3.0], [-4.0]])
     scales = np.array([1.0, 1.0, 2.0, 2.0])
     # scores |y - f| / scale: 1, 2, 1.5, 2; 50 %: the ceil(5 * 0.5) = 3rd smallest = 2.
-    calibration = calibrate(forecasts, actual, scales, [], [50])
+    units = Units(error=scales, scaler=np.ones(4))  # split conformal measures in error scales
+    calibration = calibrate(forecasts, actual, units, [], [50])
     assert calibration == {"50": {"method": "split", "margins": [2.0], "windows": 4}}
-    columns = quantile_columns(forecasts, scales, [], calibration)
+    columns = quantile_columns(forecasts, units, [], calibration)
     # The half-width is the margin times each window's series scale.
     assert list(columns) == [0.25, 0.75]
     assert columns[0.25][:, 0] == pytest.approx([-2.0, -2.0, -4.0, -4.0])
     assert columns[0.75][:, 0] == pytest.approx([2.0, 2.0, 4.0, 4.0])
 
 
-def test_cqr_by_hand_widens_or_narrows_the_trained_interval():
+def test_cqr_by_hand_moves_each_bound_by_its_own_margin():
     quantiles = [0.1, 0.9]
-    forecasts = np.array([[[0.0, -1.0, 1.0]]] * 3)  # point 0, trained q0.1 = -1, q0.9 = 1
-    scales = np.ones(3)
+    forecasts = np.array([[[0.0, -1.0, 1.0]]] * 4)  # point 0, trained q0.1 = -1, q0.9 = 1
+    units = Units(error=np.full(4, 100.0), scaler=np.array([1.0, 1.0, 2.0, 2.0]))  # CQR measures in scaler scales
     assert method_for(quantiles, 80) == "cqr" and method_for(quantiles, 95) == "split"
-    # scores max(lo - y, y - hi): y = 0.5 -> -0.5, y = 3 -> 2, y = -1.5 -> 0.5; 50 %: 2nd smallest = 0.5.
-    wide = calibrate(forecasts, np.array([[0.5], [3.0], [-1.5]]), scales, quantiles, [80, 50])
-    assert wide["80"]["method"] == "cqr" and wide["80"]["margins"] == [2.0]
-    columns = quantile_columns(forecasts, scales, quantiles, {"80": wide["80"]})
-    assert columns[0.1][0, 0] == pytest.approx(-3.0) and columns[0.9][0, 0] == pytest.approx(3.0)
-    # Every actual well inside: a negative margin narrows the interval.
-    narrow = calibrate(forecasts, np.array([[0.0], [0.1], [-0.1]]), scales, quantiles, [80])
-    assert narrow["80"]["margins"][0] < 0
-    columns = quantile_columns(forecasts, scales, quantiles, narrow)
-    assert -1.0 < columns[0.1][0, 0] < columns[0.9][0, 0] < 1.0
+    actual = np.array([[3.0], [0.5], [-0.2], [8.0]])
+    # lower scores (lo - y) / scale: -4, -1.5, -0.4, -4.5; upper (y - hi) / scale: 2, -0.5, -0.6, 3.5.
+    # A 50 % interval takes each bound at 75 %: the ceil(5 * 0.75) = 4th smallest of each.
+    fitted = calibrate(forecasts, actual, units, quantiles, [50])  # 50 % has no trained pair: split
+    assert fitted["50"]["method"] == "split"
+    entry = calibrate(forecasts, actual, units, quantiles, [80])["80"]
+    # 80 % takes each bound at 90 %: the ceil(5 * 0.9) = 5th of 4, so the largest stands in.
+    assert entry == {"method": "cqr", "lower": [-0.4], "upper": [3.5], "windows": 4}
+    columns = quantile_columns(forecasts, units, quantiles, {"80": entry})
+    # q0.1 = -1 + 0.4 * scale (narrowed, since the lows were never missed); q0.9 = 1 + 3.5 * scale (widened).
+    np.testing.assert_allclose(columns[0.1][:, 0], [-0.6, -0.6, -0.2, -0.2])
+    np.testing.assert_allclose(columns[0.9][:, 0], [4.5, 4.5, 8.0, 8.0])
 
 
 def test_calibrated_columns_replace_trained_ones_and_never_cross():
@@ -72,8 +75,9 @@ def test_calibrated_columns_replace_trained_ones_and_never_cross():
     quantiles = [0.05, 0.1, 0.5, 0.9, 0.95]
     forecasts = np.sort(rng.normal(size=(50, 6, 6)), axis=-1)
     forecasts[..., 0] = rng.normal(size=(50, 6)) * 3  # a point forecast far from the trained quantiles
-    calibration = calibrate(forecasts, rng.normal(size=(50, 6)), np.ones(50), quantiles, [80, 95, 99])
-    columns = quantile_columns(forecasts, np.ones(50), quantiles, calibration)
+    units = Units(np.ones(50), np.ones(50))
+    calibration = calibrate(forecasts, rng.normal(size=(50, 6)), units, quantiles, [80, 95, 99])
+    columns = quantile_columns(forecasts, units, quantiles, calibration)
     assert list(columns) == [0.005, 0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975, 0.995]
     stacked = np.stack(list(columns.values()), axis=-1)
     assert (np.diff(stacked, axis=-1) >= 0).all()
@@ -91,9 +95,9 @@ def test_coverage_on_data_with_known_noise_is_within_sampling_error_of_nominal()
         return point[..., None], point + noise, scale
 
     forecasts, actual, scale = windows(n_cal)
-    calibration = calibrate(forecasts, actual, scale, [], [80, 95])
+    calibration = calibrate(forecasts, actual, Units(scale, scale), [], [80, 95])
     forecasts, actual, scale = windows(n_test)
-    columns = quantile_columns(forecasts, scale, [], calibration)
+    columns = quantile_columns(forecasts, Units(scale, scale), [], calibration)
     for level in (80, 95):
         low, high = level_quantiles(level)
         inside = (actual >= columns[low]) & (actual <= columns[high])
@@ -114,6 +118,27 @@ def test_coverage_guarantee_holds_on_average_even_with_few_windows():
     assert conformal_quantile(scores[0][:, None], 95)[0] == margins[0]
     covered = np.abs(rng.normal(size=trials)) <= margins
     assert abs(covered.mean() - 0.95) < 4 * np.sqrt(0.95 * 0.05 / trials)
+
+
+def test_one_sided_margins_need_the_windows_of_their_tail():
+    # A CQR bound of a 95 % interval is taken at 97.5 %: its guarantee needs 39 windows, not 19.
+    entry = {"method": "cqr", "lower": [0.0], "upper": [0.0]}
+    assert shortfalls({"95": {**entry, "windows": 38}}) and "39" in shortfalls({"95": {**entry, "windows": 38}})[0]
+    assert not shortfalls({"95": {**entry, "windows": 39}})
+
+
+def test_rolling_cqr_margins_roll_each_bound_by_hand():
+    rng = np.random.default_rng(0)
+    n = 300
+    actual = rng.normal(size=(n, 1)) + 0.5  # the actuals sit above the trained interval's middle
+    forecasts = np.repeat(np.array([[[0.0, -1.0, 1.0]]]), n, axis=0)  # trained q0.1 = -1, q0.9 = 1
+    stored = {"80": {"method": "cqr", "lower": [9.0], "upper": [9.0], "windows": 50}}
+    rolled = rolling(stored, forecasts, actual, Units(np.ones(n), np.ones(n)), [np.arange(n)], [0.1, 0.9])["80"]
+    assert (rolled["lower"][:MIN_SEEN] == 9.0).all() and (rolled["upper"][:MIN_SEEN] == 9.0).all()
+    # Window 150 may use windows 0..149; each bound at 90 %: the ceil(151 * 0.9) = 136th smallest score.
+    assert rolled["upper"][150, 0] == np.sort(actual[:150, 0] - 1.0)[135]
+    assert rolled["lower"][150, 0] == np.sort(-1.0 - actual[:150, 0])[135]
+    assert rolled["upper"][150, 0] > rolled["lower"][150, 0]  # the interval moves up
 
 
 def test_too_few_windows_are_named_with_the_fix():
@@ -230,7 +255,8 @@ def test_save_load_keeps_the_calibration(quantile_model, frame, tmp_path):
     assert loaded.calibration_ == quantile_model.calibration_
     pd.testing.assert_frame_equal(loaded.predict(frame), quantile_model.predict(frame))
     stored = json.loads((tmp_path / "m" / "config.json").read_text())
-    assert stored["calibration"]["80"]["method"] == "cqr" and len(stored["calibration"]["80"]["margins"]) == 24
+    entry = stored["calibration"]["80"]
+    assert entry["method"] == "cqr" and len(entry["lower"]) == len(entry["upper"]) == 24
 
 
 def test_a_model_saved_before_calibration_forecasts_without_intervals(point_model, frame, tmp_path):
@@ -265,9 +291,9 @@ def _two_series(calm: float, wild: float) -> pd.DataFrame:
     return pd.concat([a.assign(id="calm"), b.assign(id="wild")]).rename(columns={"load": "y", "date": "ds"})
 
 
-def test_intervals_follow_each_series_error_not_its_spread():
+def test_split_intervals_follow_each_series_error_not_its_spread():
     frame = _two_series(calm=0.1, wild=1.8)
-    model = Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48, id_col="id").fit(frame)
+    model = Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48, id_col="id", quantiles=[]).fit(frame)
     data = model.series_set(frame)
     spreads = [sc.scale for sc in model.scalers_for(data)]
     assert spreads[0] == pytest.approx(spreads[1], rel=0.1)  # the scaler cannot tell them apart
@@ -302,6 +328,26 @@ def test_damaged_error_scales_are_refused(point_model, tmp_path, edit, message):
         Forecaster.load(tmp_path / "m")
 
 
+def test_a_model_saved_before_one_sided_margins_keeps_its_symmetric_cqr(quantile_model, frame, tmp_path):
+    quantile_model.save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    stored = json.loads(path.read_text())
+    entry = stored["calibration"]["80"]
+    entry["margins"] = entry.pop("upper")
+    del entry["lower"]
+    path.write_text(json.dumps(stored))
+    old = Forecaster.load(tmp_path / "m")
+    data, origins = old.series_set(frame), [np.array([len(frame)])]
+    scaler = old.scalers_for(data)[0]
+    output = old._forecast(transform.to_model(data, old.transform_), origins, [scaler])  # model space
+    _, columns = old.quantiles_at(data, origins)
+    low, high = (transform.actual_in_model(columns[q][0], old.transform_) for q in (0.1, 0.9))
+    margins = np.asarray(entry["margins"]) * scaler.scale
+    np.testing.assert_allclose(output[0, :, 1] - low, margins, rtol=1e-6)
+    np.testing.assert_allclose(high - output[0, :, 3], margins, rtol=1e-6)
+    assert len(backtest(old, frame).forecasts) > 0  # rolling keeps the symmetric shape
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda c: c["80"].update(margins=[1.0]), "1 margins, expected one per horizon step"),
     (lambda c: c["80"].update(method="magic"), "calibration is"),
@@ -325,7 +371,7 @@ def test_rolling_margins_use_only_errors_seen_before_each_origin_by_hand():
     actual = rng.normal(size=(n, horizon))
     forecasts = np.zeros((n, horizon, 1))
     stored = {"80": {"method": "split", "margins": [10.0, 10.0], "windows": 50}}
-    rolled = rolling(stored, forecasts, actual, np.ones(n), [np.arange(n)], [])["80"]["margins"]
+    rolled = rolling(stored, forecasts, actual, Units(np.ones(n), np.ones(n)), [np.arange(n)], [])["80"]["margins"]
     assert (rolled[:MIN_SEEN] == 10.0).all()  # too few earlier windows: the stored margin stands in
     # Window 150, step 2: windows 0..148 had their second step (origin + 1) observed before origin 150.
     seen = np.sort(np.abs(actual[:149, 1]))
@@ -338,11 +384,26 @@ def test_rolling_margins_follow_a_calmer_period_and_cover_what_they_promise():
     n = 2000
     actual = rng.normal(0, 1.0, size=(n, 1))  # the scored period is three times calmer than validation was
     stored = {"80": {"method": "split", "margins": [3 * 1.2816], "windows": 500}}
-    static = quantile_columns(np.zeros((n, 1, 1)), np.ones(n), [], stored)
-    rolled = quantile_columns(np.zeros((n, 1, 1)), np.ones(n), [],
-                                          rolling(stored, np.zeros((n, 1, 1)), actual, np.ones(n),
-                                                              [np.arange(n)], []))
+    units = Units(np.ones(n), np.ones(n))
+    static = quantile_columns(np.zeros((n, 1, 1)), units, [], stored)
+    rolled = quantile_columns(np.zeros((n, 1, 1)), units, [],
+                              rolling(stored, np.zeros((n, 1, 1)), actual, units, [np.arange(n)], []))
     def covered(columns):
         return float(np.mean((columns[0.1] <= actual) & (actual <= columns[0.9])))
     assert covered(static) > 0.99
     assert abs(covered(rolled) - 0.8) < 0.03
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda e: e.update(lower=[1.0]), "1 lower margins, expected one per horizon step"),
+    (lambda e: e.pop("upper"), "calibration is"),
+    (lambda e: e.update(upper=["wide"] * 24), "calibration is"),
+])
+def test_damaged_one_sided_margins_are_refused(quantile_model, tmp_path, edit, message):
+    quantile_model.save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    stored = json.loads(path.read_text())
+    edit(stored["calibration"]["80"])
+    path.write_text(json.dumps(stored))
+    with pytest.raises(ModelFileError, match=message):
+        Forecaster.load(tmp_path / "m")
