@@ -28,7 +28,6 @@ before one-sided margins have a symmetric "margins" for CQR too, in scaler scale
 
 from __future__ import annotations
 
-import bisect
 import math
 from typing import NamedTuple
 
@@ -171,7 +170,8 @@ def rolling(calibration: dict[str, dict], forecasts: np.ndarray, actual: np.ndar
     whose step h was already observed at w's origin (origin' + h <= origin); their conformal quantile
     is w's margin. Until MIN_SEEN such windows exist, the stored (validation) margin stands in. Only
     the past is used, so the score stays honest; the intervals follow the errors of the period scored
-    instead of those of the validation months, which may have been calmer or wilder.
+    instead of those of the validation months, which may have been calmer or wilder. The quantile is
+    recomputed each time the errors seen have grown by REFRESH (see `refresh_counts`), not at every window.
     Windows come in series order, then origin order, as `origins` lists them (W windows in all).
     """
     recalibrated = {}
@@ -194,20 +194,32 @@ def rolling(calibration: dict[str, dict], forecasts: np.ndarray, actual: np.ndar
 
 
 MIN_SEEN = 100  # earlier windows a rolling margin needs; fewer would make the 95 % margin the largest error seen
+# A rolling margin is recomputed once the errors seen have grown by this share. Between two refreshes the
+# quantile's own sampling error (about 1 % of coverage at 95 % with 400 errors) exceeds what the new errors
+# could move it; recomputing at every window cost a 2,785-window ETTh1 backtest 0.6 s, more than half its total.
+REFRESH = 1 / 32
+
+
+def refresh_counts(n: int) -> np.ndarray:
+    """The counts of errors seen at which rolling margins are recomputed: MIN_SEEN, then each 1/32 more, up to n."""
+    counts = [MIN_SEEN]
+    while counts[-1] < n:
+        counts.append(max(counts[-1] + 1, math.ceil(counts[-1] * (1 + REFRESH))))
+    return np.array([c for c in counts if c <= n], dtype=np.int64)
 
 
 def _roll_series(scores: np.ndarray, positions: np.ndarray, level: float, margins: np.ndarray) -> None:
     """Fill `margins` (n, H) in place for one series' windows at sorted `positions`, from `scores` (n, H)."""
+    counts = refresh_counts(len(scores))
+    if not len(counts):
+        return
+    # The conformal quantile of the first c windows' scores, every step at once: (len(counts), H).
+    table = np.stack([np.partition(scores[:c], _rank(c, level) - 1, axis=0)[_rank(c, level) - 1] for c in counts])
     for h in range(scores.shape[1]):
         # Window w may use windows 0..seen[w]-1: those whose step h+1 lies before its origin.
         seen = np.searchsorted(positions, positions - h, side="left")  # origin' + h + 1 <= origin
-        ranked: list[float] = []
-        added = 0
-        for w in np.flatnonzero(seen >= MIN_SEEN):
-            while added < seen[w]:
-                bisect.insort(ranked, scores[added, h])
-                added += 1
-            margins[w, h] = ranked[_rank(added, level) - 1]
+        ready = seen >= MIN_SEEN
+        margins[ready, h] = table[np.searchsorted(counts, seen[ready], side="right") - 1, h]
 
 
 def _scores(forecasts: np.ndarray, actual: np.ndarray, scales: np.ndarray, quantiles: list[float], level: float,

@@ -297,12 +297,15 @@ class Forecaster:
         return None if end is None else int(series.time.searchsorted(end, side="right"))
 
     def resolved_config(self) -> Config:
-        """The settings with every automatic choice filled in: what a refit must reuse."""
+        """The settings with every automatic choice filled in: what a refit must reuse.
+
+        `--quantiles auto` stays automatic: with the window norm fixed it trains the bounds of the levels a
+        refit is asked for, and keeps them out of the output as the original model does.
+        """
         self._check_fitted()
         norm = self.net_.shape.window_norm
         return dataclasses.replace(self.config, lookback=self.lookback_, horizon=self.horizon_, season=self.season_,
-                                   window_norm=norm, loss=resolved_loss(self.config.loss, norm), transform=self.transform_,
-                                   quantiles=self.quantiles_)
+                                   window_norm=norm, loss=resolved_loss(self.config.loss, norm), transform=self.transform_)
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | Path, force: bool = False) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from forecaster import Forecaster, backtest, transform
 from forecaster.calibration import (
-    MIN_SEEN, Units, calibrate, conformal_quantile, level_name, level_quantiles, method_for, quantile_columns, rolling,
+    MIN_SEEN, Units, calibrate, refresh_counts, conformal_quantile, level_name, level_quantiles, method_for, quantile_columns, rolling,
     shortfalls,
 )
 from forecaster.errors import ConfigError, ModelFileError
@@ -135,9 +135,9 @@ def test_rolling_cqr_margins_roll_each_bound_by_hand():
     stored = {"80": {"method": "cqr", "lower": [9.0], "upper": [9.0], "windows": 50}}
     rolled = rolling(stored, forecasts, actual, Units(np.ones(n), np.ones(n)), [np.arange(n)], [0.1, 0.9])["80"]
     assert (rolled["lower"][:MIN_SEEN] == 9.0).all() and (rolled["upper"][:MIN_SEEN] == 9.0).all()
-    # Window 150 may use windows 0..149; each bound at 90 %: the ceil(151 * 0.9) = 136th smallest score.
-    assert rolled["upper"][150, 0] == np.sort(actual[:150, 0] - 1.0)[135]
-    assert rolled["lower"][150, 0] == np.sort(-1.0 - actual[:150, 0])[135]
+    # Window 150 uses windows 0..146 (the last refresh, see above); each bound at 90 %: the ceil(148 * 0.9) = 134th.
+    assert rolled["upper"][150, 0] == np.sort(actual[:147, 0] - 1.0)[133]
+    assert rolled["lower"][150, 0] == np.sort(-1.0 - actual[:147, 0])[133]
     assert rolled["upper"][150, 0] > rolled["lower"][150, 0]  # the interval moves up
 
 
@@ -373,10 +373,22 @@ def test_rolling_margins_use_only_errors_seen_before_each_origin_by_hand():
     stored = {"80": {"method": "split", "margins": [10.0, 10.0], "windows": 50}}
     rolled = rolling(stored, forecasts, actual, Units(np.ones(n), np.ones(n)), [np.arange(n)], [])["80"]["margins"]
     assert (rolled[:MIN_SEEN] == 10.0).all()  # too few earlier windows: the stored margin stands in
-    # Window 150, step 2: windows 0..148 had their second step (origin + 1) observed before origin 150.
-    seen = np.sort(np.abs(actual[:149, 1]))
-    assert rolled[150, 1] == seen[int(np.ceil(150 * 0.8)) - 1]
-    assert rolled[150, 0] == np.sort(np.abs(actual[:150, 0]))[int(np.ceil(151 * 0.8)) - 1]
+    # Window 150 has seen 150 first steps and 149 second steps (windows 0..148 had origin + 1 before 150);
+    # the margins were last recomputed at 147 errors seen: 100, 104, 108, ..., 137, 142, 147, 152, ...
+    counts = refresh_counts(n)
+    assert counts[0] == MIN_SEEN and list(counts[9:13]) == [137, 142, 147, 152]
+    assert rolled[150, 0] == np.sort(np.abs(actual[:147, 0]))[int(np.ceil(148 * 0.8)) - 1]
+    assert rolled[150, 1] == np.sort(np.abs(actual[:147, 1]))[int(np.ceil(148 * 0.8)) - 1]
+    # Window 152 has seen 152 first steps (a refresh) but only 151 second steps (not yet).
+    assert rolled[152, 0] == np.sort(np.abs(actual[:152, 0]))[int(np.ceil(153 * 0.8)) - 1]
+    assert rolled[152, 1] == rolled[150, 1]
+
+
+def test_rolling_margins_are_recomputed_each_time_the_errors_seen_grow_by_a_32nd():
+    counts = refresh_counts(3000)
+    assert counts[0] == MIN_SEEN and counts[-1] <= 3000
+    assert (np.diff(counts) == np.maximum(1, np.ceil(counts[:-1] * 33 / 32) - counts[:-1])).all()
+    assert len(refresh_counts(MIN_SEEN - 1)) == 0
 
 
 def test_rolling_margins_follow_a_calmer_period_and_cover_what_they_promise():
@@ -407,3 +419,11 @@ def test_damaged_one_sided_margins_are_refused(quantile_model, tmp_path, edit, m
     path.write_text(json.dumps(stored))
     with pytest.raises(ModelFileError, match=message):
         Forecaster.load(tmp_path / "m")
+
+
+def test_a_retrain_backtest_of_an_automatic_quantile_model_shows_only_the_asked_bounds(frame):
+    model = Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48).fit(frame)
+    assert model.config.quantiles is None and model.quantiles_ == [0.025, 0.1, 0.9, 0.975]
+    result = backtest(model, frame, retrain=True, folds=1, levels=[95])
+    assert [c for c in result.forecasts.columns if c.startswith("q")] == ["q0.025", "q0.975"]
+    assert result.intervals == {"95": "cqr"}
