@@ -184,6 +184,7 @@ def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
         "ensemble": f"{manifest['network'].get('members', 1)} network(s)",
         "series": f"{len(manifest['series'])}: " + ", ".join(list(manifest["series"])[:5]) + (" …" if len(manifest["series"]) > 5 else ""),
         "lookback / horizon / season": f"{manifest['lookback']} / {manifest['horizon']} / {manifest['season']}",
+        "window norm / transform": f"{manifest['network'].get('window_norm', '-')} / {manifest.get('transform', 'none')}",
         "quantiles": ", ".join(f"{q:g}" for q in manifest.get("quantiles", [])) or "-",
         "intervals": ", ".join(f"{level} % ({entry['method']}, {entry['windows']} windows)"
                                for level, entry in manifest.get("calibration", {}).items()) or "-",

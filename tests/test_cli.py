@@ -439,7 +439,7 @@ def _refuse(constant: str):
 def test_info_shows_the_settings(models):
     result = ok(invoke("info", models["quantile"]))
     for text in (str(models["quantile"]), "settings", "hidden_size", "holdout", "24 / 24", "0.1, 0.5, 0.9",
-                 "training history", "validation"):
+                 "season / log", "training history", "validation"):  # the energy load: seasonal base, log
         assert text in result.stdout, text
     assert result.stderr == ""
 
