@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from forecaster import calibration, features, persistence, transform
-from forecaster.baselines import seasonal_beats_naive
+from forecaster import auto, calibration, features, persistence, transform
 from forecaster.config import Config
 from forecaster.data import Schema, Series, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError
@@ -24,7 +23,7 @@ from forecaster.metrics import point_scores, seasonal_naive_scale
 from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
 from forecaster.timeaxis import axis_step, future_index, parse_time_label, season_of, time_label
-from forecaster.training import EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, resolved_loss, train
+from forecaster.training import EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, train
 from forecaster.windows import Split, WindowSet, actuals, origin_starts, split_bounds
 
 
@@ -48,19 +47,17 @@ class Forecaster:
         season = cfg.season or season_of(data.schema.freq)
         horizon = cfg.horizon or (season if season > 1 else 10)
         splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon) for s in data.series]
-        lookback = cfg.lookback or auto_lookback(horizon, season, min(sp.n_train for sp in splits))
+        lookback = cfg.lookback or auto.lookback(horizon, season, min(sp.n_train for sp in splits))
         _check_lengths(data, splits, lookback, horizon, cfg)
         parts = [s.values[: sp.n_train] for s, sp in zip(data.series, splits)]
-        norm = _window_norm(cfg.window_norm, parts, horizon, season, lookback)
-        self.transform_ = transform.resolve(cfg.transform, parts, norm)
-        self.quantiles_ = calibration.trained_quantiles(cfg.quantiles, cfg.levels, norm)
+        norm = auto.window_norm(cfg.window_norm, parts, horizon, season, lookback)
+        self.transform_ = auto.transform(cfg.transform, parts, norm)
+        self.quantiles_ = auto.quantiles(cfg.quantiles, cfg.levels, norm)
         cfg = dataclasses.replace(cfg, quantiles=self.quantiles_)  # what training and the network's shape need
         raw, data = data, transform.to_model(data, self.transform_)
         scalers = [fit_scaler(cfg.scaler, s.values[: sp.n_train]) for s, sp in zip(data.series, splits)]
         cov_scalers = [features.covariate_scalers(s, sp.n_train) for s, sp in zip(data.series, splits)]
-        # By default the calendar comes with a seasonal-naive base, where the calendar cycle dominates; on ETTh1's
-        # oil temperature (H=96) it cost test MSE (0.061 read by the encoder only, 0.078 by the decoder too, 0.052 without).
-        use_calendar = cfg.calendar if cfg.calendar is not None else norm == "season"
+        use_calendar = auto.calendar(cfg.calendar, norm)
         calendar = features.calendar_features(data.series, [sp.n_train for sp in splits], data.schema.freq)
         schema = dataclasses.replace(data.schema, calendar=calendar if use_calendar else [])
         device = resolve_device(cfg.device)
@@ -308,7 +305,7 @@ class Forecaster:
         self._check_fitted()
         norm = self.net_.shape.window_norm
         return dataclasses.replace(self.config, lookback=self.lookback_, horizon=self.horizon_, season=self.season_,
-                                   window_norm=norm, loss=resolved_loss(self.config.loss, norm), transform=self.transform_)
+                                   window_norm=norm, loss=auto.loss(self.config.loss, norm), transform=self.transform_)
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | Path, force: bool = False) -> None:
@@ -446,32 +443,6 @@ def _spread(origins: list[np.ndarray], limit: int) -> list[np.ndarray]:
     share = limit / total
     return [o[np.unique(np.linspace(0, len(o) - 1, max(1, round(len(o) * share))).round().astype(np.int64))]
             if len(o) else o for o in origins]
-
-
-def auto_lookback(horizon: int, season: int, shortest_train: int) -> int:
-    """A lookback of two horizons or three seasons, whichever is longer, cut to fit the shortest series.
-
-    Cut so that the shortest training part still yields about as many windows as
-    the lookback is long, and never below one season or one step.
-    """
-    wanted = max(2 * horizon, 3 * season)
-    room = (shortest_train - horizon) // 2
-    return max(1, min(wanted, max(room, min(season, shortest_train - horizon))))
-
-
-def _window_norm(asked: str, parts: list[np.ndarray], horizon: int, season: int, lookback: int) -> str:
-    """The window normalization to train with: the one asked for, or for `auto` the better of the two baselines.
-
-    `auto` forecasts changes from the last season where seasonal naive beats naive on the training
-    parts (M4 Hourly), else from the last value (ETTh1's oil temperature).
-    """
-    fits = 1 < season <= lookback
-    if asked == "season" and not fits:
-        raise ConfigError(f"--window-norm season needs a seasonal period above 1 and within the lookback; the season is "
-                          f"{season} and the lookback {lookback}: raise --lookback, set --season, or use last")
-    if asked != "auto":
-        return asked
-    return "season" if fits and seasonal_beats_naive(parts, horizon, season) else "last"
 
 
 def _check_lengths(data: SeriesSet, splits: list[Split], lookback: int, horizon: int, cfg: Config) -> None:

@@ -14,7 +14,7 @@ from typing import Protocol
 import torch
 from torch import nn
 
-from forecaster import distributed
+from forecaster import auto, distributed
 from forecaster.config import DEVICES, Config
 from forecaster.distributed import Shard
 from forecaster.errors import ConfigError
@@ -100,18 +100,6 @@ def autocast(device: torch.device, precision: str):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
-def resolved_loss(asked: str, norm: str) -> str:
-    """The point loss to train with: the one asked for, or for `auto` MAE over a seasonal-naive base, else MSE.
-
-    Errors around seasonal naive are heavy-tailed (a day unlike the day before), which squared error
-    chases: on M4 Hourly (8 epochs) MAE gave OWA 0.627 where MSE gave 0.802. ETTh1's test is scored
-    by MSE, and there MSE met its bar (0.052 at H=96).
-    """
-    if asked != "auto":
-        return asked
-    return "mae" if norm == "season" else "mse"
-
-
 def forecast_loss(output: torch.Tensor, target: torch.Tensor, loss: str, quantiles: torch.Tensor) -> torch.Tensor:
     """Point loss on output[..., 0] plus the mean pinball loss of the quantile outputs.
 
@@ -140,7 +128,7 @@ def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Conf
     schedule and the best weights decide alike everywhere.
     """
     callback = callback or SilentCallback()
-    config = replace(config, loss=resolved_loss(config.loss, net.shape.window_norm))
+    config = replace(config, loss=auto.loss(config.loss, net.shape.window_norm))
     device = next(net.parameters()).device
     shard = distributed.current()
     quantiles = torch.tensor(config.quantiles or [], dtype=torch.float32, device=device)  # None (auto) unresolved: none

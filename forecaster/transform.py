@@ -17,19 +17,6 @@ from forecaster.data import Series, SeriesSet
 from forecaster.errors import DataError
 
 
-def resolve(asked: str, parts: list[np.ndarray], window_norm: str) -> str:
-    """The transform to train with: the one asked for, or for `auto` log where it was measured to help.
-
-    `auto` takes the log over a seasonal-naive base (window norm `season`) when every training value
-    of every series is above zero: M4 Hourly's OWA went from 0.627 to 0.615 (8-epoch probes). Elsewhere
-    (ETTh1's oil temperature has values below zero) the values are modelled as they are.
-    """
-    if asked != "auto":
-        return asked
-    positive = all(bool((part > 0).all()) for part in parts)
-    return "log" if positive and window_norm == "season" else "none"
-
-
 def to_model(data: SeriesSet, transform: str) -> SeriesSet:
     """`data` as the network models it: under `log`, every value's log; refuses values at or below zero."""
     if transform != "log":

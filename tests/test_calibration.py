@@ -178,15 +178,6 @@ def test_a_model_without_quantiles_gets_split_conformal_intervals(point_model, f
     assert ((forecast["q0.1"] <= forecast["forecast"]) & (forecast["forecast"] <= forecast["q0.9"])).all()
 
 
-def test_auto_trains_the_levels_bounds_over_a_seasonal_base_only():
-    from forecaster.calibration import trained_quantiles
-
-    assert trained_quantiles(None, [80.0, 95.0], "season") == [0.025, 0.1, 0.9, 0.975]
-    assert trained_quantiles(None, [80.0, 95.0], "last") == []
-    assert trained_quantiles([0.5], [80.0], "season") == [0.5]
-    assert trained_quantiles([], [80.0], "season") == []
-
-
 def test_a_seasonal_model_calibrates_its_automatic_quantiles_with_cqr(frame):
     model = Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48).fit(frame)
     assert model.net_.shape.window_norm == "season" and model.quantiles_ == [0.025, 0.1, 0.9, 0.975]

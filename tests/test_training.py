@@ -129,9 +129,3 @@ def test_bf16_training_runs_and_keeps_float32_weights():
     assert all(p.dtype == torch.float32 for p in net.parameters())
 
 
-def test_auto_loss_is_mae_over_a_seasonal_base_and_mse_otherwise():
-    from forecaster.training import resolved_loss
-
-    assert resolved_loss("auto", "season") == "mae"
-    assert resolved_loss("auto", "last") == "mse" and resolved_loss("auto", "none") == "mse"
-    assert resolved_loss("huber", "season") == "huber"

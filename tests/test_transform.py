@@ -15,15 +15,6 @@ from conftest import TINY, daily_cycle
 from test_cli import invoke, ok, user_error
 
 
-def test_auto_takes_the_log_only_over_a_seasonal_base_of_positive_values():
-    positive, crossing = [np.array([1.0, 2.0, 3.0])], [np.array([1.0, 0.0, 3.0])]
-    assert transform.resolve("auto", positive, "season") == "log"
-    assert transform.resolve("auto", crossing, "season") == "none"
-    assert transform.resolve("auto", positive, "last") == "none"
-    assert transform.resolve("log", positive, "last") == "log"
-    assert transform.resolve("none", positive, "season") == "none"
-
-
 def test_an_unknown_transform_names_the_flag():
     with pytest.raises(ConfigError, match="--transform"):
         Config(transform="sqrt")
