@@ -79,7 +79,7 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
     if retrain:
         point, quantiles = _refit_forecasts(model, data, origins, [float(name) for name in calibrated], callback)
     else:
-        point, quantiles = model.quantiles_at(data, origins, levels, actual=actual if rolling else None)
+        point, quantiles = model.quantiles_at(data, origins, levels, rolling=rolling)
     codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
     scales = np.array([_mase_scale(model, s, o, season) for s, o in zip(data.series, origins)])
     baselines = {

@@ -69,7 +69,8 @@ def conformal_quantile(scores: np.ndarray, level: float) -> np.ndarray:
     that the exact answer is an infinite interval, which no one can plan with, so the largest score
     stands in and `shortfalls` says so.
     """
-    return np.sort(scores, axis=0)[_rank(len(scores), level) - 1]
+    rank = _rank(len(scores), level)
+    return np.partition(scores, rank - 1, axis=0)[rank - 1]  # the rank-th smallest, without a full sort
 
 
 def _rank(n: int, level: float) -> int:
@@ -95,7 +96,8 @@ def calibrate(forecasts: np.ndarray, actual: np.ndarray, units: Units, quantiles
     for level in levels:
         method = method_for(quantiles, level)
         entry = {"method": method}
-        for side, scores in _scores(forecasts, actual, units.of(method), quantiles, level, method).items():
+        sides = ("lower", "upper") if method == "cqr" else ("margins",)
+        for side, scores in _scores(forecasts, actual, units.of(method), quantiles, level, method, sides).items():
             entry[side] = conformal_quantile(scores, _side_level(level, side)).tolist()
         calibration[level_name(level)] = {**entry, "windows": len(actual)}
     return calibration
@@ -163,9 +165,8 @@ def rolling(calibration: dict[str, dict], forecasts: np.ndarray, actual: np.ndar
     recalibrated = {}
     for name, entry in calibration.items():
         method, level = entry["method"], float(name)
-        sides = _scores(forecasts, actual, units.of(method), quantiles, level, method)
-        if "margins" in entry and "margins" not in sides:  # a model saved before one-sided margins: keep its shape
-            sides = {"margins": np.maximum(sides["lower"], sides["upper"])}
+        # The entry's own shape rolls: a CQR model saved before one-sided margins keeps its symmetric one.
+        sides = _scores(forecasts, actual, units.of(method), quantiles, level, method, margin_keys(entry))
         rolled = dict(entry)
         for side, scores in sides.items():
             margins = np.broadcast_to(_per_window(entry[side], actual.shape[1]), scores.shape).copy()
@@ -201,7 +202,7 @@ def _roll_series(scores: np.ndarray, positions: np.ndarray, level: float, margin
     if not len(counts):
         return
     # The conformal quantile of the first c windows' scores, every step at once: (len(counts), H).
-    table = np.stack([np.partition(scores[:c], _rank(c, level) - 1, axis=0)[_rank(c, level) - 1] for c in counts])
+    table = np.stack([conformal_quantile(scores[:c], level) for c in counts])
     for h in range(scores.shape[1]):
         # Window w may use windows 0..seen[w]-1: those whose step h+1 lies before its origin.
         seen = np.searchsorted(positions, positions - h, side="left")  # origin' + h + 1 <= origin
@@ -210,14 +211,15 @@ def _roll_series(scores: np.ndarray, positions: np.ndarray, level: float, margin
 
 
 def _scores(forecasts: np.ndarray, actual: np.ndarray, scales: np.ndarray, quantiles: list[float], level: float,
-            method: str) -> dict[str, np.ndarray]:
-    """(W, H) conformity scores by margin: how far each actual fell outside the base interval, in its series' scale.
-
-    Split conformal has one symmetric margin ("margins": |y - f|); CQR one per bound ("lower": lo - y, "upper": y - hi).
+            method: str, sides: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """(W, H) conformity scores of each margin in `sides`: how far each actual fell outside the base interval,
+    in its series' scale. "lower": lo - y, "upper": y - hi, "margins" (symmetric): the larger of the two.
     """
     lower, upper = _base_interval(forecasts, quantiles, level, method)
     below, above = (lower - actual) / scales[:, None], (actual - upper) / scales[:, None]
-    return {"lower": below, "upper": above} if method == "cqr" else {"margins": np.maximum(below, above)}
+    if sides == ("margins",):
+        return {"margins": np.maximum(below, above)}
+    return {"lower": below, "upper": above}
 
 
 def _base_interval(forecasts: np.ndarray, quantiles: list[float], level: float,

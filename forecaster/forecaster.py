@@ -117,12 +117,12 @@ class Forecaster:
         actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(data.series, origins)])
         codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
         errors = np.bincount(codes, np.abs(actual - point).mean(axis=1), len(scalers)) / np.bincount(codes, minlength=len(scalers))
-        units = np.array([sc.scale for sc in scalers])
+        spreads = np.array([sc.scale for sc in scalers])
         # A series fitted (almost) exactly would get (almost) no interval: never below 1 % of its spread.
-        scales = np.maximum(errors, MIN_ERROR_SCALE * units)
+        scales = np.maximum(errors, MIN_ERROR_SCALE * spreads)
         for s, scale in zip(data.series, scales):
             self.series_[s.id]["error_scale"] = float(scale)
-        self.error_ratio_ = float(np.median(scales / units))
+        self.error_ratio_ = float(np.median(scales / spreads))
 
     def _units(self, data: SeriesSet, scalers: list[Scaler], counts: list[int]) -> calibration.Units:
         """The scales of `counts[i]` windows of each series i that interval margins are measured in."""
@@ -152,6 +152,7 @@ class Forecaster:
         origins = _spread([np.arange(sp.n_train, sp.n_fit - self.horizon_ + 1) for sp in splits], VALIDATION_WINDOWS)
         output = self._forecast(data, origins, scalers)  # (W, H, 1 + Q), model space
         actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(raw.series, origins)])
+        modelled = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(data.series, origins)])
         codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
         scales = np.array([seasonal_naive_scale(s.values[: sp.n_train], self.season_) for s, sp in zip(raw.series, splits)])
         point = _finite(transform.from_model(output[..., 0], self.transform_), raw, origins)
@@ -159,8 +160,7 @@ class Forecaster:
         units = self._units(data, scalers, [len(o) for o in origins])
         # The network was never fitted to these windows (early stopping only chose its epoch), so their errors
         # stand for the errors on new data: the calibration rests on that.
-        return scores, calibration.calibrate(output, transform.actual_in_model(actual, self.transform_), units,
-                                             self.quantiles_, self.config.levels)
+        return scores, calibration.calibrate(output, modelled, units, self.quantiles_, self.config.levels)
 
     # ------------------------------------------------------------- predicting
     def predict(self, data: SeriesSet | pd.DataFrame, horizon: int | None = None,
@@ -186,12 +186,11 @@ class Forecaster:
                              **{f"q{q:g}": values[:, :steps].ravel() for q, values in columns.items()}})
 
     def quantiles_at(self, data: SeriesSet, origins: list[np.ndarray], levels: list[float] | None = None,
-                     scalers: list[Scaler] | None = None,
-                     actual: np.ndarray | None = None) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+                     scalers: list[Scaler] | None = None, rolling: bool = False) -> tuple[np.ndarray, dict[float, np.ndarray]]:
         """Point forecasts (W, H) and every quantile column {level: (W, H)}, calibrated and never crossing.
 
-        Given the windows' `actual` values (a backtest), the margins roll: each window's come from
-        the errors seen before its origin (see `calibration.rolling`).
+        With `rolling` (a backtest, where every window's horizon lies in `data`), the margins roll: each
+        window's come from the errors seen before its origin (see `calibration.rolling`).
         """
         model = transform.to_model(data, self.transform_)
         scalers = scalers or self._scalers(model)
@@ -199,9 +198,9 @@ class Forecaster:
         # Each window's interval widens with its own series' scale: one calibration serves series of any size.
         units = self._units(model, scalers, [len(o) for o in origins])
         calibrated = self.calibrated(levels)
-        if actual is not None:
-            calibrated = calibration.rolling(calibrated, output, transform.actual_in_model(actual, self.transform_),
-                                             units, origins, self.quantiles_)
+        if rolling:
+            actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(model.series, origins)])
+            calibrated = calibration.rolling(calibrated, output, actual, units, origins, self.quantiles_)
         # Quantiles trained only as the bases of intervals (--quantiles auto) are shown only as calibrated bounds.
         shown = self.quantiles_ if self.config.quantiles is not None else []
         columns = calibration.quantile_columns(output, units, self.quantiles_, calibrated, shown)

@@ -32,11 +32,6 @@ def from_model(values: np.ndarray, transform: str) -> np.ndarray:
         return np.exp(values)
 
 
-def actual_in_model(values: np.ndarray, transform: str) -> np.ndarray:
-    """Actual values (checked positive where the series were) in model space."""
-    return np.log(values) if transform == "log" else values
-
-
 def _logged(series: Series, source: str) -> np.ndarray:
     bad = np.flatnonzero(~(series.values > 0))
     if len(bad):
