@@ -46,7 +46,7 @@ class Forecaster:
         cfg = self.config
         season = cfg.season or season_of(data.schema.freq)
         horizon = cfg.horizon or (season if season > 1 else 10)
-        splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon) for s in data.series]
+        splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon, len(data.series)) for s in data.series]
         lookback = cfg.lookback or auto.lookback(horizon, season, min(sp.n_train for sp in splits))
         _check_lengths(data, splits, lookback, horizon, cfg)
         parts = [s.values[: sp.n_train] for s, sp in zip(data.series, splits)]

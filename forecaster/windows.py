@@ -9,6 +9,7 @@ never named.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ import torch
 
 from forecaster.errors import ConfigError
 
+VAL_WINDOWS_WANTED = 20_000  # validation windows, across all series, that early stopping and calibration need
 
 @dataclass(frozen=True)
 class Split:
@@ -25,11 +27,22 @@ class Split:
     n_fit: int
 
 
-def split_bounds(n: int, holdout: int, val_size: int | None, horizon: int) -> Split:
-    """The chronological split of one series; the validation part holds at least one horizon."""
+def split_bounds(n: int, holdout: int, val_size: int | None, horizon: int, series: int = 1) -> Split:
+    """The chronological split of one of `series` series; the validation part holds at least one horizon."""
     n_fit = n - holdout
-    val = val_size if val_size is not None else max(horizon, round(0.2 * n_fit))
+    val = val_size if val_size is not None else default_val_size(n_fit, horizon, series)
     return Split(n_train=n_fit - val, n_fit=n_fit)
+
+
+def default_val_size(n_fit: int, horizon: int, series: int) -> int:
+    """20 % of the fitted steps, but over many series no more than about VAL_WINDOWS_WANTED windows in all need.
+
+    The steps validation takes are the most recent, which training then never sees. Over M4 Hourly's
+    414 series, 20 % took the last 140-192 hours of each; 96 (49 windows each) took 12-epoch probes from
+    OWA 0.573 to 0.554 and MSIS 8.35 to 8.03, where one horizon (48: one window each) gave 0.562 and 8.73.
+    """
+    enough = horizon - 1 + math.ceil(VAL_WINDOWS_WANTED / series)
+    return max(horizon, min(round(0.2 * n_fit), enough))
 
 
 def stacked(arrays: list[np.ndarray]) -> tuple[torch.Tensor, np.ndarray]:

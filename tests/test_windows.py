@@ -73,3 +73,14 @@ def test_known_ahead_windows_run_through_the_horizon_showing_only_known_channels
     np.testing.assert_array_equal(x[lookback:].numpy(), [[0, 0, 207], [0, 0, 208]])
     np.testing.assert_array_equal(windows.targets(torch.tensor([1])).numpy(), [[7, 8]])
     assert data[7, 0] == 7  # zeroing the gathered copy leaves the data alone
+
+
+def test_default_validation_over_many_series_takes_only_the_steps_enough_windows_need():
+    # M4 Hourly: 414 series; 20 % of 900 steps would be 180, but 47 + ceil(20,000 / 414) = 96 steps
+    # give every series 49 validation windows, 20,286 in all.
+    assert split_bounds(n=900, holdout=0, val_size=None, horizon=48, series=414).n_train == 900 - 96
+    # A few series keep their 20 %; very many still validate on at least one horizon.
+    assert split_bounds(n=900, holdout=0, val_size=None, horizon=48, series=3).n_train == 900 - 180
+    assert split_bounds(n=900, holdout=0, val_size=None, horizon=48, series=100_000).n_train == 900 - 48
+    # An explicit --val-size is kept whatever the count.
+    assert split_bounds(n=900, holdout=0, val_size=300, horizon=48, series=414).n_train == 600
