@@ -118,7 +118,7 @@ def train(
     cell: Annotated[str, typer.Option(help="Recurrent cell: lstm | gru | rnn.")] = "lstm",
     hidden_size: Annotated[int, typer.Option(help="Units per recurrent layer.")] = 64,
     num_layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = 2,
-    dropout: Annotated[float, typer.Option(help="Dropout between layers and before the head, in [0, 1).")] = 0.1,
+    dropout: Annotated[Optional[float], typer.Option(help="Dropout between layers and before the head, in [0, 1) (default: 0.1, or 0.3 where the training parts hold fewer than 64 horizons).")] = None,
     lookback: Annotated[Optional[int], typer.Option(help="Input window length L (default: from horizon and season).")] = None,
     horizon: Annotated[Optional[int], typer.Option(help="Steps forecast at once H (default: the season, else 10).")] = None,
     quantiles: Annotated[Optional[str], typer.Option(help="Quantile outputs, e.g. 0.1,0.5,0.9 (pinball loss).")] = None,

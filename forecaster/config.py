@@ -43,7 +43,7 @@ class Config:
     cell: str = "lstm"  # recurrent cell: lstm | gru | rnn
     hidden_size: int = 64  # width of each recurrent layer
     num_layers: int = 2  # stacked recurrent layers
-    dropout: float = 0.1  # between recurrent layers and before the head
+    dropout: float | None = None  # between recurrent layers and before the head; None: 0.1, or 0.3 on little data
     lookback: int | None = None  # input window length L; None: from horizon and season
     horizon: int | None = None  # steps forecast at once H; None: the season, else 10
     quantiles: list[float] | None = None  # extra quantile outputs (pinball loss); None: --levels' bounds over a seasonal base
@@ -90,7 +90,7 @@ class Config:
         _check_non_negative_int("patience", self.patience)
         _check_non_negative_int("holdout", self.holdout)
         _check_non_negative_int("seed", self.seed)
-        if not 0.0 <= self.dropout < 1.0:
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"--dropout must be in [0, 1), got {self.dropout}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ConfigError(f"--lr must be a positive, finite number, got {self.lr}")

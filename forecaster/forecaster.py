@@ -68,7 +68,8 @@ class Forecaster:
         known = features.known_channels(schema)
         train_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "train"), lookback, horizon, known)
         val_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "val"), lookback, horizon, known)
-        shape = NetworkShape(cfg.cell, features.channel_count(schema), cfg.hidden_size, cfg.num_layers, cfg.dropout,
+        dropout = auto.dropout(cfg.dropout, [sp.n_train for sp in splits], horizon)
+        shape = NetworkShape(cfg.cell, features.channel_count(schema), cfg.hidden_size, cfg.num_layers, dropout,
                              horizon, 1 + len(cfg.quantiles), norm, known, season=season)
         nets, results = [], []
         for member in range(cfg.ensemble):

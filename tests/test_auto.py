@@ -1,9 +1,10 @@
 """The automatic settings: each `auto` resolves by the window norm, and an explicit choice is kept."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from forecaster import auto
+from forecaster import Forecaster, auto
 from forecaster.errors import ConfigError
 
 
@@ -52,3 +53,23 @@ def test_quantiles_are_the_levels_bounds_over_a_seasonal_base_only():
     assert auto.quantiles(None, [], "season") == []
     assert auto.quantiles([0.5], [80.0], "season") == [0.5]
     assert auto.quantiles([], [80.0], "season") == []
+
+
+def test_dropout_rises_where_the_training_parts_hold_few_horizons():
+    # ETTh1's 8,640 training steps: 25 horizons of 336 and 45 of 192, but 90 of 96.
+    assert auto.dropout(None, [8640], 336) == 0.3
+    assert auto.dropout(None, [8640], 192) == 0.3
+    assert auto.dropout(None, [8640], 96) == 0.1
+    # Horizons are counted whole in each series, and added over series: 414 x (804 // 48 = 16).
+    assert auto.dropout(None, [95] * 100, 48) == 0.1  # 100 x 1
+    assert auto.dropout(None, [95] * 63, 48) == 0.3  # 63 x 1
+    assert auto.dropout(None, [804] * 414, 48) == 0.1
+    assert auto.dropout(0.0, [8640], 336) == 0.0  # an explicit rate is kept
+
+
+def test_fit_builds_the_network_with_the_resolved_dropout():
+    t = np.arange(600)
+    model = Forecaster(hidden_size=4, num_layers=1, epochs=1, horizon=24, lookback=48, val_size=120, levels=[])
+    model.fit(pd.DataFrame({"t": t, "y": np.sin(2 * np.pi * t / 24)}))
+    assert model.net_.shape.dropout == 0.3  # 480 training steps: 20 horizons
+    assert model.config.dropout is None  # the setting stays automatic
