@@ -305,7 +305,8 @@ class Forecaster:
         self._check_fitted()
         norm = self.net_.shape.window_norm
         return dataclasses.replace(self.config, lookback=self.lookback_, horizon=self.horizon_, season=self.season_,
-                                   window_norm=norm, loss=auto.loss(self.config.loss, norm), transform=self.transform_)
+                                   window_norm=norm, loss=auto.loss(self.config.loss, norm), transform=self.transform_,
+                                   dropout=self.net_.shape.dropout)
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | Path, force: bool = False) -> None:
