@@ -19,6 +19,7 @@ from forecaster.errors import ConfigError
 
 VAL_WINDOWS_WANTED = 20_000  # validation windows, across all series, that early stopping and calibration need
 
+
 @dataclass(frozen=True)
 class Split:
     """Where a series of length n is cut: [0, n_train) fits, [n_train, n_fit) validates, the rest is held out."""
