@@ -125,7 +125,7 @@ def train(
     levels: Annotated[str, typer.Option(help="Central intervals in %, calibrated on the validation part (none: no intervals).")] = "80,95",
     window_norm: Annotated[str, typer.Option(help="auto | last | season | none: forecast changes from the last value or the last season (auto: season where seasonal naive beats naive in training).")] = "auto",
     transform: Annotated[str, typer.Option(help="auto | log | none: model the log of positive series (auto: log with a seasonal --window-norm where every value is above zero).")] = "auto",
-    epochs: Annotated[int, typer.Option(help="Maximum epochs; early stopping often ends sooner.")] = 40,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs; early stopping often ends sooner.")] = 50,
     patience: Annotated[int, typer.Option(help="Epochs without validation improvement before stopping (0: never).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Windows per training batch.")] = 64,
     windows_per_epoch: Annotated[int, typer.Option(help="Training windows sampled per epoch, at most (many series).")] = 20_000,

@@ -52,7 +52,7 @@ class Config:
     transform: str = "auto"  # log | none: model the log of positive series; auto: log over a seasonal base
     ensemble: int = 1  # networks fitted with seeds seed, seed + 1, ...; the forecast is their median
     # --- training ---
-    epochs: int = 40  # maximum (800,000 windows at the default 20,000 per epoch); early stopping often ends sooner
+    epochs: int = 50  # maximum (1,000,000 windows at the default 20,000 per epoch); early stopping often ends sooner
     patience: int = 10  # epochs without validation improvement before stopping; 0: never stop early
     batch_size: int = 64
     windows_per_epoch: int = 20_000  # an epoch samples at most this many training windows (many long series)
