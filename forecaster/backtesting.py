@@ -20,7 +20,7 @@ from forecaster.errors import ConfigError, DataError
 from forecaster.forecaster import Forecaster
 from forecaster.metrics import central_intervals, interval_scores, point_scores, quantile_scores, seasonal_naive_scale
 from forecaster.timeaxis import parse_time_label
-from forecaster.windows import actuals
+from forecaster.windows import all_actuals, series_of_windows
 
 MODELS = ("model", "naive", "seasonal_naive")
 
@@ -75,12 +75,12 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
         raise DataError(_no_origin_message(data, model))
     model.check_history(data, origins)
     calibrated = model.calibrated(levels)
-    actual = np.concatenate([actuals(s.values, o, horizon) for s, o in zip(data.series, origins)])
+    actual = all_actuals([s.values for s in data.series], origins, horizon)
     if retrain:
         point, quantiles = _refit_forecasts(model, data, origins, [float(name) for name in calibrated], callback)
     else:
         point, quantiles = model.quantiles_at(data, origins, levels, rolling=rolling)
-    codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
+    codes = series_of_windows(origins)
     scales = np.array([_mase_scale(model, s, o, season) for s, o in zip(data.series, origins)])
     baselines = {
         "naive": np.concatenate([naive(s.values, o, horizon) for s, o in zip(data.series, origins)]),

@@ -24,7 +24,7 @@ from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
 from forecaster.timeaxis import axis_step, future_index, parse_time_label, season_of, time_label
 from forecaster.training import EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, train
-from forecaster.windows import Split, WindowSet, actuals, origin_starts, split_bounds
+from forecaster.windows import Split, WindowSet, all_actuals, origin_starts, series_of_windows, split_bounds
 
 
 VALIDATION_WINDOWS = 50_000  # validation windows scored and calibrated on after training, at most
@@ -115,8 +115,8 @@ class Forecaster:
         origins = _spread([np.arange(max(self.lookback_, sp.n_train - self.horizon_ + 1 - sp.n_train // 4),
                                      sp.n_train - self.horizon_ + 1) for sp in splits], ERROR_WINDOWS)
         point = self._forecast(data, origins, scalers)[..., 0]
-        actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(data.series, origins)])
-        codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
+        actual = all_actuals([s.values for s in data.series], origins, self.horizon_)
+        codes = series_of_windows(origins)
         errors = np.bincount(codes, np.abs(actual - point).mean(axis=1), len(scalers)) / np.bincount(codes, minlength=len(scalers))
         spreads = np.array([sc.scale for sc in scalers])
         # A series fitted (almost) exactly would get (almost) no interval: never below 1 % of its spread.
@@ -152,9 +152,9 @@ class Forecaster:
                                     self.config.precision)}
         origins = _spread([np.arange(sp.n_train, sp.n_fit - self.horizon_ + 1) for sp in splits], VALIDATION_WINDOWS)
         output = self._forecast(data, origins, scalers)  # (W, H, 1 + Q), model space
-        actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(raw.series, origins)])
-        modelled = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(data.series, origins)])
-        codes = np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])
+        actual = all_actuals([s.values for s in raw.series], origins, self.horizon_)
+        modelled = all_actuals([s.values for s in data.series], origins, self.horizon_)
+        codes = series_of_windows(origins)
         scales = np.array([seasonal_naive_scale(s.values[: sp.n_train], self.season_) for s, sp in zip(raw.series, splits)])
         point = _finite(transform.from_model(output[..., 0], self.transform_), raw, origins)
         scores.update(point_scores(actual, point, codes, scales))
@@ -200,7 +200,7 @@ class Forecaster:
         units = self._units(model, scalers, [len(o) for o in origins])
         calibrated = self.calibrated(levels)
         if rolling:
-            actual = np.concatenate([actuals(s.values, o, self.horizon_) for s, o in zip(model.series, origins)])
+            actual = all_actuals([s.values for s in model.series], origins, self.horizon_)
             calibrated = calibration.rolling(calibrated, output, actual, units, origins, self.quantiles_)
         # Quantiles trained only as the bases of intervals (--quantiles auto) are shown only as calibrated bounds.
         shown = self.quantiles_ if self.config.quantiles is not None else []

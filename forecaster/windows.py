@@ -110,3 +110,13 @@ class WindowSet:
 def actuals(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
     """The H values from each origin of one series: (W,) origins -> (W, H)."""
     return values[np.asarray(origins)[:, None] + np.arange(horizon)[None, :]]
+
+
+def all_actuals(values: list[np.ndarray], origins: list[np.ndarray], horizon: int) -> np.ndarray:
+    """`actuals` of every series' origins, series by series: (W, H) for W origins in all."""
+    return np.concatenate([actuals(v, o, horizon) for v, o in zip(values, origins)])
+
+
+def series_of_windows(origins: list[np.ndarray]) -> np.ndarray:
+    """(W,) the index of the series each window belongs to, series by series."""
+    return np.concatenate([np.full(len(o), i) for i, o in enumerate(origins)])

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from forecaster.windows import WindowSet, actuals, origin_starts, split_bounds, stacked
+from forecaster.windows import WindowSet, actuals, all_actuals, origin_starts, series_of_windows, split_bounds, stacked
 
 
 def test_split_bounds_holdout_and_default_validation():
@@ -84,3 +84,11 @@ def test_default_validation_over_many_series_takes_only_the_steps_enough_windows
     assert split_bounds(n=900, holdout=0, val_size=None, horizon=48, series=100_000).n_train == 900 - 48
     # An explicit --val-size is kept whatever the count.
     assert split_bounds(n=900, holdout=0, val_size=300, horizon=48, series=414).n_train == 600
+
+
+def test_all_actuals_and_their_series_run_series_by_series():
+    values = [np.arange(10.0), np.arange(100.0, 110.0)]
+    origins = [np.array([2, 5]), np.array([7])]
+    np.testing.assert_array_equal(all_actuals(values, origins, 2), [[2, 3], [5, 6], [107, 108]])
+    np.testing.assert_array_equal(series_of_windows(origins), [0, 0, 1])
+    np.testing.assert_array_equal(series_of_windows([np.array([], dtype=int), np.array([4, 6])]), [1, 1])
