@@ -70,7 +70,8 @@ class Forecaster:
         val_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "val"), lookback, horizon, known)
         dropout = auto.dropout(cfg.dropout, [sp.n_train for sp in splits], horizon)
         shape = NetworkShape(cfg.cell, features.channel_count(schema), cfg.hidden_size, cfg.num_layers, dropout,
-                             horizon, 1 + len(cfg.quantiles), norm, known, season=season)
+                             horizon, 1 + len(cfg.quantiles), norm, known, season=season,
+                             season_changes=norm == "season")
         nets, results = [], []
         for member in range(cfg.ensemble):
             settings = dataclasses.replace(cfg, seed=cfg.seed + member)  # train() resolves --loss auto

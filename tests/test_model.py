@@ -56,6 +56,24 @@ def test_season_norm_starts_from_seasonal_naive_by_hand():
         assert torch.allclose(shifted, net(x) + 5.0, atol=1e-5)
 
 
+def test_season_changes_are_each_step_minus_the_one_a_season_before_by_hand():
+    net = RecurrentForecaster(shape("gru", window_norm="season", season=3, season_changes=True)).eval()
+    seen = []
+    net.encoder.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    x = torch.tensor([[9.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]).unsqueeze(-1)
+    with torch.no_grad():
+        net(x)
+    assert net.encoder.input_size == 2  # the target, then its change from a season before
+    assert seen[0][0, :, 0].tolist() == [3.0, -5.0, -4.0, -3.0, -2.0, -1.0, 0.0]  # level-free: minus the last value
+    assert seen[0][0, :, 1].tolist() == [0.0, 0.0, 0.0, -6.0, 3.0, 3.0, 3.0]  # zero where no season came before
+
+
+def test_models_saved_without_season_changes_keep_one_input_per_channel():
+    net = RecurrentForecaster(shape("gru", window_norm="season", season=3)).eval()
+    assert net.encoder.input_size == 1
+    assert net(torch.randn(2, 7, 1)).shape == (2, 4, 3)
+
+
 def test_without_window_norm_the_level_is_not_added_back():
     net = RecurrentForecaster(shape("gru", window_norm="none")).eval()
     x = torch.randn(3, 10, 1)

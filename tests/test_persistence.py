@@ -174,3 +174,22 @@ def test_a_model_set_aside_by_a_killed_save_is_never_deleted(saved, tmp_path):
     with pytest.raises(ModelFileError, match="move it back"):
         Forecaster.load(saved).save(tmp_path / "m", force=True)
     assert (aside / "m" / CONFIG_FILE).is_file()
+
+
+def test_a_seasonal_model_saved_before_season_changes_loads_and_forecasts(tmp_path):
+    import dataclasses
+
+    from forecaster.model import RecurrentForecaster
+
+    frame = pd.DataFrame({"value": np.tile([1.0, 5.0, 2.0, 8.0], 60) + np.arange(240) / 100})
+    model = Forecaster(**TINY, season=4, window_norm="season").fit(frame)
+    assert model.net_.shape.season_changes
+    # What an older release saved: the encoder reads the channels only, and config.json has no such key.
+    model.net_ = RecurrentForecaster(dataclasses.replace(model.net_.shape, season_changes=False)).eval()
+    model.save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / CONFIG_FILE).read_text())
+    del manifest["network"]["season_changes"]
+    (tmp_path / "m" / CONFIG_FILE).write_text(json.dumps(manifest))
+    loaded = Forecaster.load(tmp_path / "m")
+    assert not loaded.net_.shape.season_changes
+    pd.testing.assert_frame_equal(loaded.predict(frame), model.predict(frame))
