@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.api import guess_datetime_format
 
 from forecaster.config import Config
 from forecaster.errors import DataError
 from forecaster.reading import read_table
+from forecaster.timestamps import RowLabeller, is_text, parsed_times, time_column
 from forecaster.timeaxis import (
     STEPS,
     Grids,
@@ -30,17 +30,13 @@ from forecaster.timeaxis import (
     time_label,
 )
 
-TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
 DEFAULT_ID = "unique_id"
 DEFAULT_LONG_TARGET = "y"
 # Scalers square values (variance) and metrics square errors in float64, which overflows near 1e154;
 # values this large are a unit mistake, so they are refused well before that with the fix.
 MAX_MAGNITUDE = 1e100
-MAX_STEP = 2**53  # a step number read as a float is exact only up to here
 MOSTLY_FILLED = 0.5  # a series with more filled values than this share gets a warning
 SHOWN_IDS = 5  # series named in one note before "and N more"
-# A time of day followed by a UTC offset: "12:00+01:00", "12:00:00Z", "12:00 -0500".
-_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 
 
@@ -117,9 +113,9 @@ def series_from_frame(
     strict_grid = schema is not None and not config.freq
     schema = schema or _detect_schema(frame, config, source)
     _require_columns(frame, schema, source)
-    rows = _RowLabeller(from_file)
+    rows = RowLabeller(from_file)
     notes: list[str] = []
-    times = _parsed_times(frame, schema.time_col, source, rows, notes)
+    times = parsed_times(frame, schema.time_col, source, rows, notes)
     values = {col: _numeric_column(frame[col], col, source, rows) for col in schema.targets}
     if schema.id_col is not None:
         _check_ids(frame[schema.id_col], schema.id_col, source, rows)
@@ -179,19 +175,8 @@ def check_time_zone(data: SeriesSet, trained_end: object) -> None:
         )
 
 
-class _RowLabeller:
-    """Names a row the way the user sees it: a CSV line number, or a DataFrame position."""
-
-    def __init__(self, from_file: bool) -> None:
-        self.from_file = from_file
-
-    def __call__(self, position: int) -> str:
-        # Line 1 is the header, so data position 0 is line 2.
-        return f"line {position + 2}" if self.from_file else f"row {position}"
-
-
 def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> Schema:
-    time_col = _time_column(frame, config, source)
+    time_col = time_column(frame, config)
     id_col = config.id_col or (DEFAULT_ID if DEFAULT_ID in frame.columns else None)
     for role, col in (("time", time_col), ("series id", id_col)):
         if col is not None and col in (config.target or []):
@@ -222,7 +207,7 @@ def _holds_numbers(column: pd.Series) -> bool:
         return False  # a flag such as `holiday` is a covariate, not a series to forecast
     if pd.api.types.is_numeric_dtype(column):
         return True
-    if not _is_text(column):
+    if not is_text(column):
         return False
     # Mostly numbers means a typo to report at its line, not a label column to drop silently.
     present = column.dropna().astype(str)
@@ -230,34 +215,6 @@ def _holds_numbers(column: pd.Series) -> bool:
     numbers = pd.to_numeric(present.str.replace(_DECIMAL_COMMA, lambda m: m[0].replace(",", "."), regex=True),
                             errors="coerce")
     return len(present) > 0 and numbers.notna().mean() > 0.5
-
-
-def _time_column(frame: pd.DataFrame, config: Config, source: str) -> str | None:
-    if config.time_col is not None:
-        return config.time_col
-    by_name = {str(c).lower(): c for c in frame.columns}
-    for name in TIME_NAMES:
-        if name in by_name:
-            return by_name[name]
-    for col in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[col]):
-            return col
-    for col in frame.columns:
-        if _is_text(frame[col]) and col != config.id_col and _looks_like_dates(frame[col]):
-            return col
-    return None
-
-
-def _is_text(column: pd.Series) -> bool:
-    return pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
-
-
-def _looks_like_dates(column: pd.Series) -> bool:
-    sample = column.dropna().head(20).astype(str)
-    if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").any():
-        return False
-    # On UTC: only whether they parse matters here, and mixed offsets would make pandas raise.
-    return bool(pd.to_datetime(sample, errors="coerce", format="mixed", utc=True).notna().all())
 
 
 def _require_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
@@ -271,128 +228,7 @@ def _require_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
         )
 
 
-def _parsed_times(
-    frame: pd.DataFrame, time_col: str | None, source: str, rows: _RowLabeller, notes: list[str]
-) -> pd.Index | None:
-    """The time column as datetimes or integer steps; None when row order is the axis."""
-    if time_col is None:
-        return None
-    column = frame[time_col]
-    if column.isna().any():
-        raise DataError(f"{source}: column {time_col!r} is empty at {rows(int(np.flatnonzero(column.isna())[0]))}; "
-                        "give every row its time")
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return _steps(column, time_col, source, rows)
-    parsed = _zoned_datetimes(column, time_col, source, rows, notes)
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{source}: column {time_col!r} has {column.iloc[first]!r} at {rows(first)}, which is not a date "
-            f"or time ({int(bad.sum())} such); fix it, or name the real time column with --time-col"
-        )
-    return pd.DatetimeIndex(parsed)
-
-
-def _steps(column: pd.Series, time_col: str, source: str, rows: _RowLabeller) -> pd.Index:
-    """A numeric time column as integer steps; fractions, infinities and inexact huge numbers are refused."""
-    if pd.api.types.is_integer_dtype(column):
-        return pd.Index(column.to_numpy(dtype=np.int64))
-    numbers = column.to_numpy(dtype=float)
-    whole = np.isfinite(numbers) & (np.abs(numbers) <= MAX_STEP)
-    whole[whole] = np.mod(numbers[whole], 1) == 0
-    if not whole.all():
-        first = int(np.flatnonzero(~whole)[0])
-        raise DataError(
-            f"{source}: column {time_col!r} has {column.iloc[first]} at {rows(first)}, not a whole step number; "
-            "number the steps 0, 1, 2, ... or use dates"
-        )
-    return pd.Index(numbers.astype(np.int64))
-
-
-def _zoned_datetimes(column: pd.Series, time_col: str, source: str, rows: _RowLabeller, notes: list[str]) -> pd.Series:
-    """The column as datetimes (NaT where not one): mixed UTC offsets go to UTC, offsets on only some rows are refused."""
-    distinct = _Distinct.of(column)
-    try:
-        parsed = _datetimes(distinct, utc=False)
-    except ValueError:
-        parsed = None  # pandas refuses to put mixed UTC offsets on one axis
-    if parsed is not None and not pd.api.types.is_datetime64_any_dtype(parsed):
-        parsed = None  # older pandas returns objects for mixed offsets instead
-    if parsed is not None and parsed.notna().all():
-        return distinct.expanded(parsed)
-    on_utc = _datetimes(distinct, utc=True)
-    valid = np.asarray(on_utc.notna())  # per distinct value
-    offset = pd.Series(distinct.values).astype(str).str.strip().str.contains(_OFFSET).to_numpy(dtype=bool) & valid
-    plain = ~offset & valid
-    if offset.any() and plain.any():
-        # UTC would be a guess for the plain ones: the file's local time is unknown.
-        a, p = distinct.first_row(offset), distinct.first_row(plain)
-        raise DataError(
-            f"{source}: column {time_col!r} has {column.iloc[a]!r} at {rows(a)} with a UTC offset but "
-            f"{column.iloc[p]!r} at {rows(p)} without one; give every timestamp an offset, or none"
-        )
-    if parsed is not None:
-        return distinct.expanded(parsed)
-    notes.append(f"converted the timestamps of column {time_col!r}, which have different UTC offsets, to UTC")
-    return distinct.expanded(on_utc)
-
-
-@dataclass
-class _Distinct:
-    """A time column's distinct texts, each once, and which of them each row holds.
-
-    A long file repeats every timestamp once per series: each text is parsed once here. (pandas'
-    own cache decides from the first rows alone, which in a long file hold one series' distinct times.)
-    """
-
-    column: pd.Series  # the column as read
-    values: pd.Index | pd.Series  # text: the distinct texts in order of first appearance; else the column itself
-    codes: np.ndarray | None  # (N,) each row's position in `values`; None when not text
-
-    @classmethod
-    def of(cls, column: pd.Series) -> _Distinct:
-        if not _is_text(column):
-            return cls(column, column, None)
-        # As text: a number among the cells would otherwise be read as an epoch by a later pandas.
-        codes, values = pd.factorize(column.astype(str), use_na_sentinel=False)
-        return cls(column, values, codes)
-
-    def rows_of_each(self) -> np.ndarray:
-        """(len(values),) how many rows hold each value."""
-        if self.codes is None:
-            return np.ones(len(self.values), dtype=np.int64)
-        return np.bincount(self.codes, minlength=len(self.values))
-
-    def first_row(self, flags: np.ndarray) -> int:
-        """The first row whose value is flagged (`flags` per value, some set)."""
-        return int(np.flatnonzero(flags if self.codes is None else flags[self.codes])[0])
-
-    def expanded(self, parsed: pd.Index | pd.Series) -> pd.Series:
-        """Per-value datetimes as a column like the one read (its index and name)."""
-        if self.codes is None:
-            return parsed
-        return pd.Series(parsed.take(self.codes), index=self.column.index, name=self.column.name)
-
-
-def _datetimes(distinct: _Distinct, utc: bool) -> pd.Index | pd.Series:
-    """Each distinct value as a datetime, NaT where it is not one."""
-    column, guessed = distinct.values, None
-    if distinct.codes is not None and len(column):
-        # pandas guesses one format from the first cell, and warns when it cannot before it reads
-        # each cell on its own; "mixed" asks for that directly, without the warning.
-        guessed = None if guess_datetime_format(column[0].strip()) else "mixed"
-    parsed = pd.to_datetime(column, errors="coerce", utc=utc, format=guessed)
-    if parsed.notna().all():
-        return parsed
-    # pandas guesses one format from the first value, which misses ISO dates that only
-    # sometimes carry a time of day ("2024-01-03", "2024-01-03 12:00"); ISO 8601 covers both.
-    iso = pd.to_datetime(column, errors="coerce", utc=utc, format="ISO8601")
-    rows = distinct.rows_of_each()  # the better reading reads more rows (not more distinct texts)
-    return iso if rows[np.asarray(iso.notna())].sum() > rows[np.asarray(parsed.notna())].sum() else parsed
-
-
-def _numeric_column(column: pd.Series, name: str, source: str, rows: _RowLabeller) -> np.ndarray:
+def _numeric_column(column: pd.Series, name: str, source: str, rows: RowLabeller) -> np.ndarray:
     numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.isnan(numbers) & column.notna().to_numpy()
     if bad.any():
@@ -418,7 +254,7 @@ def _numeric_column(column: pd.Series, name: str, source: str, rows: _RowLabelle
     return numbers
 
 
-def _check_ids(column: pd.Series, name: str, source: str, rows: _RowLabeller) -> None:
+def _check_ids(column: pd.Series, name: str, source: str, rows: RowLabeller) -> None:
     missing = column.isna().to_numpy()
     if missing.any():
         raise DataError(
@@ -610,7 +446,7 @@ def _covariate_names(schema: Schema) -> list[str]:
 
 
 def _raw_covariates(frame: pd.DataFrame, schema: Schema, times: pd.Index | None, source: str,
-                    rows: _RowLabeller) -> dict[str, _Rows]:
+                    rows: RowLabeller) -> dict[str, _Rows]:
     """Each covariate column split like the target: per series in long files, one shared column in wide ones."""
     covariates = {}
     for name in _covariate_names(schema):

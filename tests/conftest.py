@@ -7,6 +7,10 @@ import pandas as pd
 import pytest
 import torch
 
+from forecaster.config import Config
+from forecaster.data import load_series
+from forecaster.errors import DataError
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
@@ -42,3 +46,26 @@ def hourly_frame() -> pd.DataFrame:
 
 
 TINY = dict(hidden_size=8, num_layers=1, epochs=3, batch_size=32, dropout=0.0)
+
+
+# --- reading files: shared by the tests of data and timestamps ---
+
+
+def write(tmp_path, text: str, name: str = "data.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(tmp_path, text: str, **settings):
+    return load_series(write(tmp_path, text), Config(**settings))
+
+
+def refusal(tmp_path, text: str, **settings) -> str:
+    with pytest.raises(DataError) as caught:
+        load(tmp_path, text, **settings)
+    return str(caught.value)
+
+
+def days(*dates: str) -> list[pd.Timestamp]:
+    return [pd.Timestamp(d) for d in dates]

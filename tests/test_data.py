@@ -12,25 +12,7 @@ from forecaster.reading import SNIFF_BYTES, read_table
 from forecaster.errors import DataError
 from forecaster.timeaxis import season_of
 
-
-def write(tmp_path, text: str, name: str = "data.csv"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def load(tmp_path, text: str, **settings):
-    return load_series(write(tmp_path, text), Config(**settings))
-
-
-def refusal(tmp_path, text: str, **settings) -> str:
-    with pytest.raises(DataError) as caught:
-        load(tmp_path, text, **settings)
-    return str(caught.value)
-
-
-def days(*dates: str) -> list[pd.Timestamp]:
-    return [pd.Timestamp(d) for d in dates]
+from conftest import days, load, refusal, write
 
 
 def values(data, series_id: str) -> list[float]:
@@ -112,17 +94,6 @@ def test_integer_time_column_is_a_step_axis_with_gaps_inserted(tmp_path):
     assert data.inserted == 1
 
 
-def test_integer_time_column_that_is_not_whole_steps_is_refused(tmp_path):
-    message = refusal(tmp_path, "time,v\n1,1\n1.5,2\n2,3\n")
-    assert "column 'time' has 1.5 at line 3, not a whole step" in message
-
-
-@pytest.mark.parametrize("step", ["inf", "1e20"])
-def test_step_numbers_that_are_infinite_or_inexact_are_refused(tmp_path, step):
-    message = refusal(tmp_path, f"time,v\n1,1\n2,2\n{step},3\n")
-    assert f"column 'time' has {float(step)} at line 4, not a whole step number" in message
-
-
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"])
 def test_delimiter_is_sniffed(tmp_path, delimiter):
     text = "date,a,b\n2024-01-01,1.5,10\n2024-01-02,2.5,20\n2024-01-03,3.5,30\n".replace(",", delimiter)
@@ -169,58 +140,9 @@ def test_damaged_parquet_file_is_refused(tmp_path):
         load_series(path, Config())
 
 
-# --- the time column ---
-
-
-@pytest.mark.parametrize("name", ["ds", "date", "timestamp", "time", "datetime", "Date", "TIMESTAMP", "DateTime"])
-def test_time_column_is_found_by_name_in_any_case(tmp_path, name):
-    data = load(tmp_path, f"v,{name}\n1,2024-01-01\n2,2024-01-02\n3,2024-01-03\n")
-    assert data.schema.time_col == name
-    assert data.schema.targets == ["v"]
-
-
-def test_time_column_is_found_by_datetime_dtype():
-    frame = pd.DataFrame({"v": [1.0, 2.0, 3.0], "recorded": pd.date_range("2024-01-01", periods=3, freq="D")})
-    data = series_from_frame(frame, Config())
-    assert data.schema.time_col == "recorded"
-    assert data.schema.freq == "D"
-
-
-def test_time_column_is_found_by_parseable_strings(tmp_path):
-    data = load(tmp_path, "period,v\n2024-01-01 00:00,1\n2024-01-01 01:00,2\n2024-01-01 02:00,3\n")
-    assert data.schema.time_col == "period"
-    assert data.schema.freq == "h"
-
-
-def test_text_column_of_labels_is_neither_time_nor_value(tmp_path):
-    data = load(tmp_path, "region,v\nnorth,1\nnorth,2\nnorth,3\n")
-    assert data.schema.time_col is None
-    assert data.schema.targets == ["v"]
-
-
-def test_time_col_setting_overrides_detection(tmp_path):
-    text = "date,recorded,v\n2024-05-01,2024-01-01,1\n2024-05-01,2024-01-02,2\n2024-05-01,2024-01-03,3\n"
-    data = load(tmp_path, text, time_col="recorded")
-    assert data.schema.time_col == "recorded"
-    assert list(data.series[0].time) == days("2024-01-01", "2024-01-02", "2024-01-03")
-
-
 def test_unknown_time_col_names_it_and_lists_the_columns(tmp_path):
     message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n", time_col="when")
     assert "'when'" in message and "date, v" in message and "--time-col" in message
-
-
-def test_timestamps_with_and_without_time_of_day_share_one_column(tmp_path):
-    text = "date,v\n2024-01-01,1\n2024-01-01 12:00,2\n2024-01-02,3\n2024-01-02 12:00,4\n"
-    data = load(tmp_path, text)
-    assert data.schema.freq == "12h"
-    assert list(data.series[0].time) == days("2024-01-01", "2024-01-01 12:00", "2024-01-02", "2024-01-02 12:00")
-
-
-def test_mixed_utc_offsets_are_put_on_utc(tmp_path):
-    text = "date,v\n2024-03-31T00:00+01:00,1\n2024-03-31T02:00+02:00,2\n2024-03-31T01:00+00:00,3\n"
-    data = load(tmp_path, text)
-    assert list(data.series[0].time) == list(pd.date_range("2024-03-30 23:00", periods=3, freq="h", tz="UTC"))
 
 
 # --- frequency ---
@@ -427,16 +349,6 @@ def test_infinite_value_is_refused_at_its_line(tmp_path, cell):
     assert "column 'v'" in message and "infinite value at line 3" in message
 
 
-def test_unparseable_timestamp_names_value_and_line(tmp_path):
-    message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\nnot a day,3\n2024-01-04,4\n")
-    assert "column 'date'" in message and "'not a day' at line 4" in message and "--time-col" in message
-
-
-def test_empty_timestamp_names_its_line(tmp_path):
-    message = refusal(tmp_path, "date,v\n2024-01-01,1\n,2\n2024-01-03,3\n")
-    assert "column 'date' is empty at line 3" in message
-
-
 def test_duplicate_timestamp_is_named(tmp_path):
     message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n2024-01-03,4\n")
     assert "series 'v'" in message and "2024-01-02" in message and "more than once" in message
@@ -500,11 +412,6 @@ def test_mostly_filled_series_are_warned_about_together(tmp_path):
     ]
 
 
-def test_timestamps_with_an_offset_on_some_rows_only_are_refused(tmp_path):
-    message = refusal(tmp_path, "date,v\n2024-01-01 00:00,1\n2024-01-01T01:00Z,2\n2024-01-01 02:00,3\n")
-    assert "'2024-01-01T01:00Z' at line 3 with a UTC offset but '2024-01-01 00:00' at line 2 without one" in message
-
-
 def test_a_saved_schema_refuses_data_coarser_than_its_frequency(tmp_path):
     schema = Schema("wide", "date", None, ["v"], "h")
     with pytest.raises(DataError, match="no two timestamps one 'h' step apart"):
@@ -559,28 +466,3 @@ def test_the_first_series_at_fault_is_the_one_named(tmp_path):
 # --- a long file's timestamps: each distinct text is parsed once, rows keep their own results ---
 
 
-def test_long_file_repeating_timestamps_reads_each_row(tmp_path):
-    rows = [f"{s},2024-01-0{d} {h:02d}:00,{d + h}" for s in "ab" for d in (1, 2) for h in (0, 12)]
-    data = load(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
-    expected = days("2024-01-01", "2024-01-01 12:00", "2024-01-02", "2024-01-02 12:00")
-    assert [list(s.time) for s in data.series] == [expected, expected]
-
-
-def test_the_reading_that_fits_more_rows_wins_not_more_distinct_texts(tmp_path):
-    # The first cell's format (month/day/year) reads six rows of one distinct text; ISO 8601 reads two
-    # other texts of one row each. Counted by row, the first format wins and the ISO rows are refused.
-    rows = [f"{s},01/02/2024,1" for s in "abcdef"] + ["g,2024-01-05,1", "g,2024-01-06,2"]
-    message = refusal(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
-    assert "'2024-01-05' at line 8" in message and "(2 such)" in message
-
-
-def test_a_bad_timestamp_repeated_in_later_series_is_named_at_its_first_line(tmp_path):
-    rows = ["a,2024-01-01,1", "a,2024-01-02,2", "b,2024-01-01,3", "b,someday,4", "c,someday,5"]
-    message = refusal(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
-    assert "'someday' at line 5" in message and "(2 such)" in message
-
-
-def test_an_offset_repeated_across_series_is_named_at_its_first_line(tmp_path):
-    rows = ["a,2024-01-01 00:00,1", "b,2024-01-01 00:00,2", "b,2024-01-01T01:00Z,3", "c,2024-01-01T01:00Z,4"]
-    message = refusal(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
-    assert "'2024-01-01T01:00Z' at line 4 with a UTC offset but '2024-01-01 00:00' at line 2 without one" in message
