@@ -4,7 +4,8 @@ One decision leads: the window normalization. Where seasonal naive clearly beats
 training parts (M4 Hourly, the demo's energy load), the network forecasts changes from the last
 season, reading each step's change from a season before, and the other automatic settings follow
 that seasonal base: MAE loss, the calendar, the log of positive series and trained interval bounds.
-Elsewhere (ETTh1's oil temperature) they stay off. Each was kept because it helped where it was measured; the figures are in the docstrings.
+Elsewhere (ETTh1's oil temperature) they stay off. Each was kept because it helped where it was
+measured; the figures are in the docstrings.
 """
 
 from __future__ import annotations

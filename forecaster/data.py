@@ -18,7 +18,6 @@ import pandas as pd
 from forecaster.config import Config
 from forecaster.errors import DataError
 from forecaster.reading import read_table
-from forecaster.timestamps import RowLabeller, is_text, parsed_times, time_column
 from forecaster.timeaxis import (
     STEPS,
     Grids,
@@ -29,6 +28,7 @@ from forecaster.timeaxis import (
     series_grids,
     time_label,
 )
+from forecaster.timestamps import RowLabeller, is_text, parsed_times, time_column
 
 DEFAULT_ID = "unique_id"
 DEFAULT_LONG_TARGET = "y"

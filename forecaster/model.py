@@ -39,7 +39,7 @@ class RecurrentForecaster(nn.Module):
         super().__init__()
         self.shape = shape
         self.encoder = _CELLS[shape.cell](
-            input_size=shape.input_size + shape.season_changes,
+            input_size=shape.input_size + int(shape.season_changes),
             hidden_size=shape.hidden_size,
             num_layers=shape.num_layers,
             # torch warns (and ignores it) when dropout is set on a single layer.

@@ -261,6 +261,13 @@ def _network_problem(network: dict[str, Any], tensors: dict[str, Any]) -> str | 
     known, inputs = network.get("known", 0), network.get("input_size")
     if not (isinstance(known, int) and not isinstance(known, bool) and is_count(inputs) and 0 <= known < inputs):
         return f"known {known!r} of input_size {inputs!r}: the known-ahead channels must be fewer than all inputs"
+    changes, norm, season = network.get("season_changes", False), network.get("window_norm"), network.get("season")
+    if not isinstance(changes, bool):
+        return f"season_changes {changes!r}: must be true or false"
+    if changes and not (norm == "season" and is_count(season) and season > 1):
+        # The channel subtracts the value a season back: without a seasonal base and a season, it means nothing.
+        return (f"season_changes with window_norm {norm!r} and season {season!r}: "
+                "needs window_norm 'season' and a season above 1")
     try:
         with torch.device("meta"):
             skeleton = build_network(NetworkShape(**network))

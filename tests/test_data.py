@@ -461,8 +461,3 @@ def test_the_first_series_at_fault_is_the_one_named(tmp_path):
     assert "series 'late' has timestamp 2024-01-01 07:00:00 off the 'D' grid" in message
     message = refusal(tmp_path, "unique_id,ds,y\n" + fine + twice + late, freq="D")
     assert "series 'twice' has timestamp 2024-01-01 00:00:00 more than once" in message
-
-
-# --- a long file's timestamps: each distinct text is parsed once, rows keep their own results ---
-
-

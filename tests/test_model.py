@@ -68,6 +68,19 @@ def test_season_changes_are_each_step_minus_the_one_a_season_before_by_hand():
     assert seen[0][0, :, 1].tolist() == [0.0, 0.0, 0.0, -6.0, 3.0, 3.0, 3.0]  # zero where no season came before
 
 
+def test_season_changes_leave_the_known_ahead_channels_to_the_decoder():
+    torch.manual_seed(0)
+    net = RecurrentForecaster(shape(input_size=2, known=1, window_norm="season", season=3, season_changes=True,
+                                    dropout=0.0)).eval()
+    assert net.encoder.input_size == 3  # target, known-ahead channel, then the season's change
+    x = torch.randn(2, 6 + 4, 2)  # lookback 6, then the 4 forecast steps
+    base = net(x)
+    flagged = x.clone()
+    flagged[:, 6 + 1, 1] += 1.0  # the known-ahead value of step 2 moves step 2 only
+    changed = (net(flagged) - base).abs().amax(dim=(0, 2))
+    assert changed[1] > 0 and changed[[0, 2, 3]].max() == 0
+
+
 def test_models_saved_without_season_changes_keep_one_input_per_channel():
     net = RecurrentForecaster(shape("gru", window_norm="season", season=3)).eval()
     assert net.encoder.input_size == 1

@@ -2,9 +2,9 @@
 
 Whatever comes in, forecaster either works and says on stderr what it fixed, or exits 2 with one line that
 names the file, column, row or value and the fix; it never shows a traceback, never runs code from a model
-file, and never leaves a half-written model or output file. Loader-level cases live in test_data.py and the
-first model-damage cases in test_cli.py; this file adds the rest of the matrix. Models are tiny (hidden 8,
-one epoch) on a 120-step hourly series; a subprocess is used where a real kill is needed.
+file, and never leaves a half-written model or output file. Loader-level cases live in test_data.py and
+test_timestamps.py, the first model-damage cases in test_cli.py; this file adds the rest of the matrix. Models
+are tiny (hidden 8, one epoch) on a 120-step hourly series; a subprocess is used where a real kill is needed.
 """
 
 from __future__ import annotations
@@ -381,6 +381,10 @@ DAMAGED_MODELS = {
                                    "members 1000000 for"),
     "more known-ahead channels than inputs": (lambda m: edit_config(m, lambda c: c["network"].update(known=99)),
                                               "known 99 of input_size"),
+    "season changes as text": (lambda m: edit_config(m, lambda c: c["network"].update(season_changes="yes")),
+                               "season_changes 'yes': must be true or false"),
+    "season changes without a seasonal base": (lambda m: edit_config(m, lambda c: c["network"].update(season_changes=True)),
+                                               "needs window_norm 'season'"),
     "a calendar the network does not take": (lambda m: edit_config(m, lambda c: c["schema"].update(calendar=["month"])),
                                              "input channels"),
     "history not a list": (lambda m: edit_config(m, lambda c: c.update(history={"epoch": 1})), "history is"),
