@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import pickle
@@ -9,6 +10,7 @@ import pytest
 
 from forecaster import Forecaster
 from forecaster.errors import ModelFileError
+from forecaster.model import RecurrentForecaster
 from forecaster.persistence import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE, file_sha256, read_manifest, write_atomically
 
 from conftest import TINY
@@ -24,8 +26,6 @@ def saved(tmp_path_factory):
 
 
 def copy_of(saved, tmp_path):
-    import shutil
-
     target = tmp_path / "copy"
     shutil.copytree(saved, target)
     return target
@@ -177,10 +177,6 @@ def test_a_model_set_aside_by_a_killed_save_is_never_deleted(saved, tmp_path):
 
 
 def test_a_seasonal_model_saved_before_season_changes_loads_and_forecasts(tmp_path):
-    import dataclasses
-
-    from forecaster.model import RecurrentForecaster
-
     frame = pd.DataFrame({"value": np.tile([1.0, 5.0, 2.0, 8.0], 60) + np.arange(240) / 100})
     model = Forecaster(**TINY, season=4, window_norm="season").fit(frame)
     assert model.net_.shape.season_changes
