@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from forecaster.text import visible
+
 app = typer.Typer(
     name="forecaster",
     help="Time-series forecasting with recurrent neural networks: train, predict, evaluate.",
@@ -64,10 +66,10 @@ def _run(command: Callable[[Console], int | None], debug: bool, quiet: bool = Fa
         where = f"{exc.filename}: " if exc.filename else ""
         _fail(f"error: {where}{exc.strerror or exc}; check the path, its permissions and the free disk space")
         raise typer.Exit(EXIT_USER_ERROR) from None
-    except MemoryError:
+    except MemoryError as exc:
         if debug:
             raise
-        _fail("error: out of memory; lower --hidden-size, --batch-size or --lookback, or give less data")
+        _fail(f"error: out of memory {_out_of_memory_hint(exc)}")
         raise typer.Exit(EXIT_USER_ERROR) from None
     except Exception as exc:  # a bug: say so briefly, keep the traceback for --debug
         if debug:
@@ -79,8 +81,20 @@ def _run(command: Callable[[Console], int | None], debug: bool, quiet: bool = Fa
 
 
 def _fail(message: str) -> None:
-    # Plain write, not rich: one unwrapped line, whatever the terminal width.
-    sys.stderr.write(message.replace("\n", " ") + "\n")
+    # Plain write, not rich: one unwrapped line, whatever the terminal width. Messages quote files
+    # (column names, series ids, config values), so control characters are made visible, never obeyed.
+    sys.stderr.write(visible(message.replace("\n", " ")) + "\n")
+
+
+def _out_of_memory_hint(exc: MemoryError) -> str:
+    """Where memory ran out and what to lower: the data loader needs a smaller file, training a smaller network."""
+    import traceback
+
+    # The loader's entry point on the stack tells the phase without every command marking it.
+    reading = any(frame.f_code.co_name == "load_series" for frame, _ in traceback.walk_tb(exc.__traceback__))
+    if reading:
+        return "while reading the data: the file is too large for this machine's memory; give fewer rows or series"
+    return "while training or forecasting: lower --hidden-size, --batch-size or --lookback, or give less data"
 
 
 def _print_json(value: object) -> None:
@@ -226,15 +240,16 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
 
 def _report_cleaning(series, fill: str, stderr: Console) -> None:
     """Say on stderr what the loader fixed, and what it kept that may make poor forecasts."""
-    # File names and series ids are the user's text: escaped, so that "[" in them is not taken for rich markup.
-    source = escape(series.source)
+    # File names and series ids are the user's text: escaped, so that "[" in them is not taken for rich markup,
+    # and made visible, so that an escape sequence in a file cannot drive the terminal.
+    source = escape(visible(series.source))
     if series.inserted or series.filled:
         stderr.print(f"{source}: inserted {series.inserted} missing timestamps; "
                      f"filled {series.filled} missing values (--fill {fill})")
     for note in series.notes:
-        stderr.print(f"{source}: {escape(note)}")
+        stderr.print(f"{source}: {escape(visible(note))}")
     for warning in series.warnings:
-        stderr.print(f"[yellow]warning:[/] {source}: {escape(warning)}")
+        stderr.print(f"[yellow]warning:[/] {source}: {escape(visible(warning))}")
 
 
 def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:

@@ -154,12 +154,12 @@ def time_problem(manifest: dict[str, Any]) -> str | None:
     """A frequency or training end in the manifest that pandas cannot read, in words; None when all read."""
     import pandas as pd
 
-    from forecaster.timeaxis import STEPS
+    from forecaster.timeaxis import STEPS, offset_of
 
     freq = manifest["schema"]["freq"]
     if freq != STEPS:
         try:
-            pd.tseries.frequencies.to_offset(freq)
+            offset_of(freq)
         except ValueError:
             return f"the schema's freq {freq!r} is not a pandas frequency"
     for series_id, info in manifest["series"].items():

@@ -192,10 +192,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
     config_path = path / CONFIG_FILE
     if not config_path.exists():
         raise ModelFileError(f"{path}: no {CONFIG_FILE}; this is not a forecaster model directory")
-    try:
-        manifest = json.loads(config_path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{config_path}: damaged, not valid JSON ({exc}); retrain the model") from None
+    manifest = _config_json(config_path)
     if not isinstance(manifest, dict) or "format_version" not in manifest:
         raise ModelFileError(f"{config_path}: not a forecaster model config (no format_version)")
     version = manifest["format_version"]
@@ -214,6 +211,56 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if problem:
         raise ModelFileError(f"{config_path}: damaged model config, {problem}; retrain the model")
     return manifest
+
+
+MAX_CONFIG_BYTES = 256 << 20  # about a million series' scalers and ends: above any real model, far below a hang
+MAX_CONFIG_DEPTH = 16  # a real config.json nests 4 deep (calibration -> level -> margins -> number)
+
+
+def _config_json(config_path: Path) -> Any:
+    """The parsed config.json, read only from a regular file, of bounded size and nesting.
+
+    A hostile model directory may hold a FIFO (an open would wait for a writer forever), a link to
+    /dev/zero or /dev/urandom (a read would never end), or JSON nested beyond Python's recursion limit.
+    """
+    import stat
+
+    try:
+        # Non-blocking, so that opening a FIFO returns at once; fstat then refuses all but regular files.
+        descriptor = os.open(config_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ModelFileError(f"{config_path}: cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise ModelFileError(f"{config_path}: not a regular file (a device, pipe or folder); "
+                                 "this is not a forecaster model directory")
+        # The size is checked before reading, and the read is bounded too: the file may grow meanwhile.
+        data = b"" if status.st_size > MAX_CONFIG_BYTES else handle.read(MAX_CONFIG_BYTES + 1)
+    if status.st_size > MAX_CONFIG_BYTES or len(data) > MAX_CONFIG_BYTES:
+        raise ModelFileError(f"{config_path}: larger than {MAX_CONFIG_BYTES >> 20} MiB, far more than a model "
+                             "config holds; this is not a forecaster model directory")
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ModelFileError(f"{config_path}: damaged, nested too deeply to be a model config; retrain the model") from None
+    except ValueError as exc:  # not UTF-8, not JSON, or a number too long for Python to read
+        reason = str(exc).split(";")[0]  # Python's own advice after ";" (set_int_max_str_digits) is not the user's
+        raise ModelFileError(f"{config_path}: damaged, not valid JSON ({reason}); retrain the model") from None
+    if not _nested_at_most(manifest, MAX_CONFIG_DEPTH):
+        raise ModelFileError(f"{config_path}: damaged, nested too deeply to be a model config; retrain the model")
+    return manifest
+
+
+def _nested_at_most(value: Any, depth: int) -> bool:
+    """Whether lists and objects in `value` nest at most `depth` deep; level by level, so no recursion."""
+    level = [value]
+    for _ in range(depth + 1):
+        level = [child for node in level if isinstance(node, (dict, list))
+                 for child in (node.values() if isinstance(node, dict) else node)]
+        if not level:
+            return True
+    return False
 
 
 def load_model(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:

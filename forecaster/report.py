@@ -13,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from forecaster.text import visible
+
 POINT_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 BASELINE_NAMES = {"model": "model", "naive": "naive", "seasonal_naive": "seasonal naive"}
 
@@ -90,8 +92,9 @@ class FoldProgress:
 
 
 def _text(value: Any) -> Text:
-    # Paths, series ids and settings are the user's text; as plain Text, a "[" in them is not rich markup.
-    return Text(str(value))
+    # Paths, series ids and settings are the user's text; as plain Text, a "[" in them is not rich markup,
+    # and with its control characters made visible, an escape sequence in a file cannot drive the terminal.
+    return Text(visible(str(value)))
 
 
 def training_summary(summary: dict[str, Any]) -> Table:
@@ -108,7 +111,7 @@ def forecast_table(frame) -> Table:
     """A forecast frame (series, timestamp, forecast, quantiles) as a table."""
     table = Table(title="forecast", title_justify="left")
     for column in frame.columns:
-        table.add_column(str(column), justify="left" if column in ("series", "timestamp") else "right")
+        table.add_column(_text(column), justify="left" if column in ("series", "timestamp") else "right")
     for row in frame.itertuples(index=False):
         table.add_row(*(number(v) if isinstance(v, float) else _text(v) for v in row))
     return table
@@ -142,7 +145,7 @@ def interval_table(result) -> Table | None:
     for level, method in result.intervals.items():
         for key, label in (("model", f"model ({INTERVAL_METHODS.get(method, method)})"), ("seasonal_naive", "seasonal naive")):
             scores = result.metrics[key]
-            table.add_row(f"{level} %", label, *(number(scores.get(f"{m}_{level}")) for m in INTERVAL_METRICS))
+            table.add_row(_text(f"{level} %"), label, *(number(scores.get(f"{m}_{level}")) for m in INTERVAL_METRICS))
     if "pinball" in result.metrics["model"]:
         table.caption = f"model's pinball loss over all its quantiles: {number(result.metrics['model']['pinball'])}"
     return table

@@ -83,6 +83,17 @@ def _pandas_freq(index: pd.DatetimeIndex) -> str | None:
     return None if inferred is None else pd.tseries.frequencies.to_offset(inferred).freqstr
 
 
+def offset_of(freq: str) -> pd.DateOffset:
+    """The pandas offset of a frequency alias; ValueError for text that is none, or a step no calendar can take."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+        # pandas' out-of-bounds errors are ValueErrors: "1000000000D" parses, but leaves the calendar in one step.
+        pd.Timestamp(0).as_unit("ns") + offset
+    except OverflowError as exc:  # "10000000000000000000000D"
+        raise ValueError(f"a step too large to count: {exc}") from None
+    return offset
+
+
 def regular_index(times: pd.Index, freq: str, source: str, series: str) -> pd.Index:
     """The full, gap-free time grid from the first to the last timestamp of a series."""
     if freq == STEPS:
@@ -91,7 +102,7 @@ def regular_index(times: pd.Index, freq: str, source: str, series: str) -> pd.In
         _check_grid_length((int(times[-1]) - int(times[0])) // step + 1, times, None, source, series)
         return pd.RangeIndex(int(times[0]), int(times[-1]) + 1, step)
     try:
-        offset = pd.tseries.frequencies.to_offset(freq)
+        offset = offset_of(freq)
     except ValueError as exc:
         raise DataError(f"{source}: --freq {freq!r} is not a pandas frequency ({exc})") from None
     try:
@@ -167,7 +178,7 @@ def series_grids(times: pd.Index, bounds: np.ndarray, freq: str) -> Grids | None
     if not is_datetime:
         return _step_grids(stamps, bounds)
     try:
-        offset = pd.tseries.frequencies.to_offset(freq)
+        offset = offset_of(freq)
     except ValueError:
         return None
     # A Tick (hour, minute, ...) is a fixed duration; so is a day on clocks without daylight saving.
@@ -305,11 +316,17 @@ def axis_step(time: pd.Index) -> int:
 
 
 def future_index(last: object, freq: str, horizon: int, step: int = 1) -> pd.Index:
-    """The `horizon` timestamps (or integer steps) after `last`."""
+    """The `horizon` timestamps (or integer steps) after `last`; a DataError where they leave pandas' range."""
     if freq == STEPS:
         start = int(last) + step
+        if not -(2**63) <= start + (horizon - 1) * step < 2**63:  # a RangeIndex would overflow only when used
+            raise DataError(f"the {horizon} steps after step {last} pass the largest 64-bit step number; "
+                            "number the steps 0, 1, 2, ... or use dates")
         return pd.RangeIndex(start, start + horizon * step, step)
-    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+    try:
+        return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+    except (ValueError, OverflowError) as exc:  # pandas' out-of-bounds errors are ValueErrors
+        raise DataError(f"the {horizon} steps after {last} leave the dates pandas can hold ({exc})") from None
 
 
 def time_label(value: object) -> str | int:

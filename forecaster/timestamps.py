@@ -18,6 +18,8 @@ from forecaster.errors import DataError
 
 TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
 MAX_STEP = 2**53  # a step number read as a float is exact only up to here
+# Whole step numbers stay within this, so that the steps forecast after the last one are still 64-bit integers.
+MAX_WHOLE_STEP = 2**62
 # A time of day followed by a UTC offset: "12:00+01:00", "12:00:00Z", "12:00 -0500".
 _OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
@@ -89,6 +91,13 @@ def parsed_times(
 def _steps(column: pd.Series, time_col: str, source: str, rows: RowLabeller) -> pd.Index:
     """A numeric time column as integer steps; fractions, infinities and inexact huge numbers are refused."""
     if pd.api.types.is_integer_dtype(column):
+        outside = ((column > MAX_WHOLE_STEP) | (column < -MAX_WHOLE_STEP)).to_numpy()
+        if outside.any():
+            first = int(np.flatnonzero(outside)[0])
+            raise DataError(
+                f"{source}: column {time_col!r} has step {column.iloc[first]} at {rows(first)}, beyond the "
+                f"largest step number forecaster counts past (2**62); number the steps 0, 1, 2, ... or use dates"
+            )
         return pd.Index(column.to_numpy(dtype=np.int64))
     numbers = column.to_numpy(dtype=float)
     whole = np.isfinite(numbers) & (np.abs(numbers) <= MAX_STEP)
