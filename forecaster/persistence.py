@@ -230,13 +230,18 @@ def _config_json(config_path: Path) -> Any:
         descriptor = os.open(config_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise ModelFileError(f"{config_path}: cannot be read ({exc.strerror or exc})") from None
-    with os.fdopen(descriptor, "rb") as handle:
-        status = os.fstat(handle.fileno())
-        if not stat.S_ISREG(status.st_mode):
-            raise ModelFileError(f"{config_path}: not a regular file (a device, pipe or folder); "
-                                 "this is not a forecaster model directory")
+    data = b""
+    try:
+        status = os.fstat(descriptor)
         # The size is checked before reading, and the read is bounded too: the file may grow meanwhile.
-        data = b"" if status.st_size > MAX_CONFIG_BYTES else handle.read(MAX_CONFIG_BYTES + 1)
+        if stat.S_ISREG(status.st_mode) and status.st_size <= MAX_CONFIG_BYTES:
+            with open(descriptor, "rb", closefd=False) as handle:
+                data = handle.read(MAX_CONFIG_BYTES + 1)
+    finally:
+        os.close(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        raise ModelFileError(f"{config_path}: not a regular file (a device, pipe or folder); "
+                             "this is not a forecaster model directory")
     if status.st_size > MAX_CONFIG_BYTES or len(data) > MAX_CONFIG_BYTES:
         raise ModelFileError(f"{config_path}: larger than {MAX_CONFIG_BYTES >> 20} MiB, far more than a model "
                              "config holds; this is not a forecaster model directory")
