@@ -8,6 +8,7 @@ passed through `visible` first. Only the standard library is used: `info` and er
 
 from __future__ import annotations
 
+import codecs
 import re
 
 # C0 controls (tab and newline too: a table cell or a one-line message has no use for them), DEL, C1
@@ -23,3 +24,13 @@ def visible(text: str) -> str:
 def line_of_byte(data: bytes, offset: int) -> int:
     """The 1-based line of `data` that holds the byte at `offset` (as a text editor counts lines)."""
     return data.count(b"\n", 0, max(offset, 0)) + 1
+
+
+def undecodable_line(data: bytes) -> int | None:
+    """The line of the first byte in `data` that is not UTF-8 (a byte-order mark allowed); None when all is."""
+    body = data.removeprefix(codecs.BOM_UTF8)  # "utf-8-sig" would count offsets from after the mark
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return line_of_byte(body, exc.start)
+    return None
