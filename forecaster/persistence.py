@@ -218,10 +218,26 @@ MAX_CONFIG_DEPTH = 16  # a real config.json nests 4 deep (calibration -> level -
 
 
 def _config_json(config_path: Path) -> Any:
-    """The parsed config.json, read only from a regular file, of bounded size and nesting.
+    """The parsed config.json, of bounded size and nesting: JSON nested a thousand deep exceeds Python's recursion."""
+    data = _config_bytes(config_path)
+    too_deep = f"{config_path}: damaged, nested too deeply to be a model config; retrain the model"
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ModelFileError(too_deep) from None
+    except ValueError as exc:  # not UTF-8, not JSON, or a number too long for Python to read
+        reason = str(exc).split(";")[0]  # Python's own advice after ";" (set_int_max_str_digits) is not the user's
+        raise ModelFileError(f"{config_path}: damaged, not valid JSON ({reason}); retrain the model") from None
+    if not _nested_at_most(manifest, MAX_CONFIG_DEPTH):
+        raise ModelFileError(too_deep)
+    return manifest
 
-    A hostile model directory may hold a FIFO (an open would wait for a writer forever), a link to
-    /dev/zero or /dev/urandom (a read would never end), or JSON nested beyond Python's recursion limit.
+
+def _config_bytes(config_path: Path) -> bytes:
+    """config.json's bytes, read only from a regular file of at most MAX_CONFIG_BYTES.
+
+    A hostile model directory may hold a FIFO there (an open would wait for a writer forever), or a
+    link to /dev/zero or /dev/urandom (a read would never end).
     """
     import stat
 
@@ -245,16 +261,7 @@ def _config_json(config_path: Path) -> Any:
     if status.st_size > MAX_CONFIG_BYTES or len(data) > MAX_CONFIG_BYTES:
         raise ModelFileError(f"{config_path}: larger than {MAX_CONFIG_BYTES >> 20} MiB, far more than a model "
                              "config holds; this is not a forecaster model directory")
-    try:
-        manifest = json.loads(data.decode("utf-8"))
-    except RecursionError:
-        raise ModelFileError(f"{config_path}: damaged, nested too deeply to be a model config; retrain the model") from None
-    except ValueError as exc:  # not UTF-8, not JSON, or a number too long for Python to read
-        reason = str(exc).split(";")[0]  # Python's own advice after ";" (set_int_max_str_digits) is not the user's
-        raise ModelFileError(f"{config_path}: damaged, not valid JSON ({reason}); retrain the model") from None
-    if not _nested_at_most(manifest, MAX_CONFIG_DEPTH):
-        raise ModelFileError(f"{config_path}: damaged, nested too deeply to be a model config; retrain the model")
-    return manifest
+    return data
 
 
 def _nested_at_most(value: Any, depth: int) -> bool:

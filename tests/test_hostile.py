@@ -1,4 +1,4 @@
-"""Hostile files through the real CLI (issue 18, items 3, 5, 6, 11): nothing hangs, nothing drives the terminal, no exit 1.
+"""Hostile files through the real CLI (issue 18, items 3, 5, 6, 11): no hang, no terminal escapes, no exit 1.
 
 A model directory or a data file may come from a stranger: a config.json that is a FIFO or a link to a
 device, JSON nested a thousand deep or with a 5,000-digit number, a frequency or step numbers too large to
