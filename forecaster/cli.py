@@ -87,14 +87,17 @@ def _fail(message: str) -> None:
 
 
 def _out_of_memory_hint(exc: MemoryError) -> str:
-    """Where memory ran out and what to lower: the data loader needs a smaller file, training a smaller network."""
+    """Where memory ran out and what to lower: reading needs a smaller file, training a smaller network."""
     import traceback
 
-    # The loader's entry point on the stack tells the phase without every command marking it.
-    reading = any(frame.f_code.co_name == "load_series" for frame, _ in traceback.walk_tb(exc.__traceback__))
-    if reading:
+    # The entry points on the stack (the one loader, the estimator's fit) tell the phase, without every
+    # command marking it.
+    called = {frame.f_code.co_name for frame, _ in traceback.walk_tb(exc.__traceback__)}
+    if "load_series" in called:
         return "while reading the data: the file is too large for this machine's memory; give fewer rows or series"
-    return "while training or forecasting: lower --hidden-size, --batch-size or --lookback, or give less data"
+    if "fit" in called:
+        return "while training: lower --hidden-size, --batch-size or --lookback, or give less data"
+    return "while forecasting: give fewer series at a time"
 
 
 def _print_json(value: object) -> None:

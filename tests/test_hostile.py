@@ -290,11 +290,21 @@ def test_out_of_memory_while_reading_names_the_file_not_the_network(data_file, t
 
 
 def test_out_of_memory_while_training_names_the_network(data_file, tmp_path, monkeypatch):
-    def exhausted(*args, **kwargs):
+    def fit(*args, **kwargs):
         raise MemoryError
-    monkeypatch.setattr(forecaster.forecaster.Forecaster, "fit", exhausted)
+    monkeypatch.setattr(forecaster.forecaster.Forecaster, "fit", fit)
     out = tmp_path / "m"
     user_error(invoke("train", data_file, *TINY, "--out", out), "out of memory while training", "--hidden-size")
+    assert not out.exists()
+
+
+def test_out_of_memory_while_forecasting_names_no_training_flag(trained, data_file, tmp_path, monkeypatch):
+    def predict(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr(forecaster.forecaster.Forecaster, "predict", predict)
+    out = tmp_path / "forecast.csv"
+    line = user_error(invoke("predict", trained, "--data", data_file, "--output", out), "out of memory while forecasting")
+    assert "--hidden-size" not in line
     assert not out.exists()
 
 
