@@ -96,7 +96,7 @@ def _steps(column: pd.Series, time_col: str, source: str, rows: RowLabeller) -> 
             first = int(np.flatnonzero(outside)[0])
             raise DataError(
                 f"{source}: column {time_col!r} has step {column.iloc[first]} at {rows(first)}, beyond the "
-                f"largest step number forecaster counts past (2**62); number the steps 0, 1, 2, ... or use dates"
+                "largest step number forecaster counts past (2**62); number the steps 0, 1, 2, ... or use dates"
             )
         return pd.Index(column.to_numpy(dtype=np.int64))
     numbers = column.to_numpy(dtype=float)
