@@ -96,10 +96,11 @@ def parsed_times(
     bad = parsed.isna().to_numpy()
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        what = f"does not match --date-format {date_format!r}" if date_format else "is not a date or time"
+        what, fix = ((f"does not match --date-format {date_format!r}", "fix it or --date-format") if date_format
+                     else ("is not a date or time", "fix it, or name the real time column with --time-col"))
         raise DataError(
             f"{source}: column {time_col!r} has {column.iloc[first]!r} at {rows(first)}, which {what} "
-            f"({int(bad.sum())} such); fix it, or name the real time column with --time-col"
+            f"({int(bad.sum())} such); {fix}"
         )
     return pd.DatetimeIndex(parsed)
 
@@ -193,7 +194,8 @@ def _ambiguous(texts: pd.Series, readings: dict[str, pd.DatetimeIndex], day_firs
                time_col: str, source: str, both: bool) -> str:
     """The refusal of dates that read both day-first and month-first, with an example and both formats."""
     differ = np.flatnonzero(np.asarray(readings[day_first] != readings[month_first]))[0]
-    example = f"{texts.iloc[differ]!r} is {readings[day_first][differ]:%d %B %Y} or {readings[month_first][differ]:%d %B %Y}"
+    day, month = readings[day_first][differ], readings[month_first][differ]
+    example = f"{texts.iloc[differ]!r} is {day.day} {day:%B %Y} or {month.day} {month:%B %Y}"
     grid = "both give a regular time grid" if both else "neither gives a regular time grid"
     return (f"{source}: column {time_col!r} reads as dates both day-first and month-first ({example}), and {grid}; "
             f"say which with --date-format {day_first} ({_shown(day_first)}) or --date-format {month_first} "
