@@ -268,3 +268,59 @@ def test_sep_and_decimal_flags_are_saved_and_read_by_predict(tmp_path):
     frame = pd.read_csv(forecast, parse_dates=["timestamp"])
     assert frame["timestamp"].iloc[0] == pd.Timestamp("2024-03-21")
     assert frame["forecast"].between(0.5, 2.5).all()
+
+
+# ----------------------------------------------------------------- dates through the CLI
+def dated_file(tmp_path: Path, times: pd.DatetimeIndex, date_format: str, name: str = "data.csv") -> Path:
+    """A series around 1.5 with its dates written in `date_format`."""
+    values = 1.5 + 0.3 * np.sin(2 * np.pi * np.arange(len(times)) / 12)
+    path = tmp_path / name
+    path.write_text("date,v\n" + "".join(f"{t.strftime(date_format)},{v:.4f}\n" for t, v in zip(times, values)))
+    return path
+
+
+def forecast_of(tmp_path: Path, model: Path, data: Path) -> pd.DataFrame:
+    forecast = tmp_path / "forecast.csv"
+    result = invoke("predict", model, "--data", data, "--output", forecast)
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(forecast, parse_dates=["timestamp"])
+
+
+def test_day_first_monthly_dates_train_and_forecast_the_next_month(tmp_path):
+    path = dated_file(tmp_path, pd.date_range("1959-01-01", periods=48, freq="MS"), "%d/%m/%Y")
+    assert path.read_text().splitlines()[4].startswith("01/04/1959,")
+    model = tmp_path / "model"
+    result = invoke("train", path, *TINY, "--out", model)
+    assert result.exit_code == 0, result.output
+    assert "date column 'date' read as day-first (DD/MM/YYYY)" in result.stderr
+    assert manifest(model)["schema"]["freq"] == "MS"
+    assert manifest(model)["series"]["v"]["training_end"] == "1962-12-01T00:00:00"
+    frame = forecast_of(tmp_path, model, path)  # read day-first again: the model's monthly grid decides
+    assert frame["timestamp"].iloc[0] == pd.Timestamp("1963-01-01")
+    assert frame["timestamp"].iloc[1] == pd.Timestamp("1963-02-01")
+    assert frame["forecast"].between(0.5, 2.5).all()
+
+
+def test_dates_that_read_both_ways_are_refused_until_date_format_says_which(tmp_path):
+    path = dated_file(tmp_path, pd.date_range("2023-01-01", periods=12, freq="D"), "%d/%m/%Y")
+    short = ["--epochs", "1", "--hidden-size", "8", "--num-layers", "1", "--lookback", "3", "--horizon", "2"]
+    model = tmp_path / "model"
+    refused(invoke("train", path, *short, "--out", model), "--date-format %d/%m/%Y (DD/MM/YYYY)",
+            "--date-format %m/%d/%Y (MM/DD/YYYY)")
+    assert not model.exists()
+    result = invoke("train", path, *short, "--out", model, "--date-format", "%d/%m/%Y")
+    assert result.exit_code == 0, result.output
+    assert manifest(model)["config"]["date_format"] == "%d/%m/%Y"
+    frame = forecast_of(tmp_path, model, path)  # predict reads the dates with the saved format
+    assert frame["timestamp"].tolist() == [pd.Timestamp("2023-01-13"), pd.Timestamp("2023-01-14")]
+    assert frame["forecast"].between(0.5, 2.5).all()
+
+
+def test_a_leap_second_exits_2_naming_line_and_value(tmp_path):
+    # The leap second that ended 2016, in a file of seconds: pandas would read it as 2017-01-01 00:00:00.
+    times = [f"2016-12-31 23:59:{s:02d}" for s in range(61)] + [f"2017-01-01 00:00:{s:02d}" for s in range(40)]
+    path = tmp_path / "leap.csv"
+    path.write_text("date,v\n" + "".join(f"{t},{i}\n" for i, t in enumerate(times)))
+    refused(invoke("train", path, *TINY, "--out", tmp_path / "model"),
+            "leap.csv: column 'date' has '2016-12-31 23:59:60' at line 62, a leap second")
+    assert not (tmp_path / "model").exists()
