@@ -137,13 +137,12 @@ def test_train_from_a_fifo_reads_the_whole_file(tmp_path, trained_on_files):
 @pytest.mark.parametrize("rows", [SMALL_ROWS, BIG_ROWS])
 def test_train_and_predict_read_data_from_standard_input(tmp_path, trained_on_files, rows):
     data, reference = trained_on_files[rows]
-    model = tmp_path / "model"
-    process = forecaster_process("train", "-", *TINY, "--out", model, input=data.read_bytes())
+    model = tmp_path / "models" / "stdin"  # the default --out for `-`
+    process = forecaster_process("train", "-", *TINY, input=data.read_bytes(), cwd=tmp_path)
     assert process.returncode == 0, process.stderr.decode()
     assert read_part(manifest(model)) == read_part(manifest(reference))
     forecast = tmp_path / "forecast.csv"
-    process = forecaster_process("predict", model, "--data", "-", "--output", forecast, "--quiet",
-                                 input=data.read_bytes())
+    process = forecaster_process("predict", model, "--data", "-", "--output", forecast, input=data.read_bytes())
     assert process.returncode == 0, process.stderr.decode()
     frame = pd.read_csv(forecast, parse_dates=["timestamp"])
     assert frame["timestamp"].iloc[0] == pd.Timestamp("2024-01-01") + pd.Timedelta(hours=rows)
@@ -323,4 +322,11 @@ def test_a_leap_second_exits_2_naming_line_and_value(tmp_path):
     path.write_text("date,v\n" + "".join(f"{t},{i}\n" for i, t in enumerate(times)))
     refused(invoke("train", path, *TINY, "--out", tmp_path / "model"),
             "leap.csv: column 'date' has '2016-12-31 23:59:60' at line 62, a leap second")
+    assert not (tmp_path / "model").exists()
+
+
+@pytest.mark.parametrize("flag, value", [("--sep", ";;"), ("--decimal", "1"), ("--date-format", "DD/MM/YYYY")])
+def test_reading_settings_out_of_range_exit_2_naming_the_flag(tmp_path, flag, value):
+    path = hourly_file(tmp_path, SMALL_ROWS)
+    refused(invoke("train", path, *TINY, "--out", tmp_path / "model", flag, value), f"{flag} must be")
     assert not (tmp_path / "model").exists()
