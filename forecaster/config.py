@@ -168,12 +168,18 @@ def _check_reading(config: Config) -> None:
     """The CSV options handed to pandas: one-character marks that differ, and a format with a % directive."""
     for name in ("sep", "decimal"):
         value = getattr(config, name)
-        if value is not None and (not isinstance(value, str) or len(value) != 1 or value.isalnum() or value in "\"\n\r"):
+        if value is not None and not _is_mark(value):
             raise ConfigError(f"{_flag(name)} must be one character such as ; or , (tab: \\t), got {value!r}")
     if config.sep is not None and config.sep == config.decimal:
         raise ConfigError(f"--sep and --decimal must differ, got {config.sep!r} for both")
     if config.date_format is not None and (not isinstance(config.date_format, str) or "%" not in config.date_format):
         raise ConfigError(f"--date-format must be a strftime format such as %d/%m/%Y, got {config.date_format!r}")
+
+
+def _is_mark(value: object) -> bool:
+    """One printable character (or a tab) that pandas can take for a separator or decimal mark."""
+    return (isinstance(value, str) and len(value) == 1 and not value.isalnum() and value not in "\"\n\r"
+            and (value.isprintable() or value == "\t"))
 
 
 def parse_sep(text: str | None) -> str | None:

@@ -54,6 +54,8 @@ def read_table(path: Path, sep: str | None = None, decimal: str | None = None) -
 def _opened(path: Path, name: str) -> Iterator[BinaryIO]:
     """The input as one binary stream that can seek back to where it started."""
     if str(path) == STDIN:
+        if sys.stdin is None:  # started with standard input closed
+            raise DataError(f"{name}: no standard input to read; pipe the data in, or give a file")
         yield _seekable(sys.stdin.buffer)
         return
     if not path.exists():

@@ -1,5 +1,6 @@
 """A file's time column: which column it is, and its cells read as integer steps or datetimes.
 
+Dates such as 01/04/1959 are read day-first or month-first by which order gives a regular time grid.
 Every refusal names the cell and its row the way the user sees it (a CSV line, or a DataFrame
 position). A long file repeats each timestamp once per series, so each distinct text is parsed once.
 """
@@ -87,12 +88,12 @@ def parsed_times(
                         "give every row its time")
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return _steps(column, time_col, source, rows)
-    distinct, reading = _Distinct.of(column), date_format
+    distinct, read_as = _Distinct.of(column), date_format
     if distinct.codes is not None:
         _refuse_leap_seconds(distinct, time_col, source, rows)
         _check_format(date_format, distinct, source)
-        reading = date_format or _day_and_month_format(distinct, time_col, source, freq, notes)
-    parsed = _zoned_datetimes(distinct, time_col, source, rows, notes, reading)
+        read_as = date_format or _day_and_month_format(distinct, time_col, source, freq, notes)
+    parsed = _zoned_datetimes(distinct, time_col, source, rows, notes, read_as)
     bad = parsed.isna().to_numpy()
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
@@ -137,17 +138,12 @@ def _day_and_month_format(
     time grid, is taken and named in `notes`; where both or neither give one, only the user knows.
     """
     texts = pd.Series(distinct.values).str.strip()
-    if texts.empty or not _DAY_AND_MONTH.fullmatch(texts.iloc[0]):
-        return None
+    orders = _both_orders(texts.iloc[0]) if len(texts) else None
     # The dates of this kind decide; a stray cell of another kind is then refused at its row.
     matching = texts.str.fullmatch(_DAY_AND_MONTH).to_numpy(dtype=bool)
-    if matching.mean() < 0.5:
+    if orders is None or matching.mean() < 0.5:
         return None
-    guessed = guess_datetime_format(texts.iloc[0], dayfirst=True)
-    if guessed is None or "%d" not in guessed or "%m" not in guessed:
-        return None
-    swapped = guessed.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
-    day_first, month_first = (guessed, swapped) if guessed.index("%d") < guessed.index("%m") else (swapped, guessed)
+    day_first, month_first = orders
     readings = {fmt: pd.to_datetime(distinct.values[matching], errors="coerce", format=fmt, utc=True)
                 for fmt in (month_first, day_first)}  # month-first first: pandas' own choice wins ties
     complete = [fmt for fmt, times in readings.items() if times.notna().all()]
@@ -161,13 +157,23 @@ def _day_and_month_format(
     else:
         regular = [fmt for fmt in complete if _fills_a_grid(readings[fmt], freq)]
         if len(regular) != 1:
-            raise DataError(_ambiguous(texts[matching], readings, day_first, month_first, time_col, source,
-                                       bool(regular)))
+            raise DataError(_ambiguous(texts[matching], readings, orders, time_col, source, bool(regular)))
         chosen, why = regular[0], ", the only reading that gives a regular time grid"
     if chosen == day_first or why:  # month-first alone is pandas' own reading: nothing to say
         order = "day-first" if chosen == day_first else "month-first"
         notes.append(f"date column {time_col!r} read as {order} ({_shown(chosen)}){why}")
     return chosen
+
+
+def _both_orders(text: str) -> tuple[str, str] | None:
+    """(day-first, month-first) formats of a date such as "01/04/1959 13:00"; None for another kind of date."""
+    if not _DAY_AND_MONTH.fullmatch(text):
+        return None
+    guessed = guess_datetime_format(text, dayfirst=True)
+    if guessed is None or "%d" not in guessed or "%m" not in guessed:
+        return None
+    swapped = guessed.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    return (guessed, swapped) if guessed.index("%d") < guessed.index("%m") else (swapped, guessed)
 
 
 def _fills_a_grid(times: pd.DatetimeIndex, freq: str | None) -> bool:
@@ -190,9 +196,10 @@ def _fills_a_grid(times: pd.DatetimeIndex, freq: str | None) -> bool:
     return 2 * len(unique) >= len(grid) and bool(unique.isin(grid).all())
 
 
-def _ambiguous(texts: pd.Series, readings: dict[str, pd.DatetimeIndex], day_first: str, month_first: str,
-               time_col: str, source: str, both: bool) -> str:
+def _ambiguous(texts: pd.Series, readings: dict[str, pd.DatetimeIndex], orders: tuple[str, str], time_col: str,
+               source: str, both: bool) -> str:
     """The refusal of dates that read both day-first and month-first, with an example and both formats."""
+    day_first, month_first = orders
     differ = np.flatnonzero(np.asarray(readings[day_first] != readings[month_first]))[0]
     day, month = readings[day_first][differ], readings[month_first][differ]
     example = f"{texts.iloc[differ]!r} is {day.day} {day:%B %Y} or {month.day} {month:%B %Y}"
