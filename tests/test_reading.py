@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecaster.cli import app
+from forecaster.config import parse_sep
 from forecaster.errors import DataError
 from forecaster.reading import SNIFF_BYTES, read_table
 
@@ -330,3 +331,11 @@ def test_reading_settings_out_of_range_exit_2_naming_the_flag(tmp_path, flag, va
     path = hourly_file(tmp_path, SMALL_ROWS)
     refused(invoke("train", path, *TINY, "--out", tmp_path / "model", flag, value), f"{flag} must be")
     assert not (tmp_path / "model").exists()
+
+
+@pytest.mark.parametrize("spelled", ["\\t", "tab"])
+def test_a_tab_separator_can_be_spelled_in_a_shell(tmp_path, spelled):
+    path = tmp_path / "data.csv"
+    path.write_text("date\tv;w\n2024-01-01\t1;2\n2024-01-02\t3;4\n")
+    assert parse_sep(spelled) == "\t"
+    assert read_table(path, sep=parse_sep(spelled)).columns.tolist() == ["date", "v;w"]
