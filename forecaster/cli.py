@@ -118,12 +118,15 @@ def _finite(value: object) -> object:
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file: wide (time + value columns) or long (unique_id, ds, y).")],
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file (- : standard input): wide (time + value columns) or long (unique_id, ds, y).")],
     target: Annotated[Optional[list[str]], typer.Option(help="Value column(s), comma-separated or repeated; each is one series.")] = None,
     time_col: Annotated[Optional[str], typer.Option(help="Time column (default: found by name or type; none means row order).")] = None,
     id_col: Annotated[Optional[str], typer.Option(help="Series id column of a long file (default: unique_id if present).")] = None,
     freq: Annotated[Optional[str], typer.Option(help="Pandas frequency alias, e.g. h, D, W, MS (default: inferred).")] = None,
     fill: Annotated[str, typer.Option(help="Missing values: interpolate | ffill | zero | error.")] = "interpolate",
+    sep: Annotated[Optional[str], typer.Option(help="CSV field separator, e.g. ; or \\t (default: sniffed).")] = None,
+    decimal: Annotated[Optional[str], typer.Option(help="CSV decimal mark, e.g. , (default: , where the numbers are written 1,5, else .).")] = None,
+    date_format: Annotated[Optional[str], typer.Option(help="Format of the time column, e.g. %d/%m/%Y (default: inferred; day-first where only it fits).")] = None,
     season: Annotated[Optional[int], typer.Option(help="Seasonal period (default: from the frequency).")] = None,
     covariates: Annotated[Optional[list[str]], typer.Option(help="Past covariate columns, known up to the forecast origin.")] = None,
     future_covariates: Annotated[Optional[list[str]], typer.Option(
@@ -157,7 +160,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed: same seed, data and CPU give the same model.")] = 0,
     device: Device = "auto",
     precision: Annotated[str, typer.Option(help="auto | fp32 | bf16 mixed precision (auto: bf16 on capable GPUs).")] = "auto",
-    out: Annotated[Optional[Path], typer.Option(help="Model directory (default: models/<data file stem>).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Model directory (default: models/<data file stem>, models/stdin for -).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing model directory.")] = False,
     quiet: Quiet = False,
     as_json: AsJson = False,
@@ -166,11 +169,13 @@ def train(
     """Fit a model on DATA and save it to a model directory."""
 
     def command(stderr: Console) -> int:
-        from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles
+        from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles, parse_sep
         from forecaster.persistence import check_writable
+        from forecaster.reading import STDIN
 
         config = Config(
             target=parse_columns(target), time_col=time_col, id_col=id_col, freq=freq, fill=fill, season=season,
+            sep=parse_sep(sep), decimal=decimal, date_format=date_format,
             covariates=parse_columns(covariates) or [], future_covariates=parse_columns(future_covariates) or [],
             calendar=calendar, ensemble=ensemble,
             cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, lookback=lookback,
@@ -184,7 +189,7 @@ def train(
         )
         from forecaster import distributed
 
-        model_dir = out or Path("models") / data.stem
+        model_dir = out or Path("models") / ("stdin" if str(data) == STDIN else data.stem)
         # Under torchrun every process trains; only the first reports and writes the model.
         shard = distributed.start(config.device) if distributed.launched() else distributed.Shard()
         if shard.is_main:
@@ -278,7 +283,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
 @app.command()
 def predict(
     model: Annotated[Path, typer.Argument(help="Model directory made by `forecaster train`.")],
-    data: Annotated[Path, typer.Option(help="Data whose series are forecast from their last step.")],
+    data: Annotated[Path, typer.Option(help="Data whose series are forecast from their last step (- : standard input).")],
     horizon: Annotated[Optional[int], typer.Option(help="Steps to forecast, up to the trained horizon.")] = None,
     output: Annotated[Optional[Path], typer.Option(help="Write the forecast as CSV (series,timestamp,forecast[,q…]).")] = None,
     levels: PickLevels = None,
@@ -340,7 +345,7 @@ def _print_frame(frame, as_table) -> None:
 @app.command()
 def evaluate(
     model: Annotated[Path, typer.Argument(help="Model directory made by `forecaster train`.")],
-    data: Annotated[Path, typer.Option(help="Data that runs past the model's training end.")],
+    data: Annotated[Path, typer.Option(help="Data that runs past the model's training end (- : standard input).")],
     stride: Annotated[Optional[int], typer.Option(help="Steps between origins (default: the horizon).")] = None,
     start: Annotated[Optional[str], typer.Option(help="First origin (timestamp or step); before the training end scores in-sample.")] = None,
     folds: Annotated[Optional[int], typer.Option(help="Keep only the last K origins of each series.")] = None,

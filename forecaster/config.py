@@ -39,6 +39,9 @@ class Config:
     covariates: list[str] = field(default_factory=list)  # past covariate columns: known up to the forecast origin
     future_covariates: list[str] = field(default_factory=list)  # covariate columns known ahead (given at predict)
     calendar: bool | None = None  # hour/weekday/month (sin, cos) where training shows them repeat; None: where seasonal
+    sep: str | None = None  # CSV field separator; None: sniffed among , ; tab |
+    decimal: str | None = None  # CSV decimal mark; None: "," where the file's numbers are unambiguously written so, else "."
+    date_format: str | None = None  # strftime format of the time column (pandas'); None: inferred (day-first where only it fits)
     # --- network ---
     cell: str = "lstm"  # recurrent cell: lstm | gru | rnn
     hidden_size: int = 64  # width of each recurrent layer
@@ -99,6 +102,7 @@ class Config:
         if not self.grad_clip >= 0:
             raise ConfigError(f"--grad-clip must be zero (off) or positive, got {self.grad_clip}")
         _check_covariates(self)
+        _check_reading(self)
         if self.quantiles is not None:
             self.quantiles = _checked_quantiles(self.quantiles)
         self.levels = checked_levels(self.levels)
@@ -158,6 +162,29 @@ def _check_covariates(config: Config) -> None:
             raise ConfigError(f"column {clash[0]!r} is both a covariate and the {role} column; a column plays one part")
     if config.calendar is not None and not isinstance(config.calendar, bool):
         raise ConfigError(f"calendar must be true, false or null (automatic), got {config.calendar!r}")
+
+
+def _check_reading(config: Config) -> None:
+    """The CSV options handed to pandas: one-character marks that differ, and a format with a % directive."""
+    for name in ("sep", "decimal"):
+        value = getattr(config, name)
+        if value is not None and not _is_mark(value):
+            raise ConfigError(f"{_flag(name)} must be one character such as ; or , (tab: \\t), got {value!r}")
+    if config.sep is not None and config.sep == config.decimal:
+        raise ConfigError(f"--sep and --decimal must differ, got {config.sep!r} for both")
+    if config.date_format is not None and (not isinstance(config.date_format, str) or "%" not in config.date_format):
+        raise ConfigError(f"--date-format must be a strftime format such as %d/%m/%Y, got {config.date_format!r}")
+
+
+def _is_mark(value: object) -> bool:
+    """One printable character (or a tab) that pandas can take for a separator or decimal mark."""
+    return (isinstance(value, str) and len(value) == 1 and not value.isalnum() and value not in "\"\n\r"
+            and (value.isprintable() or value == "\t"))
+
+
+def parse_sep(text: str | None) -> str | None:
+    """`--sep`: a character; `\\t` or `tab` spells a tab, which a shell argument cannot hold easily."""
+    return "\t" if text in ("\\t", "tab") else text
 
 
 def _checked_quantiles(quantiles: list[float]) -> list[float]:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.reading import read_table
+from forecaster.reading import read_table, source_name
 from forecaster.timeaxis import (
     STEPS,
     Grids,
@@ -94,8 +94,8 @@ class SeriesSet:
 
 def load_series(path: str | Path, config: Config, schema: Schema | None = None) -> SeriesSet:
     """Read a data file into clean series; with `schema`, read it the way a model was trained."""
-    path = Path(path)
-    return series_from_frame(read_table(path), config, source=str(path), schema=schema, from_file=True)
+    frame = read_table(Path(path), sep=config.sep, decimal=config.decimal)
+    return series_from_frame(frame, config, source=source_name(path), schema=schema, from_file=True)
 
 
 def series_from_frame(
@@ -115,7 +115,7 @@ def series_from_frame(
     _require_columns(frame, schema, source)
     rows = RowLabeller(from_file)
     notes: list[str] = []
-    times = parsed_times(frame, schema.time_col, source, rows, notes)
+    times = parsed_times(frame, schema.time_col, source, rows, notes, config.date_format, schema.freq)
     values = {col: _numeric_column(frame[col], col, source, rows) for col in schema.targets}
     if schema.id_col is not None:
         _check_ids(frame[schema.id_col], schema.id_col, source, rows)
@@ -234,7 +234,7 @@ def _numeric_column(column: pd.Series, name: str, source: str, rows: RowLabeller
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         value = column.iloc[first]
-        fix = ("write numbers with a decimal point (1.5, not 1,5)" if _DECIMAL_COMMA.fullmatch(str(value).strip())
+        fix = ("write numbers with a decimal point (1.5, not 1,5), or set --decimal ," if _DECIMAL_COMMA.fullmatch(str(value).strip())
                else "fix the value or leave the cell empty to have it filled")
         raise DataError(
             f"{source}: column {name!r} has {value!r} at {rows(first)}, which is not a number "

@@ -1,64 +1,161 @@
-"""Read a CSV (delimiter sniffed) or Parquet file into a DataFrame, refusing unreadable files clearly."""
+"""Read a CSV (delimiter and decimal mark sniffed) or Parquet file, or standard input, into a DataFrame.
+
+The input is opened once and its bytes read once: a pipe (`<(cat file)`, standard input) cannot be
+read twice, so the sniffer looks at the head of the same stream pandas then reads, and what cannot
+seek back (a pipe) is first read into memory.
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
 from forecaster.errors import DataError
 
+STDIN = "-"  # the file name that means standard input
 SNIFF_BYTES = 64 * 1024
+SCAN_BYTES = 1024 * 1024  # chunk read while looking for the first line that is not UTF-8
+PARQUET_MAGIC = b"PAR1"  # how every Parquet file begins (and ends)
+# A number with a decimal comma ("1,5", "-0,25"), one with a decimal point ("1.5"), and one that
+# could be either a decimal comma or a thousands separator ("1,500").
+_COMMA_NUMBER = re.compile(r"[-+]?\d+,\d+")
+_POINT_NUMBER = re.compile(r"[-+]?\d*\.\d+")
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+")
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read CSV (delimiter sniffed) or Parquet into a DataFrame, refusing unreadable files clearly."""
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, expected a CSV or Parquet file")
+def source_name(path: str | Path) -> str:
+    """How messages name the input: its path, or `stdin`."""
+    return "stdin" if str(path) == STDIN else str(path)
+
+
+def read_table(path: Path, sep: str | None = None, decimal: str | None = None) -> pd.DataFrame:
+    """Read CSV or Parquet (`-`: standard input) into a DataFrame, refusing unreadable input clearly.
+
+    `sep` and `decimal` are pandas' options; None sniffs them from the head of the file.
+    """
+    name = source_name(path)
     try:
-        return _read(path)
+        with _opened(Path(path), name) as stream:
+            return _read(stream, Path(path), name, sep, decimal)
     except PermissionError:
-        raise DataError(f"{path}: not allowed to read it; check its permissions") from None
+        raise DataError(f"{name}: not allowed to read it; check its permissions") from None
 
 
-def _read(path: Path) -> pd.DataFrame:
-    if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            return pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises many unrelated types for a damaged file
-            raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
-    try:
-        return pd.read_csv(path, sep=_sniff_delimiter(path), skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty; expected a header row and data rows") from None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: not a readable CSV file ({type(exc).__name__}: {exc})") from None
-
-
-def _sniff_delimiter(path: Path) -> str:
-    # The C parser is fast but cannot sniff, so sniff a sample here and hand it the delimiter.
+@contextmanager
+def _opened(path: Path, name: str) -> Iterator[BinaryIO]:
+    """The input as one binary stream that can seek back to where it started."""
+    if str(path) == STDIN:
+        if sys.stdin is None:  # started with standard input closed
+            raise DataError(f"{name}: no standard input to read; pipe the data in, or give a file")
+        yield _seekable(sys.stdin.buffer)
+        return
+    if not path.exists():
+        raise DataError(f"{name}: no such file")
+    if path.is_dir():
+        raise DataError(f"{name}: is a directory, expected a CSV or Parquet file")
     with open(path, "rb") as handle:
-        sample = handle.read(SNIFF_BYTES)
-    if _looks_like_utf16(sample):
-        raise DataError(f"{path}: UTF-16 text, not UTF-8; save it as UTF-8 CSV (or Parquet)")
-    # A full sample may end inside a multi-byte character; only a whole file must decode completely.
+        yield _seekable(handle)
+
+
+def _seekable(handle: BinaryIO) -> BinaryIO:
+    # A pipe gives its bytes once: keep them, so that the sniffer and pandas read the same ones.
+    return handle if handle.seekable() else io.BytesIO(handle.read())
+
+
+def _read(stream: BinaryIO, path: Path, name: str, sep: str | None, decimal: str | None) -> pd.DataFrame:
+    start = stream.tell()
+    head = stream.read(SNIFF_BYTES)
+    stream.seek(start)
+    if path.suffix.lower() in (".parquet", ".pq") or head.startswith(PARQUET_MAGIC):
+        try:
+            return pd.read_parquet(stream)
+        except Exception as exc:  # pyarrow raises many unrelated types for a damaged file
+            raise DataError(f"{name}: not a readable Parquet file ({exc})") from None
+    lines = _head_lines(head, name)
+    sep = sep or _sniffed_sep(lines)
+    decimal = decimal or _sniffed_decimal(lines, sep)
+    if decimal == sep:
+        raise DataError(f"{name}: the decimal mark {decimal!r} is also the field separator; set --sep to the other one")
+    try:
+        return pd.read_csv(stream, sep=sep, decimal=decimal, skipinitialspace=True, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name}: the file is empty; expected a header row and data rows") from None
+    except UnicodeDecodeError:
+        stream.seek(start)
+        raise DataError(_not_utf8(name, _first_line_not_utf8(stream))) from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{name}: not a readable CSV file ({type(exc).__name__}: {exc})") from None
+
+
+def _head_lines(head: bytes, name: str) -> list[str]:
+    """The whole lines of the head of a CSV file, refusing what is not UTF-8 text."""
+    if _looks_like_utf16(head):
+        raise DataError(f"{name}: UTF-16 text, not UTF-8; save it as UTF-8 CSV (or Parquet)")
+    # A full head may end inside a multi-byte character; only a whole file must decode completely.
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
-        text = decoder.decode(sample, final=len(sample) < SNIFF_BYTES)
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a UTF-8 text file; save it as UTF-8 CSV (or Parquet)") from None
+        text = decoder.decode(head, final=len(head) < SNIFF_BYTES)
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8(name, head.count(b"\n", 0, exc.start) + 1)) from None
     if "\x00" in text:
-        raise DataError(f"{path}: binary content, not a CSV file")
+        raise DataError(f"{name}: binary content, not a CSV file")
+    lines = text.splitlines()
+    return lines if len(head) < SNIFF_BYTES else lines[:-1]  # a full head's last line may be cut mid-field
+
+
+def _not_utf8(name: str, line: int | None) -> str:
+    where = "" if line is None or line == 1 else f" at line {line}"  # line 1: the whole file is in another encoding
+    return f"{name}: not a UTF-8 text file{where}; save it as UTF-8 CSV (or Parquet)"
+
+
+def _first_line_not_utf8(stream: BinaryIO) -> int | None:
+    """The line number (1: the header) of the first byte that is not UTF-8, reading the stream in chunks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    while chunk := stream.read(SCAN_BYTES):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            # exc.object is the bytes held back from the last chunk (a cut character) followed by this one.
+            held = len(exc.object) - len(chunk)
+            return line + chunk.count(b"\n", 0, max(exc.start - held, 0))
+        line += chunk.count(b"\n")
     try:
-        # Whole lines only: the sample's last line may be cut mid-field.
-        lines = "\n".join(text.splitlines()[:20])
-        return csv.Sniffer().sniff(lines, delimiters=",;\t|").delimiter
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return line
+    return None
+
+
+def _sniffed_sep(lines: list[str]) -> str:
+    # The C parser is fast but cannot sniff, so sniff the head here and hand it the delimiter.
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
+
+
+def _sniffed_decimal(lines: list[str], sep: str) -> str:
+    """`,` where the head's numbers are written with decimal commas ("1,5"), and never with a point; else `.`.
+
+    A comma that may be a thousands separator ("1,500") decides nothing; European spreadsheets write
+    decimal commas with `;` or tab between fields, so a comma-separated file keeps the point.
+    """
+    if sep == ",":
+        return "."
+    cells = [cell.strip() for row in csv.reader(lines[1:], delimiter=sep) for cell in row]
+    commas = any(_COMMA_NUMBER.fullmatch(cell) and not _THOUSANDS.fullmatch(cell) for cell in cells)
+    points = any(_POINT_NUMBER.fullmatch(cell) for cell in cells)
+    return "," if commas and not points else "."
 
 
 def _looks_like_utf16(sample: bytes) -> bool:

@@ -1,5 +1,6 @@
 """A file's time column: which column it is, and its cells read as integer steps or datetimes.
 
+Dates such as 01/04/1959 are read day-first or month-first by which order gives a regular time grid.
 Every refusal names the cell and its row the way the user sees it (a CSV line, or a DataFrame
 position). A long file repeats each timestamp once per series, so each distinct text is parsed once.
 """
@@ -15,6 +16,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from forecaster.config import Config
 from forecaster.errors import DataError
+from forecaster.timeaxis import MAX_GRID, STEPS, infer_freq_flat
 
 TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
 MAX_STEP = 2**53  # a step number read as a float is exact only up to here
@@ -22,6 +24,11 @@ MAX_STEP = 2**53  # a step number read as a float is exact only up to here
 MAX_WHOLE_STEP = 2**62
 # A time of day followed by a UTC offset: "12:00+01:00", "12:00:00Z", "12:00 -0500".
 _OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+# A date whose day and month are both numbers, year last: "01/04/1959", "1.4.1959", "01-04-1959 13:00".
+_DAY_AND_MONTH = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{4}(?:[ T].*)?")
+# A leap second: pandas rolls "23:59:60" over into the next minute, or the next year.
+_LEAP_SECOND = re.compile(r"(?<!\d)\d{1,2}:\d{2}:60(?!\d)")
+_SHOWN_FORMAT = {"%d": "DD", "%m": "MM", "%Y": "YYYY", "%H": "hh", "%M": "mm", "%S": "ss"}
 
 
 class RowLabeller:
@@ -47,7 +54,7 @@ def time_column(frame: pd.DataFrame, config: Config) -> str | None:
         if pd.api.types.is_datetime64_any_dtype(frame[col]):
             return col
     for col in frame.columns:
-        if is_text(frame[col]) and col != config.id_col and _looks_like_dates(frame[col]):
+        if is_text(frame[col]) and col != config.id_col and _looks_like_dates(frame[col], config.date_format):
             return col
     return None
 
@@ -57,18 +64,24 @@ def is_text(column: pd.Series) -> bool:
     return pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
 
 
-def _looks_like_dates(column: pd.Series) -> bool:
+def _looks_like_dates(column: pd.Series, date_format: str | None) -> bool:
     sample = column.dropna().head(20).astype(str)
     if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").any():
         return False
     # On UTC: only whether they parse matters here, and mixed offsets would make pandas raise.
-    return bool(pd.to_datetime(sample, errors="coerce", format="mixed", utc=True).notna().all())
+    parsed = pd.to_datetime(sample, errors="coerce", format=date_format or "mixed", utc=True)
+    return bool(parsed.notna().all())
 
 
 def parsed_times(
-    frame: pd.DataFrame, time_col: str | None, source: str, rows: RowLabeller, notes: list[str]
+    frame: pd.DataFrame, time_col: str | None, source: str, rows: RowLabeller, notes: list[str],
+    date_format: str | None = None, freq: str | None = None,
 ) -> pd.Index | None:
-    """The time column as datetimes or integer steps; None when row order is the axis."""
+    """The time column as datetimes or integer steps; None when row order is the axis.
+
+    `date_format` is pandas' (None: inferred); `freq`, where known (a saved model's, or set), tells
+    day-first from month-first dates.
+    """
     if time_col is None:
         return None
     column = frame[time_col]
@@ -77,15 +90,132 @@ def parsed_times(
                         "give every row its time")
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return _steps(column, time_col, source, rows)
-    parsed = _zoned_datetimes(column, time_col, source, rows, notes)
+    distinct, read_as = _Distinct.of(column), date_format
+    if distinct.codes is not None:
+        _refuse_leap_seconds(distinct, time_col, source, rows)
+        _check_format(date_format, distinct, source)
+        read_as = date_format or _day_and_month_format(distinct, time_col, source, freq, notes)
+    parsed = _zoned_datetimes(distinct, time_col, source, rows, notes, read_as)
     bad = parsed.isna().to_numpy()
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        what, fix = ((f"does not match --date-format {date_format!r}", "fix it or --date-format") if date_format
+                     else ("is not a date or time", "fix it, or name the real time column with --time-col"))
         raise DataError(
-            f"{source}: column {time_col!r} has {column.iloc[first]!r} at {rows(first)}, which is not a date "
-            f"or time ({int(bad.sum())} such); fix it, or name the real time column with --time-col"
+            f"{source}: column {time_col!r} has {column.iloc[first]!r} at {rows(first)}, which {what} "
+            f"({int(bad.sum())} such); {fix}"
         )
     return pd.DatetimeIndex(parsed)
+
+
+def _refuse_leap_seconds(distinct: _Distinct, time_col: str, source: str, rows: RowLabeller) -> None:
+    texts = pd.Series(distinct.values)
+    # A plain search first: the pattern is read only where ":60" occurs at all.
+    leap = texts.str.contains(":60", regex=False).to_numpy(dtype=bool, copy=True)
+    if leap.any():
+        leap[leap] = texts[leap].str.contains(_LEAP_SECOND).to_numpy(dtype=bool)
+    if leap.any():
+        first, count = distinct.first_row(leap), int(distinct.rows_of_each()[leap].sum())
+        raise DataError(
+            f"{source}: column {time_col!r} has {distinct.column.iloc[first]!r} at {rows(first)}, a leap second, "
+            f"which a time axis cannot hold ({count} such); write it as the second before (59), or drop the row"
+        )
+
+
+def _check_format(date_format: str | None, distinct: _Distinct, source: str) -> None:
+    if date_format is None or not len(distinct.values):
+        return
+    try:
+        pd.to_datetime(distinct.values[:1], errors="coerce", format=date_format, utc=True)
+    except ValueError as exc:
+        raise DataError(f"{source}: --date-format {date_format!r} is not a format pandas reads ({exc})") from None
+
+
+def _day_and_month_format(
+    distinct: _Distinct, time_col: str, source: str, freq: str | None, notes: list[str]
+) -> str | None:
+    """The format of dates whose day and month are both numbers ("01/04/1959"); None for other dates.
+
+    Both orders are read. The one that reads every date, or the only one that also gives a regular
+    time grid, is taken and named in `notes`; where both or neither give one, only the user knows.
+    """
+    texts = pd.Series(distinct.values).str.strip()
+    orders = _both_orders(texts.iloc[0]) if len(texts) else None
+    # The dates of this kind decide; a stray cell of another kind is then refused at its row.
+    matching = texts.str.fullmatch(_DAY_AND_MONTH).to_numpy(dtype=bool)
+    if orders is None or matching.mean() < 0.5:
+        return None
+    day_first, month_first = orders
+    readings = {fmt: pd.to_datetime(distinct.values[matching], errors="coerce", format=fmt, utc=True)
+                for fmt in (month_first, day_first)}  # month-first first: pandas' own choice wins ties
+    complete = [fmt for fmt, times in readings.items() if times.notna().all()]
+    if not complete:  # a cell no order reads: the order that reads more rows names it
+        rows = distinct.rows_of_each()[matching]
+        return max(readings, key=lambda fmt: rows[np.asarray(readings[fmt].notna())].sum())
+    if readings[month_first].equals(readings[day_first]):
+        return month_first  # every day equals its month: both orders read the same dates
+    if len(complete) == 1:
+        chosen, why = complete[0], ""
+    else:
+        regular = [fmt for fmt in complete if _fills_a_grid(readings[fmt], freq)]
+        if len(regular) != 1:
+            raise DataError(_ambiguous(texts[matching], readings, orders, time_col, source, bool(regular)))
+        chosen, why = regular[0], ", the only reading that gives a regular time grid"
+    if chosen == day_first or why:  # month-first alone is pandas' own reading: nothing to say
+        order = "day-first" if chosen == day_first else "month-first"
+        notes.append(f"date column {time_col!r} read as {order} ({_shown(chosen)}){why}")
+    return chosen
+
+
+def _both_orders(text: str) -> tuple[str, str] | None:
+    """(day-first, month-first) formats of a date such as "01/04/1959 13:00"; None for another kind of date."""
+    if not _DAY_AND_MONTH.fullmatch(text):
+        return None
+    guessed = guess_datetime_format(text, dayfirst=True)
+    if guessed is None or "%d" not in guessed or "%m" not in guessed:
+        return None
+    swapped = guessed.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    return (guessed, swapped) if guessed.index("%d") < guessed.index("%m") else (swapped, guessed)
+
+
+def _fills_a_grid(times: pd.DatetimeIndex, freq: str | None) -> bool:
+    """Whether the distinct times lie on one grid of `freq` (None: inferred) and fill at least half of it."""
+    unique = times.dropna().unique().sort_values()
+    freq = None if freq in (None, "", STEPS) else freq
+    if len(unique) < 3 and freq is None:
+        return True  # too few dates to infer a step from: either order may be right
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq or infer_freq_flat(unique, np.array([0, len(unique)]), ""))
+        try:
+            steps = (unique[-1] - unique[0]) / pd.Timedelta(offset)
+        except (ValueError, TypeError):  # calendar steps (months, years) are a day or more
+            steps = (unique[-1] - unique[0]) / pd.Timedelta(days=1)
+        if steps > MAX_GRID:
+            return False
+        grid = pd.date_range(unique[0], unique[-1], freq=offset)
+    except (DataError, ValueError):
+        return False
+    return 2 * len(unique) >= len(grid) and bool(unique.isin(grid).all())
+
+
+def _ambiguous(texts: pd.Series, readings: dict[str, pd.DatetimeIndex], orders: tuple[str, str], time_col: str,
+               source: str, both: bool) -> str:
+    """The refusal of dates that read both day-first and month-first, with an example and both formats."""
+    day_first, month_first = orders
+    differ = np.flatnonzero(np.asarray(readings[day_first] != readings[month_first]))[0]
+    day, month = readings[day_first][differ], readings[month_first][differ]
+    example = f"{texts.iloc[differ]!r} is {day.day} {day:%B %Y} or {month.day} {month:%B %Y}"
+    grid = "both give a regular time grid" if both else "neither gives a regular time grid"
+    return (f"{source}: column {time_col!r} reads as dates both day-first and month-first ({example}), and {grid}; "
+            f"say which with --date-format {day_first} ({_shown(day_first)}) or --date-format {month_first} "
+            f"({_shown(month_first)})")
+
+
+def _shown(date_format: str) -> str:
+    """A date format as people write it: %d/%m/%Y as DD/MM/YYYY."""
+    for directive, shown in _SHOWN_FORMAT.items():
+        date_format = date_format.replace(directive, shown)
+    return date_format
 
 
 def _steps(column: pd.Series, time_col: str, source: str, rows: RowLabeller) -> pd.Index:
@@ -111,18 +241,19 @@ def _steps(column: pd.Series, time_col: str, source: str, rows: RowLabeller) -> 
     return pd.Index(numbers.astype(np.int64))
 
 
-def _zoned_datetimes(column: pd.Series, time_col: str, source: str, rows: RowLabeller, notes: list[str]) -> pd.Series:
+def _zoned_datetimes(distinct: _Distinct, time_col: str, source: str, rows: RowLabeller, notes: list[str],
+                     date_format: str | None) -> pd.Series:
     """The column as datetimes (NaT where not one): mixed UTC offsets go to UTC, offsets on only some rows are refused."""
-    distinct = _Distinct.of(column)
+    column = distinct.column
     try:
-        parsed = _datetimes(distinct, utc=False)
+        parsed = _datetimes(distinct, utc=False, date_format=date_format)
     except ValueError:
         parsed = None  # pandas refuses to put mixed UTC offsets on one axis
     if parsed is not None and not pd.api.types.is_datetime64_any_dtype(parsed):
         parsed = None  # older pandas returns objects for mixed offsets instead
     if parsed is not None and parsed.notna().all():
         return distinct.expanded(parsed)
-    on_utc = _datetimes(distinct, utc=True)
+    on_utc = _datetimes(distinct, utc=True, date_format=date_format)
     valid = np.asarray(on_utc.notna())  # per distinct value
     offset = pd.Series(distinct.values).astype(str).str.strip().str.contains(_OFFSET).to_numpy(dtype=bool) & valid
     plain = ~offset & valid
@@ -176,9 +307,11 @@ class _Distinct:
         return pd.Series(parsed.take(self.codes), index=self.column.index, name=self.column.name)
 
 
-def _datetimes(distinct: _Distinct, utc: bool) -> pd.Index | pd.Series:
-    """Each distinct value as a datetime, NaT where it is not one."""
+def _datetimes(distinct: _Distinct, utc: bool, date_format: str | None) -> pd.Index | pd.Series:
+    """Each distinct value as a datetime, NaT where it is not one (in `date_format` where one is given)."""
     column, guessed = distinct.values, None
+    if date_format is not None:
+        return pd.to_datetime(column, errors="coerce", utc=utc, format=date_format)
     if distinct.codes is not None and len(column):
         # pandas guesses one format from the first cell, and warns when it cannot before it reads
         # each cell on its own; "mixed" asks for that directly, without the warning.

@@ -103,8 +103,9 @@ REFUSED_FILES = {
     "UTF-16 without a byte-order mark": ("date,v\n2024-01-01,1\n2024-01-02,2\n".encode("utf-16-le"), ["UTF-16"]),
     "ragged row": (_lines("date,v", "2024-01-01,1", "2024-01-02,2,3", "2024-01-03,3"), ["line 3"]),
     "text in a value column": (_dated(["1", "2", "abc", "4"]), ["column 'v'", "'abc' at line 4", "not a number"]),
-    "decimal commas": (_lines("date;v", "2024-01-01;1,5", "2024-01-02;2,5", "2024-01-03;3,5"),
-                       ["'1,5' at line 2", "decimal point"]),
+    # Beside a decimal point the commas are not certainly decimal marks (an unambiguous file is read: test_reading).
+    "decimal commas": (_lines("date;v;w", "2024-01-01;1,5;0.5", "2024-01-02;2,5;0.5", "2024-01-03;3,5;0.5"),
+                       ["'1,5' at line 2", "decimal point", "--decimal ,"]),
     "infinity": (_dated(["1", "inf", "3", "4"]), ["column 'v'", "infinite value at line 3"]),
     "overflowing number": (_dated(["1", "2", "1e400", "4"]), ["infinite value at line 4"]),
     "huge magnitude": (_dated(["1e300", "2e300", "3e300", "4e300"]), ["1e+300 at line 2", "power of ten"]),
@@ -156,7 +157,7 @@ def test_an_unreadable_data_file_is_refused(tmp_path, data_file, monkeypatch):
         def refused(path):
             raise PermissionError(13, "Permission denied", str(path))
 
-        monkeypatch.setattr("forecaster.reading._sniff_delimiter", refused)
+        monkeypatch.setattr("forecaster.reading._seekable", refused)
     user_error(train(data, tmp_path / "m"), str(data), "not allowed to read it", "permissions")
 
 
@@ -524,7 +525,7 @@ def test_evaluate_never_replaces_an_output_without_force(trained, data_file, tmp
 
 
 def test_an_input_output_error_while_reading_exits_2_naming_the_file(data_file, tmp_path, monkeypatch):
-    def failing_disk(path):
+    def failing_disk(stream, path, *options):
         raise OSError(5, "Input/output error", str(path))
 
     monkeypatch.setattr("forecaster.reading._read", failing_disk)

@@ -125,3 +125,97 @@ def test_utc_conversion_is_noted_once():
     times = parsed_times(frame, "t", "frame", RowLabeller(False), notes)
     assert list(times) == [pd.Timestamp("2023-12-31 23:00", tz="UTC"), pd.Timestamp("2024-01-01 00:00", tz="UTC")]
     assert notes == ["converted the timestamps of column 't', which have different UTC offsets, to UTC"]
+
+
+# --- day-first and month-first dates, --date-format, leap seconds ---
+
+
+def dated(times: pd.DatetimeIndex, date_format: str) -> str:
+    """A wide CSV with one row per timestamp, written in `date_format`, valued 0, 1, 2, ..."""
+    return "date,v\n" + "".join(f"{t.strftime(date_format)},{i}\n" for i, t in enumerate(times))
+
+
+MONTHS = pd.date_range("1959-01-01", periods=48, freq="MS")  # "01/04/1959": the first of each month
+TWELVE_DAYS = pd.date_range("2023-01-01", periods=12, freq="D")  # days and months both 1..12
+
+
+def test_day_first_monthly_dates_are_read_as_the_only_regular_grid(tmp_path):
+    # Month-first, "01/04/1959" is 4 January: each year would be 1-12 January, a daily grid with 353 days missing.
+    data = load(tmp_path, dated(MONTHS, "%d/%m/%Y"))
+    assert list(data.series[0].time) == list(MONTHS)
+    assert data.schema.freq == "MS"
+    assert data.notes == ["date column 'date' read as day-first (DD/MM/YYYY), the only reading that gives a "
+                          "regular time grid"]
+
+
+def test_month_first_monthly_dates_stay_month_first_and_say_so(tmp_path):
+    data = load(tmp_path, dated(MONTHS, "%m/%d/%Y"))
+    assert list(data.series[0].time) == list(MONTHS)
+    assert data.notes == ["date column 'date' read as month-first (MM/DD/YYYY), the only reading that gives a "
+                          "regular time grid"]
+
+
+@pytest.mark.parametrize("date_format, shown", [("%d/%m/%Y", "DD/MM/YYYY"), ("%d.%m.%Y %H:%M", "DD.MM.YYYY hh:mm")])
+def test_dates_with_days_past_12_are_read_day_first(tmp_path, date_format, shown):
+    times = pd.date_range("2023-01-10", periods=10, freq="D")
+    data = load(tmp_path, dated(times, date_format))
+    assert list(data.series[0].time) == list(times)
+    assert data.notes == [f"date column 'date' read as day-first ({shown})"]
+
+
+def test_month_first_dates_that_only_read_month_first_get_no_note(tmp_path):
+    times = pd.date_range("2023-01-10", periods=10, freq="D")
+    data = load(tmp_path, dated(times, "%m/%d/%Y"))
+    assert list(data.series[0].time) == list(times) and data.notes == []
+
+
+def test_dates_that_read_both_ways_are_refused_naming_date_format(tmp_path):
+    message = refusal(tmp_path, dated(TWELVE_DAYS, "%d/%m/%Y"))
+    assert "column 'date' reads as dates both day-first and month-first ('02/01/2023' is 2 January 2023 or " \
+           "1 February 2023), and both give a regular time grid" in message
+    assert "--date-format %d/%m/%Y (DD/MM/YYYY) or --date-format %m/%d/%Y (MM/DD/YYYY)" in message
+    assert "--freq" not in message
+
+
+@pytest.mark.parametrize("date_format", ["%d/%m/%Y", "%m/%d/%Y"])
+def test_date_format_setting_reads_either_way(tmp_path, date_format):
+    text = dated(TWELVE_DAYS, "%d/%m/%Y")
+    data = load(tmp_path, text, date_format=date_format)
+    expected = TWELVE_DAYS if date_format == "%d/%m/%Y" else pd.date_range("2023-01-01", periods=12, freq="MS")
+    assert list(data.series[0].time) == list(expected) and data.notes == []
+
+
+def test_a_known_frequency_tells_the_order(tmp_path):
+    # A saved model's frequency (or --freq) leaves one reading: twelve days, not twelve months.
+    data = load(tmp_path, dated(TWELVE_DAYS, "%d/%m/%Y"), freq="D")
+    assert list(data.series[0].time) == list(TWELVE_DAYS)
+
+
+def test_a_date_that_matches_no_order_is_named_at_its_line(tmp_path):
+    text = dated(pd.date_range("2023-01-10", periods=5, freq="D"), "%d/%m/%Y") + "someday,5\n"
+    assert "'someday' at line 7, which is not a date or time (1 such)" in refusal(tmp_path, text)
+
+
+def test_a_cell_that_does_not_match_the_date_format_is_named(tmp_path):
+    message = refusal(tmp_path, dated(TWELVE_DAYS, "%d/%m/%Y"), date_format="%Y-%m-%d")
+    assert "'01/01/2023' at line 2, which does not match --date-format '%Y-%m-%d' (12 such)" in message
+
+
+def test_a_date_format_pandas_cannot_read_is_refused(tmp_path):
+    assert "--date-format '%Q' is not a format pandas reads" in refusal(tmp_path, dated(TWELVE_DAYS, "%d/%m/%Y"),
+                                                                          date_format="%Q")
+
+
+def test_a_leap_second_is_refused_at_its_line(tmp_path):
+    # pandas would roll it into 2017-01-01 00:00:00, a repeat or a stray step.
+    text = "date,v\n2016-12-31 23:59:58,1\n2016-12-31 23:59:59,2\n2016-12-31 23:59:60,3\n2017-01-01 00:00:00,4\n"
+    message = refusal(tmp_path, text)
+    assert "column 'date' has '2016-12-31 23:59:60' at line 4, a leap second" in message
+    assert "(1 such); write it as the second before (59), or drop the row" in message
+
+
+def test_day_first_reading_of_a_frame_is_noted_like_a_file():
+    frame = pd.DataFrame({"date": [t.strftime("%d/%m/%Y") for t in MONTHS], "v": range(len(MONTHS))})
+    data = series_from_frame(frame, Config())
+    assert list(data.series[0].time) == list(MONTHS)
+    assert data.notes[0].startswith("date column 'date' read as day-first")
