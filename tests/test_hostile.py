@@ -8,7 +8,6 @@ is shown with its control characters escaped), and leaves the model directory as
 
 from __future__ import annotations
 
-import codecs
 import io
 import json
 import os
@@ -24,7 +23,7 @@ import typer.testing
 import forecaster.forecaster
 from forecaster.errors import DataError
 from forecaster.persistence import MAX_CONFIG_BYTES
-from forecaster.text import line_of_byte, undecodable_line, visible
+from forecaster.text import visible
 from forecaster.timeaxis import STEPS, future_index, offset_of
 
 from test_cli import described, forecaster_process, invoke, ok, snapshot, user_error
@@ -306,21 +305,3 @@ def test_out_of_memory_while_forecasting_names_no_training_flag(trained, data_fi
     line = user_error(invoke("predict", trained, "--data", data_file, "--output", out), "out of memory while forecasting")
     assert "--hidden-size" not in line
     assert not out.exists()
-
-
-def test_line_of_byte_counts_lines_as_an_editor_does():
-    data = b"date,v\n2024-01-01,1\n2024-01-02,caf\xe9\n"
-    with pytest.raises(UnicodeDecodeError) as caught:
-        data.decode("utf-8")
-    assert line_of_byte(data, caught.value.start) == 3
-    assert [line_of_byte(b"a\nb\r\nc", offset) for offset in range(6)] == [1, 1, 2, 2, 2, 3]
-    assert line_of_byte(b"", 0) == 1
-
-
-def test_undecodable_line_names_the_first_line_that_is_not_utf8():
-    # pandas reports a position within its own read buffer ("position 3"), which names nothing in the file.
-    rows = [b"date,v"] + [b"2024-01-%02d,%d" % (day, day) for day in range(1, 29)]
-    rows[20] = b"2024-01-20,caf\xe9"  # Latin-1, in a UTF-8 file
-    assert undecodable_line(b"\n".join(rows)) == 21
-    assert undecodable_line(codecs.BOM_UTF8 + b"date,v\n\xe92024-01-01,1\n") == 2  # the mark shifts no line
-    assert undecodable_line("date,v\n2024-01-01,café\n".encode()) is None
