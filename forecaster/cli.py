@@ -203,6 +203,8 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
             progress.close()
     if model_dir is None:
         return 0
+    if not as_json:  # the JSON summary holds it
+        stderr.print(f"season: {model.season_} ({escape(report.season_source(model.season_source_, model.schema_.freq))})")
     model.save(model_dir, force=force)
     summary = _train_summary(model, series, model_dir, time.perf_counter() - started)
     if as_json:
@@ -238,6 +240,8 @@ def _report_cleaning(series, fill: str, stderr: Console) -> None:
 
 
 def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
+    from forecaster import report
+
     validation = model.validation_
     return {
         "model": str(model_dir),
@@ -246,6 +250,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
         "lookback": model.lookback_,
         "horizon": model.horizon_,
         "season": model.season_,
+        "season chosen": report.season_source(model.season_source_, model.schema_.freq),
         "epochs run": len(model.result_.history),
         "best epoch": model.result_.best_epoch,
         "stopped": model.result_.stopped,
