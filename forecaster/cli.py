@@ -37,6 +37,8 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messa
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 Device = Annotated[str, typer.Option(help="auto | cpu | cuda | mps")]
+Threads = Annotated[str, typer.Option(
+    help="CPU threads: a number, or auto (the cores up to 4, but 1 when other programs keep them busy).")]
 Plot = Annotated[Optional[Path], typer.Option(help="Write a PNG plot to this file.")]
 PickLevels = Annotated[Optional[str], typer.Option(
     "--levels", help="Central intervals to output, in %, among those the model calibrated (default: all; none: no intervals).")]
@@ -140,6 +142,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed: same seed, data and CPU give the same model.")] = 0,
     device: Device = "auto",
     precision: Annotated[str, typer.Option(help="auto | fp32 | bf16 mixed precision (auto: bf16 on capable GPUs).")] = "auto",
+    threads: Threads = "auto",
     out: Annotated[Optional[Path], typer.Option(help="Model directory (default: models/<data file stem>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing model directory.")] = False,
     quiet: Quiet = False,
@@ -149,8 +152,9 @@ def train(
     """Fit a model on DATA and save it to a model directory."""
 
     def command(stderr: Console) -> int:
-        from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles
+        from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles, parse_threads
         from forecaster.persistence import check_writable
+        from forecaster.threads import use_threads
 
         config = Config(
             target=parse_columns(target), time_col=time_col, id_col=id_col, freq=freq, fill=fill, season=season,
@@ -163,8 +167,9 @@ def train(
             batch_size=batch_size, windows_per_epoch=windows_per_epoch, lr=lr, weight_decay=weight_decay,
             lr_schedule=lr_schedule, grad_clip=grad_clip,
             loss=loss, scaler=scaler, holdout=holdout, val_size=val_size, seed=seed, device=device,
-            precision=precision,
+            precision=precision, threads=parse_threads(threads),
         )
+        use_threads(config.threads)  # before any work: torch fixes its thread pools on first use
         from forecaster import distributed
 
         model_dir = out or Path("models") / data.stem
@@ -240,6 +245,8 @@ def _report_cleaning(series, fill: str, stderr: Console) -> None:
 
 
 def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
+    import torch
+
     from forecaster import report
 
     validation = model.validation_
@@ -258,6 +265,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
         "val MAE": round(validation["MAE"], 6),
         "val MASE": round(validation["MASE"], 4),
         "intervals": ", ".join(f"{level} % ({entry['method']})" for level, entry in model.calibration_.items()) or "none",
+        "threads": torch.get_num_threads(),
         "seconds": round(seconds, 2),
     }
 
@@ -272,6 +280,7 @@ def predict(
     plot: Plot = None,
     force: Force = False,
     device: Device = "auto",
+    threads: Threads = "auto",
     quiet: Quiet = False,
     as_json: AsJson = False,
     debug: Debug = False,
@@ -280,10 +289,12 @@ def predict(
 
     def command(stderr: Console) -> None:
         from forecaster import report
-        from forecaster.config import parse_levels
+        from forecaster.config import parse_levels, parse_threads
         from forecaster.forecaster import Forecaster
         from forecaster.persistence import check_output, write_atomically
+        from forecaster.threads import use_threads
 
+        use_threads(parse_threads(threads))
         picked = parse_levels(levels)
         for path in (output, plot):
             if path is not None:
@@ -339,6 +350,7 @@ def evaluate(
     plot: Plot = None,
     force: Force = False,
     device: Device = "auto",
+    threads: Threads = "auto",
     quiet: Quiet = False,
     as_json: AsJson = False,
     debug: Debug = False,
@@ -348,10 +360,12 @@ def evaluate(
     def command(stderr: Console) -> None:
         from forecaster import report
         from forecaster.backtesting import backtest
-        from forecaster.config import parse_levels
+        from forecaster.config import parse_levels, parse_threads
         from forecaster.forecaster import Forecaster
         from forecaster.persistence import check_output, write_atomically
+        from forecaster.threads import use_threads
 
+        use_threads(parse_threads(threads))
         picked = parse_levels(levels)
         for path in (output, plot):
             if path is not None:

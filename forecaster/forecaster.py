@@ -22,6 +22,7 @@ from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedE
 from forecaster.metrics import point_scores, seasonal_naive_scale
 from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
+from forecaster.threads import threads_limited
 from forecaster.timeaxis import axis_step, future_index, parse_time_label, time_label
 from forecaster.training import EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, train
 from forecaster.windows import Split, WindowSet, all_actuals, origin_starts, series_of_windows, split_bounds
@@ -42,6 +43,10 @@ class Forecaster:
     # ---------------------------------------------------------------- fitting
     def fit(self, data: SeriesSet | pd.DataFrame, callback=None) -> Forecaster:
         """Train on every series in `data`; returns self. Interrupted training keeps the best epoch so far."""
+        with threads_limited(self.config.threads):
+            return self._fit(data, callback)
+
+    def _fit(self, data: SeriesSet | pd.DataFrame, callback) -> Forecaster:
         data = self._series_set(data, schema=None)
         cfg = self.config
         # The holdout is never looked at, not even to find the season.
@@ -332,7 +337,8 @@ class Forecaster:
         norm = self.net_.shape.window_norm
         return dataclasses.replace(self.config, lookback=self.lookback_, horizon=self.horizon_, season=self.season_,
                                    window_norm=norm, loss=auto.loss(self.config.loss, norm), transform=self.transform_,
-                                   dropout=self.net_.shape.dropout)
+                                   dropout=self.net_.shape.dropout,
+                                   threads=None)  # a machine's setting, not the model's: a refit runs as the process does
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | Path, force: bool = False) -> None:
