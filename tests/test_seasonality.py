@@ -87,20 +87,27 @@ def train(path, out, *extra) -> tuple[dict, str, str]:
 
 
 def test_half_hourly_data_gets_48_and_mase_against_seasonal_naive_at_48(tmp_path):
-    n = 48 * 20
+    n, holdout = 48 * 20, 96
     values = 10 + cycle(n, 48, amplitude=3.0, noise=0.3)
     path = tmp_path / "half_hourly.csv"
     pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=n, freq="30min"), "load": values}).to_csv(path, index=False)
-    manifest, summary, stderr = train(path, tmp_path / "m")
+    manifest, summary, stderr = train(path, tmp_path / "m", "--holdout", str(holdout))
     assert "season: 48 (from the frequency 30min)" in stderr
     assert "from the frequency 30min" in summary
     assert manifest["season"] == 48 and manifest["season_source"] == "frequency"
     assert manifest["horizon"] == 48  # the default horizon: a day
-    # MASE's scale is seasonal naive's in-sample error at lag 48 (no holdout: the whole series is fitted).
-    by_hand = np.mean(np.abs(values[48:] - values[:-48]))
-    assert manifest["series"]["load"]["mase_scale"] == pytest.approx(by_hand)
-    assert by_hand != pytest.approx(np.mean(np.abs(np.diff(values))), rel=0.2)  # lag 1 would give another scale
     assert manifest["network"]["season"] == 48
+    # MASE's scale is seasonal naive's in-sample error at lag 48 over the fitted part.
+    fitted = values[: n - holdout]
+    scale = np.mean(np.abs(fitted[48:] - fitted[:-48]))
+    assert manifest["series"]["load"]["mase_scale"] == pytest.approx(scale)
+    assert scale < 0.5 * np.mean(np.abs(np.diff(fitted)))  # lag 1 would give another scale
+    result = ok(invoke("evaluate", tmp_path / "m", "--data", path, "--output", tmp_path / "windows.csv", "--json"))
+    windows = pd.read_csv(tmp_path / "windows.csv")
+    first = windows.iloc[:48]  # the window from the training end: steps 1..48
+    np.testing.assert_allclose(first["seasonal_naive"], values[n - holdout - 48: n - holdout])
+    errors = np.abs(windows["actual"] - windows["seasonal_naive"]).mean()
+    assert json.loads(result.stdout)["seasonal_naive"]["MASE"] == pytest.approx(errors / scale)
 
 
 def test_an_integer_step_file_with_a_period_gets_it_detected_and_reported(tmp_path):

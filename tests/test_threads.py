@@ -122,3 +122,13 @@ def test_predict_and_evaluate_take_threads(tmp_path, command):
 def test_a_bad_thread_count_is_refused_by_the_cli(tmp_path):
     user_error(invoke("train", ENERGY, "--threads", "0", "--out", tmp_path / "m"), "--threads")
     assert not (tmp_path / "m").exists()
+
+
+def test_a_model_saved_before_threads_existed_loads(tmp_path):
+    train_tiny(ENERGY, tmp_path / "m", "--target", "load")
+    path = tmp_path / "m" / "config.json"
+    stored = json.loads(path.read_text())
+    del stored["config"]["threads"]
+    path.write_text(json.dumps(stored))
+    assert Forecaster.load(tmp_path / "m").config.threads is None
+    ok(invoke("predict", tmp_path / "m", "--data", ENERGY))
