@@ -13,7 +13,6 @@ import numpy as np
 
 from forecaster.timeaxis import MAX_SEASON, season_of
 
-SOURCES = ("given", "frequency", "detected", "none")
 SIGNIFICANCE = 0.05  # chance of claiming a season in data without one, over all the lags tried together
 MIN_ACF = 0.1  # a weaker seasonal correlation is no use to a forecast, however significant in long data
 NEAR_BEST = 0.9  # a peak this close to the highest is preferred when shorter: the period, not a multiple of it
@@ -80,12 +79,11 @@ def detected_season(parts: list[np.ndarray]) -> int:
 
 
 def _pooled(parts: list[np.ndarray]) -> list[np.ndarray]:
-    """The finite, non-constant series to pool, at most MAX_SERIES of them, evenly spaced."""
+    """At most MAX_SERIES of the series, evenly spaced, less the non-finite and constant ones."""
+    if len(parts) > MAX_SERIES:
+        parts = [parts[i] for i in np.linspace(0, len(parts) - 1, MAX_SERIES).round().astype(np.int64)]
     usable = [np.asarray(p, dtype=np.float64) for p in parts]
-    usable = [p for p in usable if len(p) > 2 and np.isfinite(p).all() and np.ptp(p) > 0]
-    if len(usable) <= MAX_SERIES:
-        return usable
-    return [usable[i] for i in np.linspace(0, len(usable) - 1, MAX_SERIES).round().astype(np.int64)]
+    return [p for p in usable if len(p) > 2 and np.isfinite(p).all() and np.ptp(p) > 0]
 
 
 def _detrended(values: np.ndarray) -> np.ndarray | None:
