@@ -38,7 +38,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON o
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 Device = Annotated[str, typer.Option(help="auto | cpu | cuda | mps")]
 Threads = Annotated[str, typer.Option(
-    help="CPU threads: a number, or auto (the cores up to 4, but 1 when other programs keep them busy).")]
+    help="CPU threads: a number, or auto (the cores other programs leave free, 1 to 4).")]
 Plot = Annotated[Optional[Path], typer.Option(help="Write a PNG plot to this file.")]
 PickLevels = Annotated[Optional[str], typer.Option(
     "--levels", help="Central intervals to output, in %, among those the model calibrated (default: all; none: no intervals).")]
@@ -109,7 +109,7 @@ def train(
     id_col: Annotated[Optional[str], typer.Option(help="Series id column of a long file (default: unique_id if present).")] = None,
     freq: Annotated[Optional[str], typer.Option(help="Pandas frequency alias, e.g. h, D, W, MS (default: inferred).")] = None,
     fill: Annotated[str, typer.Option(help="Missing values: interpolate | ffill | zero | error.")] = "interpolate",
-    season: Annotated[Optional[int], typer.Option(help="Seasonal period (default: from the frequency).")] = None,
+    season: Annotated[Optional[int], typer.Option(help="Seasonal period (default: from the frequency, else detected in the data; 1: none).")] = None,
     covariates: Annotated[Optional[list[str]], typer.Option(help="Past covariate columns, known up to the forecast origin.")] = None,
     future_covariates: Annotated[Optional[list[str]], typer.Option(
         help="Covariate columns known ahead; predict needs them in the rows of the forecast steps.")] = None,
