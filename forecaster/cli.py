@@ -39,6 +39,8 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messa
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 Device = Annotated[str, typer.Option(help="auto | cpu | cuda | mps")]
+Threads = Annotated[str, typer.Option(
+    help="CPU threads: a number, or auto (the cores other programs leave free, 1 to 4).")]
 Plot = Annotated[Optional[Path], typer.Option(help="Write a PNG plot to this file.")]
 PickLevels = Annotated[Optional[str], typer.Option(
     "--levels", help="Central intervals to output, in %, among those the model calibrated (default: all; none: no intervals).")]
@@ -127,7 +129,7 @@ def train(
     sep: Annotated[Optional[str], typer.Option(help="CSV field separator, e.g. ; or \\t (default: sniffed).")] = None,
     decimal: Annotated[Optional[str], typer.Option(help="CSV decimal mark, e.g. , (default: , where the numbers are written 1,5, else .).")] = None,
     date_format: Annotated[Optional[str], typer.Option(help="Format of the time column, e.g. %d/%m/%Y (default: inferred; day-first where only it fits).")] = None,
-    season: Annotated[Optional[int], typer.Option(help="Seasonal period (default: from the frequency).")] = None,
+    season: Annotated[Optional[int], typer.Option(help="Seasonal period (default: from the frequency, else detected in the data; 1: none).")] = None,
     covariates: Annotated[Optional[list[str]], typer.Option(help="Past covariate columns, known up to the forecast origin.")] = None,
     future_covariates: Annotated[Optional[list[str]], typer.Option(
         help="Covariate columns known ahead; predict needs them in the rows of the forecast steps.")] = None,
@@ -160,6 +162,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed: same seed, data and CPU give the same model.")] = 0,
     device: Device = "auto",
     precision: Annotated[str, typer.Option(help="auto | fp32 | bf16 mixed precision (auto: bf16 on capable GPUs).")] = "auto",
+    threads: Threads = "auto",
     out: Annotated[Optional[Path], typer.Option(help="Model directory (default: models/<data file stem>, models/stdin for -).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing model directory.")] = False,
     quiet: Quiet = False,
@@ -169,9 +172,10 @@ def train(
     """Fit a model on DATA and save it to a model directory."""
 
     def command(stderr: Console) -> int:
-        from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles, parse_sep
+        from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles, parse_sep, parse_threads
         from forecaster.persistence import check_writable
         from forecaster.reading import STDIN
+        from forecaster.threads import use_threads
 
         config = Config(
             target=parse_columns(target), time_col=time_col, id_col=id_col, freq=freq, fill=fill, season=season,
@@ -185,8 +189,9 @@ def train(
             batch_size=batch_size, windows_per_epoch=windows_per_epoch, lr=lr, weight_decay=weight_decay,
             lr_schedule=lr_schedule, grad_clip=grad_clip,
             loss=loss, scaler=scaler, holdout=holdout, val_size=val_size, seed=seed, device=device,
-            precision=precision,
+            precision=precision, threads=parse_threads(threads),
         )
+        use_threads(config.threads)  # before any work: torch fixes its thread pools on first use
         from forecaster import distributed
 
         model_dir = out or Path("models") / ("stdin" if str(data) == STDIN else data.stem)
@@ -225,6 +230,8 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
             progress.close()
     if model_dir is None:
         return 0
+    if not as_json:  # the JSON summary holds it
+        stderr.print(f"season: {model.season_} ({escape(report.season_source(model.season_source_, model.schema_.freq))})")
     model.save(model_dir, force=force)
     summary = _train_summary(model, series, model_dir, time.perf_counter() - started)
     if as_json:
@@ -261,6 +268,10 @@ def _report_cleaning(series, fill: str, stderr: Console) -> None:
 
 
 def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
+    import torch
+
+    from forecaster import report
+
     validation = model.validation_
     return {
         "model": str(model_dir),
@@ -269,6 +280,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
         "lookback": model.lookback_,
         "horizon": model.horizon_,
         "season": model.season_,
+        "season chosen": report.season_source(model.season_source_, model.schema_.freq),
         "epochs run": len(model.result_.history),
         "best epoch": model.result_.best_epoch,
         "stopped": model.result_.stopped,
@@ -276,6 +288,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
         "val MAE": round(validation["MAE"], 6),
         "val MASE": round(validation["MASE"], 4),
         "intervals": ", ".join(f"{level} % ({entry['method']})" for level, entry in model.calibration_.items()) or "none",
+        "threads": torch.get_num_threads(),
         "seconds": round(seconds, 2),
     }
 
@@ -290,6 +303,7 @@ def predict(
     plot: Plot = None,
     force: Force = False,
     device: Device = "auto",
+    threads: Threads = "auto",
     quiet: Quiet = False,
     as_json: AsJson = False,
     debug: Debug = False,
@@ -298,10 +312,12 @@ def predict(
 
     def command(stderr: Console) -> None:
         from forecaster import report
-        from forecaster.config import parse_levels
+        from forecaster.config import parse_levels, parse_threads
         from forecaster.forecaster import Forecaster
         from forecaster.persistence import check_output, write_atomically
+        from forecaster.threads import use_threads
 
+        use_threads(parse_threads(threads))
         picked = parse_levels(levels)
         for path in (output, plot):
             if path is not None:
@@ -357,6 +373,7 @@ def evaluate(
     plot: Plot = None,
     force: Force = False,
     device: Device = "auto",
+    threads: Threads = "auto",
     quiet: Quiet = False,
     as_json: AsJson = False,
     debug: Debug = False,
@@ -366,10 +383,12 @@ def evaluate(
     def command(stderr: Console) -> None:
         from forecaster import report
         from forecaster.backtesting import backtest
-        from forecaster.config import parse_levels
+        from forecaster.config import parse_levels, parse_threads
         from forecaster.forecaster import Forecaster
         from forecaster.persistence import check_output, write_atomically
+        from forecaster.threads import use_threads
 
+        use_threads(parse_threads(threads))
         picked = parse_levels(levels)
         for path in (output, plot):
             if path is not None:

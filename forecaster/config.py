@@ -70,6 +70,7 @@ class Config:
     seed: int = 0  # same seed, same data, same CPU: the same model, bit for bit
     device: str = "auto"  # auto | cpu | cuda | mps
     precision: str = "auto"  # auto | fp32 | bf16 (mixed precision); auto: bf16 only on GPUs that support it
+    threads: int | None = None  # CPU threads torch uses while fitting; None: as the process has them (the CLI: auto)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -87,7 +88,7 @@ class Config:
         _check_choice("transform", self.transform, TRANSFORMS)
         for name in ("hidden_size", "num_layers", "ensemble", "epochs", "batch_size", "windows_per_epoch"):
             _check_positive_int(name, getattr(self, name))
-        for name in ("lookback", "horizon", "season", "val_size"):
+        for name in ("lookback", "horizon", "season", "val_size", "threads"):
             if getattr(self, name) is not None:
                 _check_positive_int(name, getattr(self, name))
         _check_non_negative_int("patience", self.patience)
@@ -234,6 +235,16 @@ def parse_levels(text: str | None, flag: str = "--levels") -> list[float] | None
     except ValueError:
         raise ConfigError(f"{flag} must be percentages separated by commas, such as 80,95, got {text!r}") from None
     return checked_levels(values, flag)
+
+
+def parse_threads(text: str) -> int | None:
+    """Parse `--threads N` (`auto`: None, the automatic count); the number is validated by Config."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"--threads must be a positive integer or auto, got {text!r}") from None
 
 
 def parse_columns(values: list[str] | None) -> list[str] | None:

@@ -15,14 +15,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from forecaster import auto, calibration, features, persistence, transform
+from forecaster import auto, calibration, features, persistence, seasonality, transform
 from forecaster.config import Config
 from forecaster.data import Schema, Series, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError
 from forecaster.metrics import point_scores, seasonal_naive_scale
 from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
-from forecaster.timeaxis import axis_step, future_index, parse_time_label, season_of, time_label
+from forecaster.threads import threads_limited
+from forecaster.timeaxis import axis_step, future_index, parse_time_label, time_label
 from forecaster.training import EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, train
 from forecaster.windows import Split, WindowSet, all_actuals, origin_starts, series_of_windows, split_bounds
 
@@ -42,9 +43,16 @@ class Forecaster:
     # ---------------------------------------------------------------- fitting
     def fit(self, data: SeriesSet | pd.DataFrame, callback=None) -> Forecaster:
         """Train on every series in `data`; returns self. Interrupted training keeps the best epoch so far."""
+        with threads_limited(self.config.threads):
+            return self._fit(data, callback)
+
+    def _fit(self, data: SeriesSet | pd.DataFrame, callback) -> Forecaster:
         data = self._series_set(data, schema=None)
         cfg = self.config
-        season = cfg.season or season_of(data.schema.freq)
+        # The holdout is never looked at, not even to find the season.
+        chosen = seasonality.chosen_season(cfg.season, data.schema.freq,
+                                           [s.values[: max(0, len(s) - cfg.holdout)] for s in data.series])
+        season = chosen.period
         horizon = cfg.horizon or (season if season > 1 else 10)
         splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon, len(data.series)) for s in data.series]
         lookback = cfg.lookback or auto.lookback(horizon, season, min(sp.n_train for sp in splits))
@@ -95,10 +103,12 @@ class Forecaster:
         stopped = "interrupted" if result.stopped == "interrupted" else results[0].stopped
         result = dataclasses.replace(results[0], stopped=stopped)
         self.schema_, self.season_, self.horizon_, self.lookback_ = schema, season, horizon, lookback
+        self.season_source_ = chosen.source
         self.net_, self.result_, self.device_ = net, result, device
         self.series_ = {
             s.id: {"scaler": sc.to_dict(), "training_end": time_label(s.time[sp.n_fit - 1]),
                    "mase_scale": seasonal_naive_scale(s.values[: sp.n_fit], season),
+                   "nonnegative": bool((s.values[: sp.n_fit] >= 0).all()),  # forecasts and bounds stay at or above 0
                    **({"covariate_scalers": [c.to_dict() for c in cs]} if cs else {})}
             for s, sc, cs, sp in zip(raw.series, scalers, cov_scalers, splits)
         }
@@ -159,7 +169,8 @@ class Forecaster:
         modelled = all_actuals([s.values for s in data.series], origins, self.horizon_)
         codes = series_of_windows(origins)
         scales = np.array([seasonal_naive_scale(s.values[: sp.n_train], self.season_) for s, sp in zip(raw.series, splits)])
-        point = _finite(transform.from_model(output[..., 0], self.transform_), raw, origins)
+        point = np.maximum(_finite(transform.from_model(output[..., 0], self.transform_), raw, origins),
+                           self._floors(raw, origins)[:, None])  # as predict gives it
         scores.update(point_scores(actual, point, codes, scales))
         units = self._units(data, scalers, [len(o) for o in origins])
         # The network was never fitted to these windows (early stopping only chose its epoch), so their errors
@@ -208,11 +219,28 @@ class Forecaster:
         # Quantiles trained only as the bases of intervals (--quantiles auto) are shown only as calibrated bounds.
         shown = self.quantiles_ if self.config.quantiles is not None else []
         columns = calibration.quantile_columns(output, units, self.quantiles_, calibrated, shown)
-        point = transform.from_model(output[..., 0], self.transform_)
-        columns = {q: transform.from_model(values, self.transform_) for q, values in columns.items()}
+        floors = self._floors(data, origins)[:, None]  # (W, 1)
+        point = np.maximum(transform.from_model(output[..., 0], self.transform_), floors)
+        columns = {q: np.maximum(transform.from_model(values, self.transform_), floors) for q, values in columns.items()}
         # exp may overflow, and a margin edited into config.json by hand could too
         _finite(np.stack([point, *columns.values()], axis=-1), data, origins)
         return point, columns
+
+    def _floors(self, data: SeriesSet, origins: list[np.ndarray]) -> np.ndarray:
+        """(W,) the lowest forecast or bound of each window: 0 where its series was never negative in training, else -inf.
+
+        A series unseen in training is judged by its history before its first origin. A model saved before the
+        domain was recorded clips nothing.
+        """
+        recorded = any("nonnegative" in info for info in self.series_.values())
+        floors = []
+        for s, o in zip(data.series, origins):
+            info = self.series_.get(s.id)
+            history = s.values[: o.min()] if len(o) else s.values[:0]
+            never_negative = (info.get("nonnegative", False) if info is not None
+                              else recorded and len(history) > 0 and bool((history >= 0).all()))
+            floors.append(np.full(len(o), 0.0 if never_negative else -np.inf))
+        return np.concatenate(floors) if floors else np.zeros(0)
 
     def calibrated(self, levels: list[float] | None = None) -> dict[str, dict]:
         """The stored calibration of the asked levels (in %; None: every calibrated level)."""
@@ -309,7 +337,8 @@ class Forecaster:
         norm = self.net_.shape.window_norm
         return dataclasses.replace(self.config, lookback=self.lookback_, horizon=self.horizon_, season=self.season_,
                                    window_norm=norm, loss=auto.loss(self.config.loss, norm), transform=self.transform_,
-                                   dropout=self.net_.shape.dropout)
+                                   dropout=self.net_.shape.dropout,
+                                   threads=None)  # a machine's setting, not the model's: a refit runs as the process does
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | Path, force: bool = False) -> None:
@@ -329,6 +358,7 @@ class Forecaster:
             model.schema_ = Schema.from_dict(manifest["schema"])
             features.check_channels(model.schema_, shape.input_size, shape.known)
             model.lookback_, model.horizon_, model.season_ = manifest["lookback"], manifest["horizon"], manifest["season"]
+            model.season_source_ = manifest.get("season_source")  # models saved before it was recorded: None
             model.series_ = manifest["series"]
             model.validation_ = manifest.get("validation", {})
             # A model saved before calibration existed has none: it forecasts without intervals.
@@ -357,6 +387,7 @@ class Forecaster:
             "lookback": self.lookback_,
             "horizon": self.horizon_,
             "season": self.season_,
+            "season_source": self.season_source_,
             "quantiles": self.quantiles_,
             "series": self.series_,
             "history": [r.to_dict() for r in self.result_.history],

@@ -60,6 +60,8 @@ def _series_problem(series_id: str, info: object) -> str | None:
         return f"series {series_id!r} has mase_scale {_shown(info.get('mase_scale'))}, expected a number"
     if "error_scale" in info and not _is_positive(info["error_scale"]):
         return f"series {series_id!r} has error_scale {_shown(info['error_scale'])}, expected a positive number"
+    if "nonnegative" in info and not isinstance(info["nonnegative"], bool):
+        return f"series {series_id!r} has nonnegative {_shown(info['nonnegative'])}, expected true or false"
     return None
 
 
@@ -111,6 +113,8 @@ _MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "weights_sha256": (lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) is not None,
                        "a hex SHA-256"),
     "season": (is_count, "a positive whole number"),
+    "season_source": (lambda v: v in ("given", "frequency", "detected", "none"),
+                      '"given", "frequency", "detected" or "none"'),
     "quantiles": (lambda v: isinstance(v, list) and all(_is_number(q) and 0 < q < 1 for q in v),
                   "a list of levels between 0 and 1"),
     "versions": (lambda v: isinstance(v, dict), "an object of versions"),

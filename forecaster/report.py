@@ -19,6 +19,12 @@ POINT_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 BASELINE_NAMES = {"model": "model", "naive": "naive", "seasonal_naive": "seasonal naive"}
 
 
+def season_source(source: str | None, freq: str) -> str:
+    """How the season was chosen, in words (see `seasonality.chosen_season`); '-' for models that did not record it."""
+    return {"frequency": f"from the frequency {freq}", "detected": "detected in the data by autocorrelation",
+            "given": "given with --season", "none": "none found: not in the frequency, not in the data"}.get(source, "-")
+
+
 def number(value: Any, digits: int = 4) -> str:
     """A compact, aligned rendering of a metric or loss."""
     if value is None:
@@ -189,6 +195,7 @@ def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
         "ensemble": f"{manifest['network'].get('members', 1)} network(s)",
         "series": f"{len(manifest['series'])}: " + ", ".join(list(manifest["series"])[:5]) + (" …" if len(manifest["series"]) > 5 else ""),
         "lookback / horizon / season": f"{manifest['lookback']} / {manifest['horizon']} / {manifest['season']}",
+        "season chosen": season_source(manifest.get("season_source"), schema["freq"]),
         "window norm / transform": f"{manifest['network'].get('window_norm', '-')} / {manifest.get('transform', 'none')}",
         "quantiles": ", ".join(f"{q:g}" for q in manifest.get("quantiles", [])) or "-",
         "intervals": ", ".join(f"{level} % ({entry['method']}, {entry['windows']} windows)"

@@ -16,19 +16,42 @@ STEPS = "steps"  # the frequency name of an integer time axis (row order or inte
 MAX_GRID = 1_000_000
 MAX_GRID_GROWTH = 10  # grid steps per timestamp in the file
 
-# Seasonal period by the base of a pandas offset alias (SPEC §1); anything else is 1.
-_SEASONS = {"h": 24, "H": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
+# The longest seasonal period chosen automatically: longer ones (minutely data's 1,440 steps a day) would make
+# the default horizon and lookback too long for a recurrent network to train on in reasonable time.
+MAX_SEASON = 400
+_DAY_NS, _WEEK_NS = 86_400 * 10**9, 7 * 86_400 * 10**9
+_YEAR_OF_WEEKS_NS = 52 * _WEEK_NS  # the year of weekly data: 52 steps, whatever the leap days
+# Calendar steps (no fixed length) per their cycle, by the base of the offset's alias: a week of business days,
+# a year of weeks, months or quarters. Years have no cycle above them.
+_CALENDAR_CYCLES = {"B": 5, "C": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "BMS": 12, "BME": 12, "SMS": 24, "SME": 24,
+                    "QS": 4, "QE": 4, "Q": 4, "BQS": 4, "BQE": 4}
 
 
 def season_of(freq: str) -> int:
-    """The seasonal period SPEC §1 assigns to a frequency (hourly 24, daily 7, ...)."""
+    """The seasonal period a frequency implies (SPEC §1), or 1 where it implies none.
+
+    A fixed step takes the steps in the cycle above it: a day for steps under a day (30 minutes: 48,
+    2 hours: 12), a week for steps under a week (a day: 7), a year of 52 weeks above (a week: 52).
+    A calendar step takes its alias' cycle divided by its multiple (2 months: 6). Only whole periods
+    from 2 to MAX_SEASON count; yearly and odd steps (5 hours, 2 days) get 1: none.
+    """
     if freq == STEPS:
         return 1
     offset = pd.tseries.frequencies.to_offset(freq)
-    if offset.n != 1:
+    try:
+        step, per_cycle = offset.nanos, None  # a fixed length: hours, minutes, days and weeks given in days
+    except ValueError:
+        step, per_cycle = None, _CALENDAR_CYCLES.get(offset.rule_code.split("-")[0])
+    if step is not None:
+        cycle = next((c for c in (_DAY_NS, _WEEK_NS, _YEAR_OF_WEEKS_NS) if step < c), None)
+        if cycle is None or cycle % step:
+            return 1
+        season = cycle // step
+    elif per_cycle is None or per_cycle % offset.n:
         return 1
-    base = offset.rule_code.split("-")[0]  # `name` is deprecated in pandas 3
-    return _SEASONS.get(base, 1)
+    else:
+        season = per_cycle // offset.n
+    return int(season) if 2 <= season <= MAX_SEASON else 1
 
 
 def infer_freq(times: list[pd.DatetimeIndex], source: str) -> str:

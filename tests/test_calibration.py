@@ -419,3 +419,87 @@ def test_a_retrain_backtest_of_an_automatic_quantile_model_shows_only_the_asked_
     result = backtest(model, frame, retrain=True, folds=1, levels=[95])
     assert [c for c in result.forecasts.columns if c.startswith("q")] == ["q0.025", "q0.975"]
     assert result.intervals == {"95": "cqr"}
+
+
+# ------------------------------------------------------------------ the data's domain
+
+
+def _counts(shift: float = 0.0) -> pd.DataFrame:
+    """A daily cycle near zero, cut at zero like a count, plus `shift`: with shift 0 never negative."""
+    frame = daily_cycle(N, 0.6, seed=5, level=0.8, amplitude=1.0)
+    return frame.assign(load=frame["load"].clip(lower=0.0) + shift)
+
+
+@pytest.fixture(scope="module")
+def count_model():
+    return Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48, quantiles=[]).fit(_counts())
+
+
+BOUNDS = ["forecast", "q0.025", "q0.1", "q0.9", "q0.975"]
+
+
+def test_a_series_never_negative_gets_no_negative_forecast_or_bound(count_model):
+    assert count_model.series_["load"]["nonnegative"] is True
+    forecast = count_model.predict(_counts())
+    assert (forecast[BOUNDS] >= 0).all().all()
+    assert (forecast["q0.025"] == 0).any()  # the bound would have gone below zero: it was cut there
+    windows = backtest(count_model, _counts(), stride=24).forecasts
+    assert (windows[["forecast", "q0.025", "q0.1", "q0.9", "q0.975"]] >= 0).all().all()
+
+
+def test_a_series_with_negative_values_keeps_its_negative_bounds():
+    model = Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48, quantiles=[]).fit(_counts(shift=-0.5))
+    assert model.series_["load"]["nonnegative"] is False
+    assert (model.predict(_counts(shift=-0.5))["q0.025"] < 0).any()
+
+
+def test_a_log_model_is_positive_without_a_cut():
+    frame = _counts(shift=0.1)  # every value above zero: the automatic log transform over a seasonal base
+    model = Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48).fit(frame)
+    assert model.transform_ == "log"
+    assert (model.predict(frame)[BOUNDS] > 0).all().all()
+
+
+def test_a_model_saved_before_the_domain_was_recorded_cuts_nothing(count_model, tmp_path):
+    count_model.save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    stored = json.loads(path.read_text())
+    for info in stored["series"].values():
+        del info["nonnegative"]
+    path.write_text(json.dumps(stored))
+    old, new = Forecaster.load(tmp_path / "m").predict(_counts()), count_model.predict(_counts())
+    assert (old["q0.025"] < 0).any()
+    np.testing.assert_allclose(np.maximum(old[BOUNDS].to_numpy(), 0.0), new[BOUNDS].to_numpy())
+
+
+def test_an_unseen_series_is_judged_by_its_own_history(count_model):
+    unseen = _counts().assign(id="other").rename(columns={"date": "ds", "load": "y"})
+    model = Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48, quantiles=[], id_col="id").fit(
+        _counts().assign(id="seen").rename(columns={"date": "ds", "load": "y"}))
+    assert (model.predict(unseen)[BOUNDS] >= 0).all().all()
+    below = unseen.assign(y=unseen["y"] - 0.5)
+    assert (model.predict(below)["q0.025"] < 0).any()
+
+
+def test_a_damaged_domain_flag_is_refused(count_model, tmp_path):
+    count_model.save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    stored = json.loads(path.read_text())
+    stored["series"]["load"]["nonnegative"] = "yes"
+    path.write_text(json.dumps(stored))
+    with pytest.raises(ModelFileError, match="nonnegative"):
+        Forecaster.load(tmp_path / "m")
+
+
+def test_predict_output_of_counts_has_no_negative_number(tmp_path):
+    from test_cli import invoke, ok
+
+    data = tmp_path / "counts.csv"
+    _counts().to_csv(data, index=False)
+    ok(invoke("train", data, "--hidden-size", "8", "--num-layers", "1", "--epochs", "2", "--out", tmp_path / "m",
+              "--quiet"))
+    ok(invoke("predict", tmp_path / "m", "--data", data, "--output", tmp_path / "f.csv"))
+    forecast = pd.read_csv(tmp_path / "f.csv")
+    assert forecast["timestamp"].iloc[0] == str(_counts()["date"].iloc[-1] + pd.Timedelta(hours=1))
+    assert (forecast.drop(columns=["series", "timestamp"]) >= 0).all().all()
+    assert (forecast["q0.025"] == 0).any()  # cut at zero, not above it by chance

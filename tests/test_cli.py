@@ -182,7 +182,8 @@ def test_train_json_prints_only_json_on_stdout(tmp_path):
     result = ok(invoke("train", STEPS, *TINY, "--out", tmp_path / "m", "--json"))
     summary = json.loads(result.stdout)
     assert summary["model"] == str(tmp_path / "m")
-    assert summary["horizon"] == 10 and summary["epochs run"] == 2  # no season on a step axis: H = 10
+    # The sensor's 25-step cycle is detected on its step axis, and the horizon defaults to it.
+    assert summary["horizon"] == 25 and summary["epochs run"] == 2
     assert result.stderr == ""  # no progress bar with --json
 
 
@@ -207,7 +208,7 @@ def test_train_without_time_column_forecasts_row_numbers(tmp_path):
     assert manifest["schema"]["time_col"] is None
     rows = len(pd.read_csv(STEPS))
     frame = pd.read_csv(io.StringIO(ok(invoke("predict", tmp_path / "m", "--data", STEPS)).stdout))
-    assert frame["timestamp"].tolist() == list(range(rows, rows + 10))
+    assert frame["timestamp"].tolist() == list(range(rows, rows + 25))  # the horizon: the detected season
 
 
 def test_train_several_targets_make_one_global_model(tmp_path):
@@ -313,7 +314,8 @@ def test_evaluate_levels_score_only_the_asked_intervals(models):
 
 def test_train_levels_calibrate_the_asked_intervals(tmp_path):
     result = ok(invoke("train", STEPS, *TINY, "--out", tmp_path / "m", "--levels", "50,90", "--json"))
-    assert json.loads(result.stdout)["intervals"] == "50 % (split), 90 % (split)"
+    # The sensor's detected 25-step season makes the base seasonal naive, whose automatic quantiles CQR calibrates.
+    assert json.loads(result.stdout)["intervals"] == "50 % (cqr), 90 % (cqr)"
     stored = json.loads((tmp_path / "m" / "config.json").read_text())
     assert list(stored["calibration"]) == ["50", "90"] and stored["config"]["levels"] == [50.0, 90.0]
     frame = pd.read_csv(io.StringIO(ok(invoke("predict", tmp_path / "m", "--data", STEPS)).stdout))

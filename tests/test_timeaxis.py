@@ -40,10 +40,19 @@ def grid(start: str, periods: int, freq: str) -> pd.DatetimeIndex:
         ("QS-OCT", 4),
         ("QE-DEC", 4),
         ("YE", 1),
-        ("min", 1),
-        ("15min", 1),
+        ("30min", 48),
+        ("15min", 96),
+        ("10min", 144),
+        ("5min", 288),
+        ("2h", 12),
+        ("6h", 4),
+        ("24h", 7),
+        ("B", 5),
+        ("2MS", 6),
+        ("2QS", 2),
+        ("min", 1),  # 1,440 steps a day: beyond MAX_SEASON
+        ("5h", 1),  # no whole number of steps in a day
         ("2D", 1),
-        ("24h", 1),
         (STEPS, 1),
     ],
 )
