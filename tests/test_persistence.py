@@ -1,4 +1,5 @@
 import dataclasses
+import fcntl
 import json
 import os
 import pickle
@@ -11,7 +12,7 @@ import pytest
 from forecaster import Forecaster
 from forecaster.errors import ModelFileError
 from forecaster.model import RecurrentForecaster
-from forecaster.persistence import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE, file_sha256, read_manifest, write_atomically
+from forecaster.persistence import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE, file_sha256, read_manifest
 
 from conftest import TINY
 
@@ -52,8 +53,13 @@ def test_existing_directory_is_kept_without_force_and_replaced_with_it(saved, tm
     with pytest.raises(ModelFileError, match="--force"):
         model.save(target)
     (target / "marker").write_text("old")
+    # A file that is not a model's makes the directory more than a model: --force never deletes it (issue 18).
+    with pytest.raises(ModelFileError, match="holds marker"):
+        model.save(target, force=True)
+    assert (target / "marker").read_text() == "old"
+    (target / "marker").unlink()
     model.save(target, force=True)
-    assert not (target / "marker").exists()
+    assert sorted(p.name for p in target.iterdir()) == [CONFIG_FILE, WEIGHTS_FILE]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]
 
 
@@ -139,30 +145,19 @@ def test_missing_directory(tmp_path):
         Forecaster.load(tmp_path / "nothing")
 
 
-def test_write_atomically_leaves_nothing_on_failure(tmp_path):
-    target = tmp_path / "out.csv"
-
-    def half_then_crash(path):
-        path.write_text("half")
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        write_atomically(target, half_then_crash)
-    assert list(tmp_path.iterdir()) == []
-    write_atomically(target, lambda p: p.write_text("whole"))
-    assert target.read_text() == "whole"
-    with pytest.raises(ModelFileError, match="--force"):
-        write_atomically(target, lambda p: p.write_text("again"))
-
-
 def test_a_live_writers_staging_is_kept_and_a_dead_ones_removed(saved, tmp_path):
     model = Forecaster.load(saved)
-    live = tmp_path / f".m.{os.getppid()}.abcd1234.partial"  # pytest's parent process is running
-    dead = tmp_path / ".m.999999999.abcd1234.partial"  # no such process id
+    live = tmp_path / ".m.999999999.abcd1234.partial"  # its writer holds the lock, whatever its process id
+    dead = tmp_path / f".m.{os.getppid()}.abcd1234.partial"  # pytest's parent runs, but holds no lock: a reused id
     for staging in (live, dead):
         staging.mkdir()
         (staging / WEIGHTS_FILE).write_bytes(b"half")
-    model.save(tmp_path / "m")
+    held = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        model.save(tmp_path / "m")
+    finally:
+        os.close(held)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["m", live.name])
 
 
