@@ -127,31 +127,42 @@ def temporary_prefix(path: Path) -> str:
 @contextlib.contextmanager
 def staging_file(path: Path) -> Iterator[Path]:
     """A new hidden temporary file beside `path`, locked while the block runs and removed after it."""
-    handle, name = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".partial" + path.suffix,
-                                    dir=parent_of(path))
+    name, handle = _locked_temporary(path, ".partial" + path.suffix, directory=False)
     try:
-        _lock(handle)
-        yield Path(name)
+        yield name
     finally:
-        Path(name).unlink(missing_ok=True)  # already gone once renamed into place
+        name.unlink(missing_ok=True)  # already gone once renamed into place
         os.close(handle)
 
 
 @contextlib.contextmanager
 def staging_directory(path: Path) -> Iterator[Path]:
     """A new hidden temporary directory beside `path`, locked while the block runs and removed after it."""
-    staging = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".partial", dir=parent_of(path)))
+    name, handle = _locked_temporary(path, ".partial", directory=True)
     try:
-        handle = os.open(staging, os.O_RDONLY)
-    except OSError:
-        staging.rmdir()
-        raise
+        yield name
+    finally:
+        shutil.rmtree(name, ignore_errors=True)  # already gone once renamed into place
+        os.close(handle)
+
+
+def _locked_temporary(path: Path, suffix: str, directory: bool) -> tuple[Path, int]:
+    """A new temporary beside `path`, named with `suffix` only once it is locked, and its open handle."""
+    # Made under a name no cleaner looks at: another writer must never find it before it is locked.
+    if directory:
+        made = tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".new", dir=parent_of(path))
+        handle = os.open(made, os.O_RDONLY)
+    else:
+        handle, made = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".new", dir=parent_of(path))
     try:
         _lock(handle)
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # already gone once renamed into place
+        name = Path(made[: -len(".new")] + suffix)
+        os.rename(made, name)
+    except BaseException:
         os.close(handle)
+        remove(Path(made))
+        raise
+    return name, handle
 
 
 def _lock(handle: int) -> None:
@@ -296,14 +307,12 @@ def _swap_in_two_steps(staged: Path, target: Path, check_replaced: Callable[[Pat
 
 @contextlib.contextmanager
 def _set_aside_holder(target: Path) -> Iterator[Path]:
-    holder = Path(tempfile.mkdtemp(prefix=temporary_prefix(target), suffix=".old", dir=parent_of(target)))
-    handle = os.open(holder, os.O_RDONLY)
+    name, handle = _locked_temporary(target, ".old", directory=True)
     try:
-        _lock(handle)
-        yield holder
+        yield name
     finally:
         with contextlib.suppress(OSError):
-            holder.rmdir()  # only when empty: never the old model that a failed step left in it
+            name.rmdir()  # only when empty: never the old model that a failed step left in it
         os.close(handle)
 
 
