@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +24,14 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 MAX_CONFIG_BYTES = 1 << 28  # far above any real config.json; a bigger one is never a model's
-READ_ATTEMPTS = 3  # a model replaced while it is read is read again, from the start
+READ_ATTEMPTS = 5  # a model replaced while it is read is read again, from the start
 REQUIRED_KEYS = ("format_version", "config", "schema", "network", "lookback", "horizon", "series", "weights_sha256")
 
 
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return _sha256(handle)
 
 
 def check_writable(path: Path, force: bool) -> None:
@@ -231,19 +229,20 @@ def load_model(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     Both files come from one and the same directory even while another process replaces it with --force.
     """
     path = Path(path)
-    for attempt in range(READ_ATTEMPTS):
-        # The directory is held open while it is read: if `path` still names it afterwards, both files came
-        # from it (a save swaps in a new directory, never rewrites one), else the read starts again.
+    for _ in range(READ_ATTEMPTS):
+        # The directory is held open: config.json is taken as its own only if `path` names it before and
+        # after reading it, and the weights are opened through it (a save swaps in a new directory, never
+        # rewrites one). Replaced in between, the read starts again.
         with _held_directory(path) as held:
             try:
-                model = _read_model(path)
-            except ModelFileError:
-                if _still_named(path, held) or attempt == READ_ATTEMPTS - 1:
-                    raise
+                return _read_model(path, held)
+            except _Replaced:
                 continue
-            if _still_named(path, held):
-                return model
     raise ModelFileError(f"{path}: replaced by another process each time it was read; try again once saving ends")
+
+
+class _Replaced(Exception):
+    """The model directory was replaced while it was being read."""
 
 
 @contextlib.contextmanager
@@ -261,7 +260,7 @@ def _held_directory(path: Path):
 
 def _still_named(path: Path, handle: int | None) -> bool:
     if handle is None:
-        return True
+        return False
     try:
         now, held = os.stat(path), os.fstat(handle)
     except OSError:
@@ -269,29 +268,57 @@ def _still_named(path: Path, handle: int | None) -> bool:
     return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
 
 
-def _read_model(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def _read_model(path: Path, held: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load
 
     manifest = read_manifest(path)
+    if not _still_named(path, held):
+        raise _Replaced
     problem = time_problem(manifest)
     if problem:
         raise ModelFileError(f"{path / CONFIG_FILE}: damaged model config, {problem}; retrain the model")
     weights = path / WEIGHTS_FILE
-    if not weights.is_file():
-        raise ModelFileError(f"{path}: no {WEIGHTS_FILE}; the model directory is incomplete, retrain the model")
-    if file_sha256(weights) != manifest["weights_sha256"]:
-        raise ModelFileError(
-            f"{weights}: checksum mismatch, the weights were changed or damaged after saving; retrain the model"
-        )
-    try:
-        tensors = load_file(str(weights), device="cpu")
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ModelFileError(f"{weights}: not a readable safetensors file ({exc})") from None
+    with _open_weights(path, held) as handle:
+        if _sha256(handle) != manifest["weights_sha256"]:
+            raise ModelFileError(
+                f"{weights}: checksum mismatch, the weights were changed or damaged after saving; retrain the model"
+            )
+        handle.seek(0)
+        try:
+            tensors = load(handle.read())
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ModelFileError(f"{weights}: not a readable safetensors file ({exc})") from None
     problem = _network_problem(manifest["network"], tensors)
     if problem:
         raise ModelFileError(f"{path}: the model config and weights do not fit together ({problem}); retrain the model")
     return manifest, tensors
+
+
+def _open_weights(path: Path, held: int):
+    """The weights file of the held directory, opened; a damaged directory is refused."""
+    try:
+        # O_NONBLOCK: a FIFO planted as the weights must not hang the reader before it is refused.
+        handle = os.open(WEIGHTS_FILE, os.O_RDONLY | os.O_NONBLOCK, dir_fd=held)
+    except FileNotFoundError:
+        if not _still_named(path, held):
+            raise _Replaced from None  # its saver removed it after swapping in a new model
+        handle = None
+    except OSError:
+        handle = None
+    if handle is not None and not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        handle = None
+    if handle is None:
+        raise ModelFileError(f"{path}: no {WEIGHTS_FILE}; the model directory is incomplete, retrain the model")
+    return os.fdopen(handle, "rb")
+
+
+def _sha256(handle) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _network_problem(network: dict[str, Any], tensors: dict[str, Any]) -> str | None:
