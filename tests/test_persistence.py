@@ -314,18 +314,19 @@ def test_of_saves_racing_to_a_new_directory_exactly_one_wins(saved, tmp_path, wi
     assert sorted(os.listdir(tmp_path)) == [f"m{trial}" for trial in range(TRIALS)]
 
 
+@pytest.mark.slow
 def test_of_cli_trainings_racing_to_a_new_out_one_saves_and_the_others_exit_2(csv_data, tmp_path):
     target = tmp_path / "m"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     processes = [subprocess.Popen([sys.executable, "-m", "forecaster", "train", str(csv_data), *CLI_TINY,
                                    "--seed", str(seed), "--out", str(target)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-                 for seed in range(3)]
+                 for seed in range(2)]
     finished = [(process.wait(timeout=300), process.stderr.read()) for process in processes]
     for process in processes:
         process.stdout.close()
         process.stderr.close()
-    assert sorted(code for code, _ in finished) == [0, 2, 2], finished
+    assert sorted(code for code, _ in finished) == [0, 2], finished
     assert all(f"error: {target}:" in stderr and "exists" in stderr for code, stderr in finished if code == 2)
     assert sorted(os.listdir(target)) == [CONFIG_FILE, WEIGHTS_FILE] and os.listdir(tmp_path) == ["m"]
     Forecaster.load(target)
@@ -399,8 +400,10 @@ main()
 """
 
 
-@pytest.mark.parametrize("mode", ["renameat2", "two-renames"])
-@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.slow
+@pytest.mark.parametrize(("number", "mode"), [(signal.SIGINT, "renameat2"), (signal.SIGTERM, "renameat2"),
+                                              (signal.SIGINT, "two-renames")],
+                         ids=["SIGINT-renameat2", "SIGTERM-renameat2", "SIGINT-two-renames"])
 def test_a_signal_in_the_middle_of_a_forced_save_loses_neither_model(saved, csv_data, tmp_path, mode, number):
     target = copy_of(saved, tmp_path)
     process = subprocess.run([sys.executable, "-c", _SIGNALLED_AT_THE_SWAP, str(int(number)), mode, str(target),
