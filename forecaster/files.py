@@ -77,7 +77,8 @@ def not_a_regular_file(path: Path) -> str | None:
         return "is a directory; give a file name"
     if stat.S_ISLNK(mode):
         return "is a symbolic link; forecaster replaces regular files only, give the file itself or another name"
-    return "is not a regular file (a device, pipe or socket); forecaster replaces regular files only, choose another name"
+    return ("is not a regular file (a device, pipe or socket); forecaster replaces regular files only, "
+            "choose another name")
 
 
 def write_atomically(path: Path, write: Callable[[Path], object], force: bool = False) -> None:
@@ -213,6 +214,7 @@ def place(staged: Path, target: Path, replace: bool, check_replaced: Callable[[P
     Without `replace` it fails with FileExistsError when `target` exists. With it, an existing target is
     swapped out; `check_replaced` gets what was there and may refuse it by raising, which puts it back.
     """
+    # renameat2: NOREPLACE fails if the target exists; EXCHANGE swaps a whole directory in at once.
     with deferred_signals():
         if not (replace and _swap(staged, target, check_replaced)):
             _rename_new(staged, target)
@@ -360,14 +362,10 @@ def fsync(path: Path) -> None:
 
 
 def fsync_directory(directory: Path) -> None:
-    # The rename itself is durable only once its folder is flushed; not every system can open one.
-    try:
+    # The rename itself is durable only once its folder is flushed; not every system can open a folder.
+    with contextlib.suppress(OSError):
         handle = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)

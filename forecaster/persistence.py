@@ -24,6 +24,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 MAX_CONFIG_BYTES = 1 << 28  # far above any real config.json; a bigger one is never a model's
+HOLDS_DIRECTORIES = os.open in os.supports_dir_fd  # not on Windows: there a model is read by its path
 READ_ATTEMPTS = 5  # a model replaced while it is read is read again, from the start
 REQUIRED_KEYS = ("format_version", "config", "schema", "network", "lookback", "horizon", "series", "weights_sha256")
 
@@ -35,7 +36,7 @@ def file_sha256(path: Path) -> str:
 
 
 def check_writable(path: Path, force: bool) -> None:
-    """Refuse early (before any training) a target that exists without `force`, is not a model directory, or cannot be made."""
+    """Refuse early (before training) a target that is not a model directory, exists without `force`, or cannot be made."""
     path = Path(path)
     _refuse_if_interrupted(path)
     if path.is_symlink():
@@ -230,9 +231,7 @@ def load_model(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """
     path = Path(path)
     for _ in range(READ_ATTEMPTS):
-        # The directory is held open: config.json is taken as its own only if `path` names it before and
-        # after reading it, and the weights are opened through it (a save swaps in a new directory, never
-        # rewrites one). Replaced in between, the read starts again.
+        # Saves swap in whole directories: hold one, keep its config.json if `path` still names it, read its weights.
         with _held_directory(path) as held:
             try:
                 return _read_model(path, held)
@@ -247,6 +246,9 @@ class _Replaced(Exception):
 
 @contextlib.contextmanager
 def _held_directory(path: Path):
+    if not HOLDS_DIRECTORIES:
+        yield None
+        return
     try:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
@@ -273,7 +275,7 @@ def _read_model(path: Path, held: int | None) -> tuple[dict[str, Any], dict[str,
     from safetensors.torch import load
 
     manifest = read_manifest(path)
-    if not _still_named(path, held):
+    if HOLDS_DIRECTORIES and not _still_named(path, held):
         raise _Replaced
     problem = time_problem(manifest)
     if problem:
@@ -295,13 +297,14 @@ def _read_model(path: Path, held: int | None) -> tuple[dict[str, Any], dict[str,
     return manifest, tensors
 
 
-def _open_weights(path: Path, held: int):
+def _open_weights(path: Path, held: int | None):
     """The weights file of the held directory, opened; a damaged directory is refused."""
     try:
         # O_NONBLOCK: a FIFO planted as the weights must not hang the reader before it is refused.
-        handle = os.open(WEIGHTS_FILE, os.O_RDONLY | os.O_NONBLOCK, dir_fd=held)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+        handle = os.open(path / WEIGHTS_FILE, flags) if held is None else os.open(WEIGHTS_FILE, flags, dir_fd=held)
     except FileNotFoundError:
-        if not _still_named(path, held):
+        if held is not None and not _still_named(path, held):
             raise _Replaced from None  # its saver removed it after swapping in a new model
         handle = None
     except OSError:

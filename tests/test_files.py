@@ -248,8 +248,10 @@ def fill(disk: Path) -> None:
         os.close(handle)
 
 
-@pytest.mark.parametrize(("command", "flag", "name"), [("predict", "--output", "f.csv"), ("predict", "--plot", "f.png"),
-                                                       ("evaluate", "--output", "e.csv"), ("evaluate", "--plot", "e.png")])
+@pytest.mark.parametrize(("command", "flag", "name"), [
+    ("predict", "--output", "f.csv"), ("predict", "--plot", "f.png"),
+    ("evaluate", "--output", "e.csv"), ("evaluate", "--plot", "e.png"),
+])
 def test_a_full_disk_while_writing_an_output_exits_2_and_leaves_nothing(trained, data_file, small_disk,
                                                                        command, flag, name):
     fill(small_disk)

@@ -197,7 +197,7 @@ def test_a_seasonal_model_saved_before_season_changes_loads_and_forecasts(tmp_pa
 # ------------------------------------------------- issue 18: what --force may replace, races, signals
 def tree(directory) -> dict[str, bytes | None]:
     """Every path under `directory` with its bytes (None for a folder): what must stay untouched."""
-    return {str(p.relative_to(directory)): (None if p.is_dir() else p.read_bytes()) for p in sorted(directory.rglob("*"))}
+    return {str(p.relative_to(directory)): None if p.is_dir() else p.read_bytes() for p in sorted(directory.rglob("*"))}
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +227,8 @@ def test_train_force_never_replaces_a_folder_that_is_not_a_model(csv_data, tmp_p
 
 @pytest.mark.parametrize(("planted", "said"), [
     (lambda d: (d / "notes.txt").write_text("mine"), "it holds notes.txt"),
-    (lambda d: (d / CONFIG_FILE).write_text('{"name": "my app settings"}'), "its config.json is not a forecaster model config"),
+    (lambda d: (d / CONFIG_FILE).write_text('{"name": "my app settings"}'),
+     "its config.json is not a forecaster model config"),
     (lambda d: (d / CONFIG_FILE).unlink(), "model.safetensors without config.json"),
     (lambda d: ((d / CONFIG_FILE).unlink(), (d / CONFIG_FILE).mkdir()), "not a regular file"),
 ])
@@ -244,7 +245,8 @@ def test_force_replaces_a_model_an_incomplete_model_and_an_empty_folder(saved, c
     shutil.copytree(saved, incomplete)
     (incomplete / WEIGHTS_FILE).unlink()
     empty.mkdir()
-    user_error(invoke("train", csv_data, *CLI_TINY, "--out", empty), str(empty), "an empty folder exists there", "--force")
+    user_error(invoke("train", csv_data, *CLI_TINY, "--out", empty), str(empty), "an empty folder exists there",
+               "--force")
     for target in (complete, incomplete, empty):
         ok(invoke("train", csv_data, *CLI_TINY, "--hidden-size", "4", "--out", target, "--force"))
         assert json.loads((target / CONFIG_FILE).read_text())["config"]["hidden_size"] == 4
