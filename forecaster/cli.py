@@ -315,7 +315,12 @@ def _write_csv(frame, output: Path, force: bool, stderr: Console) -> None:
     from forecaster.files import is_stdout, write_atomically
 
     if is_stdout(output):
-        frame.to_csv(sys.stdout, index=False)
+        try:
+            frame.to_csv(sys.stdout, index=False)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`| head`): it has what it wanted; Python must not flush into the pipe again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     write_atomically(output, lambda tmp: frame.to_csv(tmp, index=False), force=force)
     stderr.print(f"wrote {len(frame)} rows to {escape(str(output))}")

@@ -11,6 +11,7 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +144,15 @@ def test_evaluate_output_dash_streams_the_csv_and_shows_the_tables_on_stderr(tra
     pd.testing.assert_frame_equal(frame, pd.read_csv(tmp_path / "e.csv"))
     assert list(frame.columns[:6]) == ["series", "origin", "timestamp", "step", "actual", "forecast"]
     assert "MASE" in streamed.stderr and "MASE" not in streamed.stdout
+
+
+def test_output_dash_into_a_reader_that_stops_early_is_not_an_error(trained, data_file):
+    process = subprocess.Popen([sys.executable, "-m", "forecaster", "evaluate", str(trained), "--data", str(data_file),
+                                "--output", "-", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "OMP_NUM_THREADS": "1"})
+    process.stdout.close()  # `| head -0`: nobody reads what is written
+    stderr = process.communicate(timeout=120)[1].decode()
+    assert process.returncode == 0 and stderr == ""
 
 
 def test_output_dash_with_json_is_refused(trained, data_file):
