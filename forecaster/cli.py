@@ -298,7 +298,7 @@ def predict(
     model: Annotated[Path, typer.Argument(help="Model directory made by `forecaster train`.")],
     data: Annotated[Path, typer.Option(help="Data whose series are forecast from their last step (- : standard input).")],
     horizon: Annotated[Optional[int], typer.Option(help="Steps to forecast, up to the trained horizon.")] = None,
-    output: Annotated[Optional[Path], typer.Option(help="Write the forecast as CSV (series,timestamp,forecast[,q…]).")] = None,
+    output: Annotated[Optional[Path], typer.Option(help="Write the forecast as CSV (series,timestamp,forecast[,q…]); - for stdout.")] = None,
     levels: PickLevels = None,
     plot: Plot = None,
     force: Force = False,
@@ -314,21 +314,17 @@ def predict(
         from forecaster import report
         from forecaster.config import parse_levels, parse_threads
         from forecaster.forecaster import Forecaster
-        from forecaster.persistence import check_output, write_atomically
         from forecaster.threads import use_threads
 
         use_threads(parse_threads(threads))
         picked = parse_levels(levels)
-        for path in (output, plot):
-            if path is not None:
-                check_output(path, force)
+        _check_outputs(output, plot, force, as_json)
         forecaster = Forecaster.load(model, device=device)
         forecaster.calibrated(picked)  # an uncalibrated --levels is refused before the data is read
         series = _load_with_model(forecaster, data, stderr)
         frame = forecaster.predict(series, horizon=horizon, levels=picked)
         if output is not None:
-            write_atomically(output, lambda tmp: frame.to_csv(tmp, index=False), force=force)
-            stderr.print(f"wrote {len(frame)} rows to {escape(str(output))}")
+            _write_csv(frame, output, force, stderr)
         if plot is not None:
             from forecaster.plots import plot_forecast
 
@@ -340,6 +336,33 @@ def predict(
             _print_frame(frame, report.forecast_table)
 
     _run(command, debug, quiet)
+
+
+def _check_outputs(output: Path | None, plot: Path | None, force: bool, as_json: bool) -> None:
+    """Refuse outputs that cannot be written before any work is done; `--output -` streams CSV to stdout."""
+    from forecaster.errors import ConfigError
+    from forecaster.files import check_output, is_stdout
+
+    if is_stdout(output) and as_json:
+        raise ConfigError("--output - and --json both write to stdout; keep one")
+    for path in (output, plot):
+        if path is not None and not is_stdout(path):
+            check_output(path, force)
+
+
+def _write_csv(frame, output: Path, force: bool, stderr: Console) -> None:
+    from forecaster.files import is_stdout, write_atomically
+
+    if is_stdout(output):
+        try:
+            frame.to_csv(sys.stdout, index=False)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`| head`): it has what it wanted; Python must not flush into the pipe again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
+    write_atomically(output, lambda tmp: frame.to_csv(tmp, index=False), force=force)
+    stderr.print(f"wrote {len(frame)} rows to {escape(str(output))}")
 
 
 def _load_with_model(forecaster, data: Path, stderr: Console):
@@ -368,7 +391,7 @@ def evaluate(
     retrain: Annotated[bool, typer.Option("--retrain", help="Refit from scratch before each origin (expanding window).")] = False,
     rolling: Annotated[bool, typer.Option("--rolling-intervals/--static-intervals",
                                           help="Recalibrate interval margins at each origin from the errors seen before it.")] = True,
-    output: Annotated[Optional[Path], typer.Option(help="Write every window and step as CSV.")] = None,
+    output: Annotated[Optional[Path], typer.Option(help="Write every window and step as CSV; - for stdout.")] = None,
     levels: PickLevels = None,
     plot: Plot = None,
     force: Force = False,
@@ -384,15 +407,13 @@ def evaluate(
         from forecaster import report
         from forecaster.backtesting import backtest
         from forecaster.config import parse_levels, parse_threads
+        from forecaster.files import is_stdout
         from forecaster.forecaster import Forecaster
-        from forecaster.persistence import check_output, write_atomically
         from forecaster.threads import use_threads
 
         use_threads(parse_threads(threads))
         picked = parse_levels(levels)
-        for path in (output, plot):
-            if path is not None:
-                check_output(path, force)
+        _check_outputs(output, plot, force, as_json)
         forecaster = Forecaster.load(model, device=device)
         forecaster.calibrated(picked)  # an uncalibrated --levels is refused before the data is read
         series = _load_with_model(forecaster, data, stderr)
@@ -404,8 +425,7 @@ def evaluate(
             if progress is not None:
                 progress.close()
         if output is not None:
-            write_atomically(output, lambda tmp: result.forecasts.to_csv(tmp, index=False), force=force)
-            stderr.print(f"wrote {len(result.forecasts)} rows to {escape(str(output))}")
+            _write_csv(result.forecasts, output, force, stderr)
         if plot is not None:
             from forecaster.plots import plot_backtest
 
@@ -414,7 +434,8 @@ def evaluate(
         if as_json:
             _print_json(result.to_dict())
             return
-        console = Console()
+        # With the CSV streamed to stdout (--output -), the tables go to stderr.
+        console = stderr if is_stdout(output) else Console()
         console.print(report.metrics_table(result))
         intervals = report.interval_table(result)
         if intervals is not None:

@@ -27,3 +27,7 @@ class TrainingError(ForecasterError):
 
 class NotFittedError(ForecasterError):
     """A forecaster was used before `fit` or `load`."""
+
+
+class OutputError(ForecasterError):
+    """An output file (a forecast, a backtest, a plot) cannot be written where it was asked for."""

@@ -7,43 +7,51 @@ manifest needs neither torch nor safetensors, which keeps `forecaster info` fast
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import re
 import shutil
-import tempfile
-from collections.abc import Callable
+import stat
 from pathlib import Path
 from typing import Any
 
+from forecaster import files
 from forecaster.errors import ModelFileError
 from forecaster.manifest import is_count, manifest_problem, time_problem
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
+MAX_CONFIG_BYTES = 1 << 28  # far above any real config.json; a bigger one is never a model's
+HOLDS_DIRECTORIES = os.open in os.supports_dir_fd  # not on Windows: there a model is read by its path
+READ_ATTEMPTS = 5  # a model replaced while it is read is read again, from the start
 REQUIRED_KEYS = ("format_version", "config", "schema", "network", "lookback", "horizon", "series", "weights_sha256")
 
 
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return _sha256(handle)
 
 
 def check_writable(path: Path, force: bool) -> None:
-    """Refuse early (before any training) a target that exists without --force or cannot be made."""
+    """Refuse early (before training) a target that is not a model directory, exists without `force`, or cannot be made."""
     path = Path(path)
     _refuse_if_interrupted(path)
+    if path.is_symlink():
+        raise ModelFileError(f"{path}: is a symbolic link; give the model directory itself, or choose another --out")
     if path.exists() and not path.is_dir():
         raise ModelFileError(f"{path}: exists and is not a directory; choose another --out")
-    if path.exists() and not force:
-        raise ModelFileError(f"{path}: a model already exists there; pass --force to replace it, or choose another --out")
-    parent = path.parent if str(path.parent) else Path(".")
+    if path.exists():
+        problem = foreign_content(path)
+        if problem:
+            raise ModelFileError(f"{path}: {problem}; --force replaces a forecaster model directory only, "
+                                 "choose another --out")
+        if not force:
+            what = "a model already exists there" if any(path.iterdir()) else "an empty folder exists there"
+            raise ModelFileError(f"{path}: {what}; pass --force to replace it, or choose another --out")
+    parent = files.parent_of(path)
     parent = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
     if not parent.is_dir():
         raise ModelFileError(f"{path}: {parent} is a file, not a folder; choose another --out")
@@ -51,73 +59,96 @@ def check_writable(path: Path, force: bool) -> None:
         raise ModelFileError(f"{path}: cannot write in {parent}; choose another --out")
 
 
+def foreign_content(directory: Path) -> str | None:
+    """What in `directory` is not a forecaster model's; None when replacing it loses nothing else.
+
+    A model directory holds config.json that reads as a forecaster manifest, and model.safetensors
+    (missing in a damaged one); an empty folder holds nothing to lose.
+    """
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    extra = [name for name in names if name not in (CONFIG_FILE, WEIGHTS_FILE)]
+    if extra:
+        shown = ", ".join(extra[:5]) + (", …" if len(extra) > 5 else "")
+        return f"is not a forecaster model directory (it holds {shown})"
+    if names and CONFIG_FILE not in names:
+        return f"is not a forecaster model directory ({WEIGHTS_FILE} without {CONFIG_FILE})"
+    if any(not (directory / name).is_file() or (directory / name).is_symlink() for name in names):
+        return f"is not a forecaster model directory (its {' or '.join(names)} is not a regular file)"
+    if names and not _reads_as_manifest(directory / CONFIG_FILE):
+        return f"is not a forecaster model directory (its {CONFIG_FILE} is not a forecaster model config)"
+    return None
+
+
+def _reads_as_manifest(config: Path) -> bool:
+    # Only what every forecaster config.json has: a damaged model of ours may still be replaced.
+    try:
+        if config.stat().st_size > MAX_CONFIG_BYTES:
+            return False
+        manifest = json.loads(config.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(manifest, dict) and "format_version" in manifest and "weights_sha256" in manifest
+
+
 def save_model(path: Path, manifest: dict[str, Any], tensors: dict[str, Any], force: bool = False) -> None:
     """Write weights and config to a temporary directory beside `path`, then rename it into place.
 
     A save killed midway leaves at most a hidden `.NAME.PID.*.partial` directory, never a half model at
-    `path`; the next save to `path` removes it (see `_remove_stale`).
+    `path`; the next save to `path` removes it (see `_remove_stale`). Without `force`, of several saves
+    to one new `path` exactly one succeeds.
     """
-    from safetensors.torch import save_file
+    from safetensors import SafetensorError
 
     path = Path(path)
-    check_writable(path, force)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(path)
-        staging = Path(tempfile.mkdtemp(prefix=_temporary_prefix(path), suffix=".partial", dir=path.parent))
-    except OSError as exc:
-        raise ModelFileError(f"{path}: cannot write the model there ({exc.strerror or exc}); choose another --out") from exc
-    try:
-        weights = staging / WEIGHTS_FILE
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(weights))
-        manifest = {**manifest, "format_version": FORMAT_VERSION, "weights_sha256": file_sha256(weights)}
-        (staging / CONFIG_FILE).write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n")
-        _fsync_tree(staging)
-        _public_modes(staging)
-        _replace_directory(staging, path)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise ModelFileError(f"{path}: could not save the model ({exc.strerror or exc}); nothing was changed "
-                             "there; free some disk space or choose another --out") from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    check_writable(path, force)  # again: the folder may have changed while the model trained
+    with contextlib.ExitStack() as stack:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale(path)
+            staging = stack.enter_context(files.staging_directory(path))
+        except OSError as exc:
+            raise ModelFileError(f"{path}: cannot write the model there ({exc.strerror or exc}); "
+                                 "choose another --out") from exc
+        try:
+            _write_model(staging, manifest, tensors)
+            files.place(staging, path, replace=force, check_replaced=lambda old: _check_replaced(old, path))
+        except FileExistsError:
+            raise ModelFileError(f"{path}: already exists (saved meanwhile by another process); "
+                                 "pass --force to replace it, or choose another --out") from None
+        except (OSError, SafetensorError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise ModelFileError(f"{path}: could not save the model ({reason}); nothing was changed there; "
+                                 "free some disk space or choose another --out") from exc
 
 
-def _temporary_prefix(path: Path) -> str:
-    # The writer's process id is in the name, so that a later save can tell a dead writer's leftovers
-    # (a kill -9 mid-save) from another process's save in progress.
-    return f".{path.name}.{os.getpid()}."
+def _write_model(staging: Path, manifest: dict[str, Any], tensors: dict[str, Any]) -> None:
+    from safetensors.torch import save_file
+
+    weights = staging / WEIGHTS_FILE
+    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(weights))
+    manifest = {**manifest, "format_version": FORMAT_VERSION, "weights_sha256": file_sha256(weights)}
+    (staging / CONFIG_FILE).write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n")
+    files.fsync(staging)
+    files.public_modes(staging)
 
 
-def _temporaries(path: Path) -> list[tuple[Path, int]]:
-    """Staging and retired siblings of `path` (`.NAME.PID.xxxx.partial[.ext]`, `.NAME.PID.xxxx.old`), with their PID."""
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d+)\.\w+\.(?:partial|old)(?:\.\w+)?")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        return []
-    found = ((entry, pattern.fullmatch(entry.name)) for entry in parent.iterdir())
-    return [(entry, int(match[1])) for entry, match in found if match]
-
-
-def _running(pid: int) -> bool:
-    if os.name == "nt":
-        return True  # os.kill would stop the process there; never clean up on Windows
-    try:
-        os.kill(pid, 0)  # signal 0 only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's live process
-    return True
+def _check_replaced(old: Path, path: Path) -> None:
+    # Checked once more as it is swapped out: the folder may have changed since check_writable.
+    problem = foreign_content(old) if old.is_dir() and not old.is_symlink() else "is not a directory"
+    if problem:
+        raise ModelFileError(f"{path}: {problem}; --force replaces a forecaster model directory only, "
+                             "choose another --out")
 
 
 def _set_aside(path: Path) -> Path | None:
     """The previous model that a save killed between its two renames left aside, when `path` is now missing."""
     if path.exists():
         return None
-    kept = [entry / path.name for entry, pid in _temporaries(path)
-            if entry.name.endswith(".old") and (entry / path.name).is_dir() and not _running(pid)]
+    kept = [entry / path.name for entry in files.temporaries(path)
+            if entry.name.endswith(".old") and (entry / path.name).is_dir()]
     return kept[0] if kept else None
 
 
@@ -134,48 +165,25 @@ def _remove_stale(path: Path) -> None:
 
     Staging copies are never the user's data. A model moved aside is removed only when a newer one
     is in place at `path` (it was being replaced); otherwise `_refuse_if_interrupted` has refused.
+    A folder that holds anything a model directory does not is never removed.
     """
-    for entry, pid in _temporaries(path):
-        if pid == os.getpid() or _running(pid) or (entry.name.endswith(".old") and not path.exists()):
-            continue
-        if entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
+    for entry in files.temporaries(path):
+        if entry.is_file():
             entry.unlink(missing_ok=True)
+        elif entry.name.endswith(".partial") and _only_model_files(entry):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif path.exists() and _only_model_files(entry, path.name) and _only_model_files(entry / path.name):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
-def _umask() -> int:
-    # os.umask can only be read by setting it; set it straight back.
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _public_modes(path: Path) -> None:
-    """Give a staged file or directory the modes a plain open/mkdir would (mkstemp/mkdtemp make them private)."""
-    mask = _umask()
-    path.chmod(0o777 & ~mask if path.is_dir() else 0o666 & ~mask)
-    if path.is_dir():
-        for child in path.iterdir():
-            child.chmod(0o666 & ~mask)
-
-
-def _fsync_tree(directory: Path) -> None:
-    for child in directory.iterdir():
-        with open(child, "rb") as handle:
-            os.fsync(handle.fileno())
-
-
-def _replace_directory(staging: Path, path: Path) -> None:
-    # A rename is atomic, but a non-empty directory cannot be renamed over: move the old one
-    # aside first, and only delete it once the new one is in place.
-    if not path.exists():
-        os.replace(staging, path)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=_temporary_prefix(path), suffix=".old", dir=path.parent))
-    os.replace(path, retired / path.name)
-    os.replace(staging, path)
-    shutil.rmtree(retired, ignore_errors=True)
+def _only_model_files(directory: Path, *names: str) -> bool:
+    """Whether `directory` holds nothing but a model's files (or the given `names`); a missing one holds nothing."""
+    try:
+        return set(os.listdir(directory)) <= set(names or (CONFIG_FILE, WEIGHTS_FILE))
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -276,30 +284,103 @@ def _nested_at_most(value: Any, depth: int) -> bool:
 
 
 def load_model(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The manifest and weight tensors of a model directory, after checking the weights' checksum."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    """The manifest and weight tensors of a model directory, after checking the weights' checksum.
 
+    Both files come from one and the same directory even while another process replaces it with --force.
+    """
     path = Path(path)
+    for _ in range(READ_ATTEMPTS):
+        # Saves swap in whole directories: hold one, keep its config.json if `path` still names it, read its weights.
+        with _held_directory(path) as held:
+            try:
+                return _read_model(path, held)
+            except _Replaced:
+                continue
+    raise ModelFileError(f"{path}: replaced by another process each time it was read; try again once saving ends")
+
+
+class _Replaced(Exception):
+    """The model directory was replaced while it was being read."""
+
+
+@contextlib.contextmanager
+def _held_directory(path: Path):
+    if not HOLDS_DIRECTORIES:
+        yield None
+        return
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        yield None  # missing or not a folder: reading it says so
+        return
+    try:
+        yield handle
+    finally:
+        os.close(handle)
+
+
+def _still_named(path: Path, handle: int | None) -> bool:
+    if handle is None:
+        return False
+    try:
+        now, held = os.stat(path), os.fstat(handle)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _read_model(path: Path, held: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
     manifest = read_manifest(path)
+    if HOLDS_DIRECTORIES and not _still_named(path, held):
+        raise _Replaced
     problem = time_problem(manifest)
     if problem:
         raise ModelFileError(f"{path / CONFIG_FILE}: damaged model config, {problem}; retrain the model")
     weights = path / WEIGHTS_FILE
-    if not weights.is_file():
-        raise ModelFileError(f"{path}: no {WEIGHTS_FILE}; the model directory is incomplete, retrain the model")
-    if file_sha256(weights) != manifest["weights_sha256"]:
-        raise ModelFileError(
-            f"{weights}: checksum mismatch, the weights were changed or damaged after saving; retrain the model"
-        )
-    try:
-        tensors = load_file(str(weights), device="cpu")
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ModelFileError(f"{weights}: not a readable safetensors file ({exc})") from None
+    with _open_weights(path, held) as handle:
+        if _sha256(handle) != manifest["weights_sha256"]:
+            raise ModelFileError(
+                f"{weights}: checksum mismatch, the weights were changed or damaged after saving; retrain the model"
+            )
+        handle.seek(0)
+        try:
+            tensors = load(handle.read())
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ModelFileError(f"{weights}: not a readable safetensors file ({exc})") from None
     problem = _network_problem(manifest["network"], tensors)
     if problem:
         raise ModelFileError(f"{path}: the model config and weights do not fit together ({problem}); retrain the model")
     return manifest, tensors
+
+
+def _open_weights(path: Path, held: int | None):
+    """The weights file of the held directory, opened; a damaged directory is refused."""
+    try:
+        # O_NONBLOCK: a FIFO planted as the weights must not hang the reader before it is refused.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+        handle = os.open(path / WEIGHTS_FILE, flags) if held is None else os.open(WEIGHTS_FILE, flags, dir_fd=held)
+    except FileNotFoundError:
+        if held is not None and not _still_named(path, held):
+            raise _Replaced from None  # its saver removed it after swapping in a new model
+        handle = None
+    except OSError:
+        handle = None
+    if handle is not None and not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        handle = None
+    if handle is None:
+        raise ModelFileError(f"{path}: no {WEIGHTS_FILE}; the model directory is incomplete, retrain the model")
+    return os.fdopen(handle, "rb")
+
+
+def _sha256(handle) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _network_problem(network: dict[str, Any], tensors: dict[str, Any]) -> str | None:
@@ -338,47 +419,3 @@ def _network_problem(network: dict[str, Any], tensors: dict[str, Any]) -> str | 
         if expected.get(name) != found.get(name):
             return f"{name}: the config describes {expected.get(name, 'no such tensor')}, the weights hold {found.get(name, 'none')}"
     return None
-
-
-def check_output(path: Path, force: bool) -> None:
-    """Refuse early an output file that exists (without --force), is a directory, or cannot be written."""
-    path = Path(path)
-    if path.is_dir():
-        raise ModelFileError(f"{path}: is a directory; give a file name")
-    if path.exists() and not force:
-        raise ModelFileError(f"{path}: already exists; pass --force to replace it, or choose another name")
-    parent = path.parent if str(path.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise ModelFileError(f"{path}: {parent} is a file, not a folder; choose another name")
-    if not parent.is_dir():
-        raise ModelFileError(f"{path}: folder {parent} does not exist; create it or choose another name")
-    if not os.access(parent, os.W_OK):
-        raise ModelFileError(f"{path}: cannot write in {parent}")
-
-
-def write_atomically(path: Path, write: Callable[[Path], object], force: bool = False) -> None:
-    """Call `write(tmp_path)` on a temporary file beside `path`, then rename it over `path`.
-
-    A crash or Ctrl-C mid-write leaves the old file (or nothing), never half a file; a kill -9 leaves
-    a hidden `.NAME.PID.*.partial.EXT` file that the next write of `path` removes.
-    """
-    path = Path(path)
-    check_output(path, force)
-    try:
-        _remove_stale(path)
-        handle, name = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".partial" + path.suffix,
-                                        dir=path.parent or ".")
-        os.close(handle)
-    except OSError as exc:
-        raise ModelFileError(f"{path}: cannot write there ({exc.strerror or exc}); choose another name") from exc
-    try:
-        write(Path(name))
-        _public_modes(Path(name))
-        os.replace(name, path)
-    except OSError as exc:
-        Path(name).unlink(missing_ok=True)
-        raise ModelFileError(f"{path}: could not write it ({exc.strerror or exc}); nothing was changed there; "
-                             "free some disk space or choose another name") from exc
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise

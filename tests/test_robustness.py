@@ -631,11 +631,13 @@ model.save(target, force=True)
 _REPLACE_THEN_HANG = """
 import os, sys, time
 from pathlib import Path
+import forecaster.files
 from forecaster import Forecaster
 
 source, target, marker = map(Path, sys.argv[1:4])
 model = Forecaster.load(source)
 rename = os.replace
+forecaster.files._RENAMEAT2 = None  # the two-rename fallback: with renameat2 there is no moment between renames
 
 def stuck_after_moving_the_old_model_aside(src, dst):
     rename(src, dst)
@@ -650,7 +652,7 @@ model.save(target, force=True)
 _WRITE_THEN_HANG = """
 import sys, time
 from pathlib import Path
-from forecaster.persistence import write_atomically
+from forecaster.files import write_atomically
 
 target, marker = map(Path, sys.argv[1:3])
 
