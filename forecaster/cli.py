@@ -149,6 +149,20 @@ def train(
     """Fit a model on DATA and save it to a model directory."""
 
     def command(stderr: Console) -> int:
+        from forecaster import distributed
+        from forecaster.errors import ForecasterError
+
+        # Under torchrun every process trains; only the first reports and writes the model.
+        main = distributed.is_main_process()
+        try:
+            return trained(stderr if main else Console(stderr=True, quiet=True), main)
+        except ForecasterError:
+            if main:
+                raise
+            return EXIT_USER_ERROR  # the same error reached the first process, which says it once
+
+    def trained(stderr: Console, main: bool) -> int:
+        from forecaster import interrupts
         from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles
         from forecaster.persistence import check_writable
 
@@ -165,24 +179,12 @@ def train(
             loss=loss, scaler=scaler, holdout=holdout, val_size=val_size, seed=seed, device=device,
             precision=precision,
         )
-        from forecaster import distributed, interrupts
-        from forecaster.errors import ForecasterError
-
         model_dir = out or Path("models") / data.stem
-        # Under torchrun every process trains; only the first reports and writes the model.
-        main = distributed.is_main_process()
-        try:
-            if main:
-                check_writable(model_dir, force)  # before training, not after an hour of it
-            else:
-                stderr = Console(stderr=True, quiet=True)
-            with interrupts.guarded(_say_held if main and not quiet else None) as guard:
-                return _train(config, data, model_dir if main else None, force, stderr, guard,
-                              show_progress=main and not (quiet or as_json), as_json=as_json)
-        except ForecasterError:
-            if main:
-                raise
-            return EXIT_USER_ERROR  # the same error reached the first process, which says it once
+        if main:
+            check_writable(model_dir, force)  # before training, not after an hour of it
+        with interrupts.guarded(_say_held if main and not quiet else None) as guard:
+            return _train(config, data, model_dir if main else None, force, stderr, guard,
+                          show_progress=main and not (quiet or as_json), as_json=as_json)
 
     _run(command, debug, quiet)
 
@@ -256,7 +258,7 @@ def _by(guard) -> str:
 def _interruption_report(model, model_dir: Path, guard, stderr: Console) -> int:
     """Say what an interrupted run saved; its exit code (0 when nothing interrupted it)."""
     result, where = model.result_, escape(str(model_dir))
-    epochs = f"epoch {result.best_epoch}, of {len(result.history)} run"
+    epochs = f"best epoch {result.best_epoch} of {len(result.history)}"
     if result.stopped == "peer_lost":
         stderr.print(f"another training process was lost: saved the best weights so far ({epochs}) to {where}")
     elif result.stopped == "interrupted":

@@ -2,7 +2,8 @@
 
 FORECASTER_TEST_MARK says where: `epoch` after every finished epoch; `first_epoch` inside the first
 epoch's validation, which then waits; `after_training` before the post-training validation, which then waits.
-The waits let a signal land exactly there.
+The waits let a signal land exactly there. With FORECASTER_TEST_EXIT_FILE, the process appends
+"RANK EXIT-CODE" to that file as it exits: torchrun does not report its workers' codes after a signal.
 """
 
 import os
@@ -49,4 +50,10 @@ elif MARK == "after_training":
     forecaster.forecaster.Forecaster._validate = waiting_validate
 
 sys.argv[0] = "forecaster"
-main()
+try:
+    main()
+except SystemExit as exc:
+    if "FORECASTER_TEST_EXIT_FILE" in os.environ:
+        with open(os.environ["FORECASTER_TEST_EXIT_FILE"], "a") as codes:
+            codes.write(f"{os.environ.get('RANK', '0')} {exc.code}\n")
+    raise
