@@ -153,3 +153,10 @@ def test_a_killed_process_leaves_the_best_weights_of_the_others_saved(tmp_path):
     # The lost process shows first as a failing collective, or as torchrun's SIGTERM: either keeps the epochs.
     assert manifest["stopped"] in ("peer_lost", "interrupted") and len(manifest["history"]) == 2
     assert manifest["best_epoch"] >= 1
+
+
+@pytest.mark.slow
+def test_a_library_fit_under_torchrun_trains_in_parallel_and_leaves_the_process_group():
+    done = torchrun(Path(__file__).parent / "helpers" / "library_fit.py", SAMPLE, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["world", "2", "epochs", "2", "left", "True"]
