@@ -193,8 +193,8 @@ def _say_held(signum: int) -> None:
     # Runs inside the signal handler: a raw write, never through a buffered stream that may be mid-write.
     import signal
 
-    name = signal.Signals(signum).name
-    os.write(2, f"\n{name}: finishing saving the model; send it again to stop at once without saving\n".encode())
+    then = "; Ctrl-C again stops at once, without saving" if signum == signal.SIGINT else ""
+    os.write(2, f"\n{signal.Signals(signum).name}: finishing the model and saving it{then}\n".encode())
 
 
 def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Console, guard, show_progress: bool,

@@ -4,8 +4,10 @@ While `guarded()` is active (the CLI's `train` holds it from reading the data to
 - inside an epoch, or before training has produced any weights, a signal raises `Interrupted` (a
   KeyboardInterrupt): the epoch loop catches it and keeps the best epoch so far, and before the first
   epoch there is nothing to keep;
-- once weights exist, outside the epochs (error scales, validation, writing the model), the first
-  signal is only noted, so that the work ends with the model saved; a second one raises at once.
+- once weights exist, outside the epochs (error scales, validation, writing the model), a signal is
+  only noted, so that the work ends with the model saved; only a second Ctrl-C raises at once. A
+  repeated SIGTERM does not: launchers and schedulers send it to every process and again through
+  torchrun, and they escalate with SIGKILL anyway.
 The exit code is 128 plus the first signal's number: 130 for Ctrl-C, 143 for SIGTERM. Without a guard
 (the library on its own) nothing changes: Ctrl-C raises KeyboardInterrupt wherever it lands.
 """
@@ -33,7 +35,7 @@ class Guard:
 
     def __init__(self, on_held: Callable[[int], None] | None = None) -> None:
         self.received: list[int] = []  # every signal, in order of arrival
-        self.holding = False  # weights exist: outside an epoch, the first signal waits until they are saved
+        self.holding = False  # weights exist: outside an epoch, a signal waits until they are saved
         self._epochs = 0  # depth of `stoppable` sections: there a signal stops the epoch loop
         self._on_held = on_held
 
@@ -47,7 +49,7 @@ class Guard:
         return signal.Signals(self.received[0]).name if self.received else "SIGINT"
 
     def hold(self) -> None:
-        """Training has weights worth saving: from now on a first signal outside an epoch only gets noted."""
+        """Training has weights worth saving: from now on a signal outside an epoch only gets noted."""
         self.holding = True
 
     @contextmanager
@@ -63,7 +65,8 @@ class Guard:
 
     def _handle(self, signum: int, frame: object) -> None:
         self.received.append(signum)
-        if self.holding and not self._epochs and len(self.received) == 1:
+        insisted = signum == signal.SIGINT and len(self.received) > 1  # a person pressed Ctrl-C again
+        if self.holding and not self._epochs and not insisted:
             if self._on_held is not None:
                 self._on_held(signum)
             return

@@ -82,7 +82,7 @@ def test_a_signal_before_the_first_epoch_ended_saves_nothing(tmp_path, signum, c
 def test_a_signal_after_training_is_held_until_the_whole_model_is_saved(tmp_path, signum, code):
     exit_code, messages, model = signalled(tmp_path, "after_training", "after training", [signum], epochs=2)
     assert exit_code == code, messages
-    assert "finishing saving the model" in messages
+    assert "finishing the model and saving it" in messages
     assert "after training ended: saved the whole model" in messages and "Traceback" not in messages
     manifest = info(model)
     assert manifest["stopped"] == "max_epochs" and len(manifest["history"]) == 2
@@ -115,6 +115,18 @@ def test_with_weights_the_first_signal_is_held_outside_epochs_and_stops_the_next
         with pytest.raises(interrupts.Interrupted):
             with guard.stoppable():
                 pytest.fail("a held signal must stop the next epoch before it starts")
+
+
+def test_a_repeated_sigterm_is_held_too_and_only_a_second_ctrl_c_raises():
+    with interrupts.guarded() as guard:
+        guard.hold()
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)  # to every process, and again through torchrun
+        time.sleep(0.1)
+        assert guard.exit_code == 143
+        with pytest.raises(interrupts.Interrupted):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
 
 
 def test_inside_an_epoch_a_signal_raises_even_with_weights():
