@@ -187,19 +187,23 @@ def _epochs(net, train_set, val_set, config, callback) -> tuple[TrainingResult, 
                 result.history.append(record)
                 _step_scheduler(scheduler, record.val_loss)
                 callback.on_epoch_end(record, improved)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, RuntimeError) as exc:
             # Anywhere in the epoch (batches, validation, callback): keep what the last whole epochs learned.
-            result.stopped = "interrupted"
-            break
-        except RuntimeError as exc:
-            if not distributed.peer_lost(exc):
-                raise
-            result.stopped = "peer_lost"  # another training process died: keep what the epochs before learned
+            result.stopped = _cut_short(exc)
             break
         if config.patience and stale >= config.patience:
             result.stopped = "early_stopping"
             break
     return result, best_state
+
+
+def _cut_short(exc: BaseException) -> str:
+    """Why training stops early on `exc`: "interrupted" (a signal) or "peer_lost" (another process died); else re-raised."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if distributed.peer_lost(exc):
+        return "peer_lost"
+    raise exc
 
 
 def fingerprint(net: nn.Module, train_set: WindowSet, val_set: WindowSet) -> list[int]:
