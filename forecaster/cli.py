@@ -11,6 +11,7 @@ import json
 import math
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
@@ -30,6 +31,7 @@ app = typer.Typer(
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 EXIT_BUG = 1
+PEER_ERROR_GRACE = 10.0  # seconds a torchrun process other than the first waits for the first to report an error
 
 # Options shared by several commands.
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")]
@@ -156,10 +158,14 @@ def train(
         main = distributed.is_main_process()
         try:
             return trained(stderr if main else Console(stderr=True, quiet=True), main)
-        except ForecasterError:
-            if main:
+        except ForecasterError as exc:
+            if main or debug:
                 raise
-            return EXIT_USER_ERROR  # the same error reached the first process, which says it once
+            # The first process most likely meets the same error and says it, and torchrun then ends this one;
+            # if it has not within a few seconds, the error is this process's alone, and it says it itself.
+            time.sleep(PEER_ERROR_GRACE)
+            _fail(f"error in process {distributed.rank()}: {exc}")
+            return EXIT_USER_ERROR
 
     def trained(stderr: Console, main: bool) -> int:
         from forecaster import interrupts
@@ -200,8 +206,6 @@ def _say_held(signum: int) -> None:
 def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Console, guard, show_progress: bool,
            as_json: bool) -> int:
     """Load, fit and (when `model_dir` is given) save, then summarize; returns the exit code."""
-    import time
-
     from forecaster import report
     from forecaster.training import CUT_SHORT
 

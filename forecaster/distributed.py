@@ -37,9 +37,14 @@ def launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def rank() -> int:
+    """This process's number among all training processes, as torchrun gives it, known before any process group."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def is_main_process() -> bool:
-    """Whether this process reports and saves: rank 0 as torchrun numbers them, known before any process group."""
-    return int(os.environ.get("RANK", "0")) == 0
+    """Whether this process reports and saves: rank 0."""
+    return rank() == 0
 
 
 def local_rank() -> int:

@@ -118,6 +118,18 @@ def test_processes_given_different_data_stop_before_training_with_exit_2(tmp_pat
 
 
 @pytest.mark.slow
+def test_an_error_only_another_process_meets_is_said_by_that_process(tmp_path):
+    # The first process waits in vain for the second to join; torchrun kills it 30 s after the second failed.
+    env = {**ENV, "FORECASTER_TEST_RANK1": "other_data", "FORECASTER_TEST_OTHER_DATA": str(tmp_path / "missing.csv")}
+    done = subprocess.run([TORCHRUN, "--standalone", "--nproc-per-node", "2", MISBEHAVING, "train", SAMPLE, *LONG,
+                           "--out", tmp_path / "m"], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode != 0
+    assert done.stderr.splitlines()[0] == f"error in process 1: {tmp_path / 'missing.csv'}: no such file", done.stderr
+    assert "2" in worker_codes(done.stderr) and OUR_FRAMES not in done.stderr
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
 def test_ctrl_c_saves_the_best_weights_and_the_first_process_exits_130(tmp_path):
     codes, log = tmp_path / "codes.txt", tmp_path / "stderr.txt"
     env = {**ENV, "FORECASTER_TEST_MARK": "epoch", "FORECASTER_TEST_EXIT_FILE": str(codes)}
