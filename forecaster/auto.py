@@ -93,8 +93,8 @@ def transform(asked: str, data: SeriesSet, norm: str) -> str:
     if asked == "log" and first is not None:
         series, i = first
         raise ConfigError(f"{data.source}: series {series.id!r} has {series.values[i]:g} at {series.time[i]}, but "
-                          "transform log models the log of the values, which needs every value above zero; "
-                          "use transform none, or auto (the log only where every value is above zero)")
+                          "--transform log models the log of the values, which needs every value above zero; "
+                          "use --transform none, or auto (the log only where every value is above zero)")
     if asked != "auto":
         return asked
     return "log" if first is None and norm == "season" else "none"

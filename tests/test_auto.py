@@ -62,7 +62,7 @@ def test_transform_takes_the_log_only_over_a_seasonal_base_of_positive_values():
 
 
 def test_an_explicit_log_of_values_at_or_below_zero_is_refused_naming_the_series_and_value():
-    with pytest.raises(ConfigError, match=r"data.csv: series 's1' has 0 at 1, but transform log .* above zero"):
+    with pytest.raises(ConfigError, match=r"data.csv: series 's1' has 0 at 1, but --transform log .* above zero"):
         auto.transform("log", series_set([1.0, 2.0], [1.0, 0.0, 3.0]), "season")
 
 
@@ -114,7 +114,7 @@ def test_auto_transform_decides_from_every_value_the_log_would_be_taken_of(tmp_p
     asked = cli("train", data, *tiny, "--transform", "log", "--out", tmp_path / "log")
     assert asked.returncode == 2
     assert asked.stderr.startswith("error: ") and "series 'temperature' has -0.39 at 2024-03-21 02:00:00" in asked.stderr
-    assert "transform log" in asked.stderr and "Traceback" not in asked.stderr
+    assert "--transform none" in asked.stderr and "Traceback" not in asked.stderr
     assert not (tmp_path / "log").exists()
 
 
