@@ -14,6 +14,7 @@ import numpy as np
 
 from forecaster.baselines import seasonal_beats_naive
 from forecaster.calibration import level_quantiles
+from forecaster.data import Series, SeriesSet
 from forecaster.errors import ConfigError
 
 
@@ -80,17 +81,32 @@ def calendar(asked: bool | None, norm: str) -> bool:
     return asked if asked is not None else norm == "season"
 
 
-def transform(asked: str, parts: list[np.ndarray], norm: str) -> str:
+def transform(asked: str, data: SeriesSet, norm: str) -> str:
     """The value transform: the one asked for, or for `auto` the log over a seasonal base of positive values.
 
-    `auto` takes the log when every training value of every series is above zero and the window norm
-    is `season`: M4 Hourly's OWA went from 0.627 to 0.615 (8-epoch probes). Elsewhere (ETTh1's oil
+    `auto` takes the log when every value of every series is above zero and the window norm is
+    `season`: M4 Hourly's OWA went from 0.627 to 0.615 (8-epoch probes). Every value, not only the
+    training part's: the log is taken of the validation and holdout parts too. Elsewhere (ETTh1's oil
     temperature has values below zero) the values are modelled as they are.
     """
+    first = _first_non_positive(data)
+    if asked == "log" and first is not None:
+        series, i = first
+        raise ConfigError(f"{data.source}: series {series.id!r} has {series.values[i]:g} at {series.time[i]}, but "
+                          "--transform log models the log of the values, which needs every value above zero; "
+                          "use --transform none, or auto (the log only where every value is above zero)")
     if asked != "auto":
         return asked
-    positive = all(bool((part > 0).all()) for part in parts)
-    return "log" if positive and norm == "season" else "none"
+    return "log" if first is None and norm == "season" else "none"
+
+
+def _first_non_positive(data: SeriesSet) -> tuple[Series, int] | None:
+    """The first series with a value at or below zero (or NaN), and that value's index; None if there is none."""
+    for series in data.series:
+        bad = np.flatnonzero(~(series.values > 0))
+        if len(bad):
+            return series, int(bad[0])
+    return None
 
 
 def quantiles(asked: list[float] | None, levels: list[float], norm: str) -> list[float]:

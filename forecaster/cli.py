@@ -11,6 +11,7 @@ import json
 import math
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
@@ -32,6 +33,7 @@ app = typer.Typer(
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 EXIT_BUG = 1
+PEER_ERROR_GRACE = 10.0  # seconds a torchrun process other than the first waits for the first to report an error
 
 # Options shared by several commands.
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")]
@@ -172,6 +174,24 @@ def train(
     """Fit a model on DATA and save it to a model directory."""
 
     def command(stderr: Console) -> int:
+        from forecaster import distributed
+        from forecaster.errors import ForecasterError
+
+        # Under torchrun every process trains; only the first reports and writes the model.
+        main = distributed.is_main_process()
+        try:
+            return trained(stderr if main else Console(stderr=True, quiet=True), main)
+        except ForecasterError as exc:
+            if main or debug:
+                raise
+            # The first process most likely meets the same error and says it, and torchrun then ends this one;
+            # if it has not within a few seconds, the error is this process's alone, and it says it itself.
+            time.sleep(PEER_ERROR_GRACE)
+            _fail(f"error in process {distributed.rank()}: {exc}")
+            return EXIT_USER_ERROR
+
+    def trained(stderr: Console, main: bool) -> int:
+        from forecaster import interrupts
         from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles, parse_sep, parse_threads
         from forecaster.persistence import check_writable
         from forecaster.reading import STDIN
@@ -192,47 +212,46 @@ def train(
             precision=precision, threads=parse_threads(threads),
         )
         use_threads(config.threads)  # before any work: torch fixes its thread pools on first use
-        from forecaster import distributed
-
         model_dir = out or Path("models") / ("stdin" if str(data) == STDIN else data.stem)
-        # Under torchrun every process trains; only the first reports and writes the model.
-        shard = distributed.start(config.device) if distributed.launched() else distributed.Shard()
-        if shard.is_main:
+        if main:
             check_writable(model_dir, force)  # before training, not after an hour of it
-            code = _train(config, data, model_dir, force, stderr, show_progress=not (quiet or as_json), as_json=as_json)
-        else:
-            code = _train(config, data, None, force, Console(stderr=True, quiet=True), show_progress=False, as_json=False)
-        # Only on success: a process that failed just exits, and torchrun then ends the others,
-        # where waiting here for it would deadlock them.
-        distributed.stop()
-        return code
+        with interrupts.guarded(_say_held if main and not quiet else None) as guard:
+            return _train(config, data, model_dir if main else None, force, stderr, guard,
+                          show_progress=main and not (quiet or as_json), as_json=as_json)
 
     _run(command, debug, quiet)
 
 
-def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Console, show_progress: bool,
+def _say_held(signum: int) -> None:
+    # Runs inside the signal handler: a raw write, never through a buffered stream that may be mid-write.
+    import signal
+
+    then = "; Ctrl-C again stops at once, without saving" if signum == signal.SIGINT else ""
+    os.write(2, f"\n{signal.Signals(signum).name}: finishing the model and saving it{then}\n".encode())
+
+
+def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Console, guard, show_progress: bool,
            as_json: bool) -> int:
     """Load, fit and (when `model_dir` is given) save, then summarize; returns the exit code."""
-    import time
-
     from forecaster import report
-    from forecaster.data import load_series
-    from forecaster.forecaster import Forecaster
+    from forecaster.training import CUT_SHORT
 
-    series = load_series(data, config)
-    _report_cleaning(series, config.fill, stderr)
-    progress = report.TrainingProgress(stderr) if show_progress else None
     started = time.perf_counter()
     try:
-        model = Forecaster(config).fit(series, callback=progress)
-    finally:
-        if progress is not None:
-            progress.close()
+        series, model = _fitted(config, data, stderr, show_progress)
+        if model_dir is not None:
+            if not as_json:  # the JSON summary holds it
+                stderr.print(f"season: {model.season_} "
+                             f"({escape(report.season_source(model.season_source_, model.schema_.freq))})")
+            model.save(model_dir, force=force)  # a second signal stops it, and it removes what it had written
+    except KeyboardInterrupt:
+        if not guard.received:
+            raise
+        when = "again before the model was saved" if guard.holding else "before the first epoch ended"
+        stderr.print(f"interrupted{_by(guard)} {when}: nothing was saved")
+        return guard.exit_code
     if model_dir is None:
-        return 0
-    if not as_json:  # the JSON summary holds it
-        stderr.print(f"season: {model.season_} ({escape(report.season_source(model.season_source_, model.schema_.freq))})")
-    model.save(model_dir, force=force)
+        return guard.exit_code if guard.received or model.result_.stopped in CUT_SHORT else 0
     summary = _train_summary(model, series, model_dir, time.perf_counter() - started)
     if as_json:
         _print_json(summary)
@@ -242,15 +261,47 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
 
     for note in shortfalls(model.calibration_):
         stderr.print(f"[yellow]warning:[/] {note}")
-    stopped = model.result_.stopped
-    if stopped == "diverged":
-        stderr.print(f"[yellow]warning:[/] the loss became NaN or infinite after epoch {len(model.result_.history)}; "
-                     f"saved the weights of epoch {model.result_.best_epoch}. Lower --lr or --grad-clip to train further.")
-    if stopped == "interrupted":
-        stderr.print(f"interrupted: saved the best weights so far (epoch {model.result_.best_epoch}) "
-                     f"to {escape(str(model_dir))}")
-        return EXIT_INTERRUPTED
-    return 0
+    result = model.result_
+    if result.stopped == "diverged":
+        stderr.print(f"[yellow]warning:[/] the loss became NaN or infinite after epoch {len(result.history)}; "
+                     f"saved the weights of epoch {result.best_epoch}. Lower --lr or --grad-clip to train further.")
+    return _interruption_report(model, model_dir, guard, stderr)
+
+
+def _fitted(config, data: Path, stderr: Console, show_progress: bool):
+    """The series read from `data`, and the model fitted on them."""
+    from forecaster import report
+    from forecaster.data import load_series
+    from forecaster.forecaster import Forecaster
+
+    series = load_series(data, config)
+    _report_cleaning(series, config.fill, stderr)
+    progress = report.TrainingProgress(stderr) if show_progress else None
+    try:
+        return series, Forecaster(config).fit(series, callback=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _by(guard) -> str:
+    # Ctrl-C needs no name; SIGTERM (timeout, docker stop, a scheduler) does.
+    return f" by {guard.signal_name}" if guard.signal_name != "SIGINT" else ""
+
+
+def _interruption_report(model, model_dir: Path, guard, stderr: Console) -> int:
+    """Say what an interrupted run saved; its exit code (0 when nothing interrupted it)."""
+    result, where = model.result_, escape(str(model_dir))
+    epochs = f"best epoch {result.best_epoch} of {len(result.history)}"
+    if result.stopped == "peer_lost":
+        stderr.print(f"another training process was lost: saved the best weights so far ({epochs}) to {where}")
+    elif result.stopped == "interrupted":
+        stderr.print(f"interrupted{_by(guard)}: saved the best weights so far ({epochs}) to {where}")
+    elif guard.received:
+        stderr.print(f"interrupted{_by(guard)} after training ended: saved the whole model ({epochs}) to {where}")
+    else:
+        return 0
+    return guard.exit_code
 
 
 def _report_cleaning(series, fill: str, stderr: Console) -> None:

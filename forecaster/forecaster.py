@@ -24,7 +24,7 @@ from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
 from forecaster.threads import threads_limited
 from forecaster.timeaxis import axis_step, future_index, parse_time_label, time_label
-from forecaster.training import EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, train
+from forecaster.training import CUT_SHORT, EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, train
 from forecaster.windows import Split, WindowSet, all_actuals, origin_starts, series_of_windows, split_bounds
 
 
@@ -59,7 +59,7 @@ class Forecaster:
         _check_lengths(data, splits, lookback, horizon, cfg)
         parts = [s.values[: sp.n_train] for s, sp in zip(data.series, splits)]
         norm = auto.window_norm(cfg.window_norm, parts, horizon, season, lookback)
-        self.transform_ = auto.transform(cfg.transform, parts, norm)
+        self.transform_ = auto.transform(cfg.transform, data, norm)
         self.quantiles_ = auto.quantiles(cfg.quantiles, cfg.levels, norm)
         cfg = dataclasses.replace(cfg, quantiles=self.quantiles_)  # what training and the network's shape need
         raw, data = data, transform.to_model(data, self.transform_)
@@ -90,17 +90,17 @@ class Forecaster:
                 torch.manual_seed(settings.seed)
                 net = RecurrentForecaster(shape).to(device)
                 result = train(net, train_set, val_set, settings, callback)
-            if result.best_epoch == 0 and result.stopped != "interrupted":
+            if result.best_epoch == 0 and result.stopped not in CUT_SHORT:
                 raise _unusable(result, cfg)
             if result.best_epoch > 0:
                 nets.append(net)
                 results.append(result)
-            if result.stopped == "interrupted":
-                break  # Ctrl-C ends the whole fit: the members trained so far make the model
+            if result.stopped in CUT_SHORT:
+                break  # a signal or a lost process ends the whole fit: the members trained so far make the model
         if not nets:
             raise _unusable(result, cfg)
         net = _combined(nets, device)
-        stopped = "interrupted" if result.stopped == "interrupted" else results[0].stopped
+        stopped = result.stopped if result.stopped in CUT_SHORT else results[0].stopped
         result = dataclasses.replace(results[0], stopped=stopped)
         self.schema_, self.season_, self.horizon_, self.lookback_ = schema, season, horizon, lookback
         self.season_source_ = chosen.source
@@ -518,6 +518,9 @@ def _check_schema(data: SeriesSet, schema: Schema) -> None:
 def _unusable(result: TrainingResult, cfg: Config) -> Exception:
     if result.stopped == "interrupted":
         return KeyboardInterrupt()
+    if result.stopped == "peer_lost":
+        return TrainingError("another training process stopped before the first epoch ended; nothing was saved; "
+                             "see its own messages for why")
     return TrainingError(
         f"training diverged in the first epoch (the loss became NaN or infinite) at --lr {cfg.lr}; "
         "nothing was saved; lower --lr, keep --grad-clip on, or check the data for extreme values"

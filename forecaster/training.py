@@ -6,6 +6,7 @@ CLI draws as a progress bar.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -14,13 +15,14 @@ from typing import Protocol
 import torch
 from torch import nn
 
-from forecaster import auto, distributed
+from forecaster import auto, distributed, interrupts
 from forecaster.config import DEVICES, Config
 from forecaster.distributed import Shard
 from forecaster.errors import ConfigError
 from forecaster.windows import WindowSet
 
 EVAL_BATCH = 4096  # windows per forward pass when no gradient is kept
+CUT_SHORT = ("interrupted", "peer_lost")  # a signal, or a lost training process: the best epoch so far is kept
 VAL_WINDOWS = 8192  # validation windows scored per epoch, at most: enough to rank epochs, cheap on many series
 
 
@@ -45,7 +47,7 @@ class TrainingResult:
     history: list[EpochRecord] = field(default_factory=list)
     best_epoch: int = 0  # 0: no epoch finished with a finite validation loss
     best_val_loss: float = math.inf
-    stopped: str = "max_epochs"  # max_epochs | early_stopping | interrupted | diverged
+    stopped: str = "max_epochs"  # max_epochs | early_stopping | interrupted | peer_lost | diverged
 
 
 class TrainingCallback(Protocol):
@@ -77,7 +79,7 @@ def resolve_device(name: str) -> torch.device:
         raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, got {name!r}")
     if name == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda")
+            return _cuda()
         if torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
@@ -85,7 +87,12 @@ def resolve_device(name: str) -> torch.device:
         raise ConfigError("--device cuda: no CUDA GPU is available to torch here; use --device cpu or auto")
     if name == "mps" and not torch.backends.mps.is_available():
         raise ConfigError("--device mps: Apple's MPS backend is not available here; use --device cpu or auto")
-    return torch.device(name)
+    return _cuda() if name == "cuda" else torch.device(name)
+
+
+def _cuda() -> torch.device:
+    # Under torchrun each process of a machine has its own GPU.
+    return torch.device("cuda", distributed.local_rank()) if distributed.launched() else torch.device("cuda")
 
 
 def autocast(device: torch.device, precision: str):
@@ -125,12 +132,31 @@ def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Conf
 
     Under torchrun each process trains on its shard of every epoch's windows through
     DistributedDataParallel; losses are summed over processes, so early stopping, the
-    schedule and the best weights decide alike everywhere.
+    schedule and the best weights decide alike everywhere. The process group is joined here
+    (unless the caller already has) and left before returning, so what follows runs alone.
     """
     callback = callback or SilentCallback()
     config = replace(config, loss=auto.loss(config.loss, net.shape.window_norm))
     device = next(net.parameters()).device
-    shard = distributed.current()
+    joined, together = distributed.join(config.device), False
+    try:
+        distributed.check_same_data(fingerprint(net, train_set, val_set), device)
+        result, best_state = _epochs(net, train_set, val_set, config, callback)
+        # After an interruption or a lost process, the others may be gone or stuck mid-epoch: no barrier.
+        together = result.stopped not in CUT_SHORT
+    finally:
+        if joined:
+            distributed.leave(together)
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    net.eval()
+    return result
+
+
+def _epochs(net, train_set, val_set, config, callback) -> tuple[TrainingResult, dict | None]:
+    """The epoch loop: its result, and the best epoch's weights (None before one finished)."""
+    device = next(net.parameters()).device
+    shard, guard = distributed.current(), interrupts.current()
     quantiles = torch.tensor(config.quantiles or [], dtype=torch.float32, device=device)  # None (auto) unresolved: none
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _scheduler(optimizer, config)
@@ -143,33 +169,57 @@ def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Conf
     model = _parallel(net, shard, device)
     for epoch in range(1, config.epochs + 1):
         try:
-            rows = epoch_rows(len(train_set), config, generator, shard, epoch)
-            record = _epoch(model, net, train_set.batches(config.batch_size, rows), val_set, optimizer, config,
-                            quantiles, epoch, callback)
-            if record is None:
-                result.stopped = "diverged"
-                break
-            improved = record.val_loss < result.best_val_loss
-            if improved:
-                # The copy is made before the counters move, so an interrupt leaves them consistent.
-                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-                result.best_epoch, result.best_val_loss, stale = epoch, record.val_loss, 0
-            else:
-                stale += 1
-            result.history.append(record)
-            _step_scheduler(scheduler, record.val_loss)
-            callback.on_epoch_end(record, improved)
-        except KeyboardInterrupt:
+            with guard.stoppable():
+                rows = epoch_rows(len(train_set), config, generator, shard, epoch)
+                record = _epoch(model, net, train_set.batches(config.batch_size, rows), val_set, optimizer, config,
+                                quantiles, epoch, callback)
+                if record is None:
+                    result.stopped = "diverged"
+                    break
+                improved = record.val_loss < result.best_val_loss
+                if improved:
+                    # The copy is made before the counters move, so an interrupt leaves them consistent.
+                    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                    result.best_epoch, result.best_val_loss, stale = epoch, record.val_loss, 0
+                    guard.hold()  # from here on, a signal between epochs waits until these weights are saved
+                else:
+                    stale += 1
+                result.history.append(record)
+                _step_scheduler(scheduler, record.val_loss)
+                callback.on_epoch_end(record, improved)
+        except (KeyboardInterrupt, RuntimeError) as exc:
             # Anywhere in the epoch (batches, validation, callback): keep what the last whole epochs learned.
-            result.stopped = "interrupted"
+            result.stopped = _cut_short(exc)
             break
         if config.patience and stale >= config.patience:
             result.stopped = "early_stopping"
             break
-    if best_state is not None:
-        net.load_state_dict(best_state)
-    net.eval()
-    return result
+    return result, best_state
+
+
+def _cut_short(exc: BaseException) -> str:
+    """Why training stops early on `exc`: "interrupted" (a signal) or "peer_lost" (another process died); else re-raised."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if distributed.peer_lost(exc):
+        return "peer_lost"
+    raise exc
+
+
+def fingerprint(net: nn.Module, train_set: WindowSet, val_set: WindowSet) -> list[int]:
+    """What every training process must agree on: a hash of the data, windows and network, and their sizes.
+
+    (hash, steps, channels, training windows, validation windows, parameters).
+    """
+    digest = hashlib.sha256()
+    for tensor in (train_set.data, train_set.starts, val_set.starts):
+        digest.update(tensor.detach().cpu().contiguous().numpy())
+    sizes = [train_set.lookback, train_set.horizon, train_set.known, *(p.numel() for p in net.parameters())]
+    digest.update(str(sizes).encode())
+    steps, channels = train_set.data.shape
+    parameters = sum(p.numel() for p in net.parameters())
+    return [int.from_bytes(digest.digest()[:8], "little", signed=True), steps, channels, len(train_set),
+            len(val_set), parameters]
 
 
 def epoch_rows(count: int, config: Config, generator: torch.Generator, shard: Shard, epoch: int) -> torch.Tensor:

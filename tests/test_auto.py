@@ -1,10 +1,18 @@
 """The automatic settings: each `auto` resolves by the window norm, and an explicit choice is kept."""
 
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from forecaster import Forecaster, auto
+from forecaster.data import Schema, Series, SeriesSet
 from forecaster.errors import ConfigError
 
 
@@ -38,13 +46,24 @@ def test_calendar_comes_with_the_seasonal_base_unless_asked():
     assert auto.calendar(True, "last") is True and auto.calendar(False, "season") is False
 
 
+def series_set(*values: list[float]) -> SeriesSet:
+    return SeriesSet([Series(f"s{i}", pd.RangeIndex(len(v)), np.array(v, dtype=float)) for i, v in enumerate(values)],
+                     Schema("wide", None, None, [f"s{i}" for i in range(len(values))], "steps"), "data.csv")
+
+
 def test_transform_takes_the_log_only_over_a_seasonal_base_of_positive_values():
-    positive, crossing = [np.array([1.0, 2.0, 3.0])], [np.array([1.0, 0.0, 3.0])]
+    positive, crossing = series_set([1.0, 2.0, 3.0]), series_set([1.0, 2.0], [1.0, 0.0, 3.0])
     assert auto.transform("auto", positive, "season") == "log"
     assert auto.transform("auto", crossing, "season") == "none"
     assert auto.transform("auto", positive, "last") == "none"
     assert auto.transform("log", positive, "last") == "log"
     assert auto.transform("none", positive, "season") == "none"
+    assert auto.transform("none", crossing, "season") == "none"
+
+
+def test_an_explicit_log_of_values_at_or_below_zero_is_refused_naming_the_series_and_value():
+    with pytest.raises(ConfigError, match=r"data.csv: series 's1' has 0 at 1, but --transform log .* above zero"):
+        auto.transform("log", series_set([1.0, 2.0], [1.0, 0.0, 3.0]), "season")
 
 
 def test_quantiles_are_the_levels_bounds_over_a_seasonal_base_only():
@@ -74,3 +93,31 @@ def test_fit_builds_the_network_with_the_resolved_dropout():
     assert model.net_.shape.dropout == 0.3  # 480 training steps: 20 horizons
     assert model.config.dropout is None  # the setting stays automatic
     assert model.resolved_config().dropout == 0.3  # but a refit (evaluate --retrain) reuses the resolved rate
+
+
+def test_auto_transform_decides_from_every_value_the_log_would_be_taken_of(tmp_path):
+    """The first 500 hours of the energy file: temperature dips below zero only in the validation part."""
+    data = tmp_path / "energy_500.csv"
+    lines = (Path(__file__).resolve().parents[1] / "sample_data" / "energy_hourly.csv").read_text().splitlines()
+    data.write_text("\n".join(lines[:501]) + "\n")
+    tiny = ["--hidden-size", "8", "--num-layers", "1", "--epochs", "1", "--quiet"]
+    trained = cli("train", data, *tiny, "--out", tmp_path / "m")
+    assert trained.returncode == 0, trained.stderr
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["transform"] == "none"
+    forecast = cli("predict", tmp_path / "m", "--data", data, "--quiet")
+    assert forecast.returncode == 0, forecast.stderr
+    frame = pd.read_csv(io.StringIO(forecast.stdout))
+    assert sorted(frame["series"].unique()) == ["load", "temperature"]
+    assert np.isfinite(frame["forecast"]).all()
+    first = frame.groupby("series")["timestamp"].min()
+    assert (first == "2024-03-21 20:00:00").all()  # the hour after the file's last row, 2024-03-21 19:00
+    asked = cli("train", data, *tiny, "--transform", "log", "--out", tmp_path / "log")
+    assert asked.returncode == 2
+    assert asked.stderr.startswith("error: ") and "series 'temperature' has -0.39 at 2024-03-21 02:00:00" in asked.stderr
+    assert "--transform none" in asked.stderr and "Traceback" not in asked.stderr
+    assert not (tmp_path / "log").exists()
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "forecaster", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})

@@ -129,3 +129,35 @@ def test_bf16_training_runs_and_keeps_float32_weights():
     assert all(p.dtype == torch.float32 for p in net.parameters())
 
 
+
+
+def test_the_fingerprint_that_processes_compare_changes_with_any_value_window_or_weight_shape():
+    from forecaster.training import fingerprint
+
+    train_set, val_set = sine_windows()
+    base = fingerprint(tiny_net(), train_set, val_set)
+    assert fingerprint(tiny_net(), *sine_windows()) == base  # the same data and network: the same print
+    assert base[1:] == [300, 1, len(train_set), len(val_set), sum(p.numel() for p in tiny_net().parameters())]
+    nudged = WindowSet(train_set.data.clone(), train_set.starts.numpy(), 12, 4)
+    nudged.data[150, 0] += 1e-6
+    assert fingerprint(tiny_net(), nudged, val_set)[0] != base[0]
+    assert fingerprint(tiny_net(), train_set, val_set.spread(10))[0] != base[0]
+    assert fingerprint(tiny_net(horizon=4, outputs=3), train_set, val_set)[0] != base[0]
+
+
+def test_a_signal_during_an_epoch_stops_training_with_the_best_epoch_so_far():
+    import os
+    import signal
+
+    from forecaster import interrupts
+
+    class TermInSecondEpoch(SilentCallback):
+        def on_batch_end(self, epoch, batch):
+            if epoch == 2 and batch == 1:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    train_set, val_set = sine_windows()
+    with interrupts.guarded() as guard:
+        result = train(tiny_net(), train_set, val_set, Config(epochs=5, batch_size=16), TermInSecondEpoch())
+    assert result.stopped == "interrupted" and guard.exit_code == 143
+    assert result.best_epoch == 1 and len(result.history) == 1

@@ -1,0 +1,59 @@
+"""`forecaster` that writes a marker line to stderr at one point of training, so a test knows when to send a signal.
+
+FORECASTER_TEST_MARK says where: `epoch` after every finished epoch; `first_epoch` inside the first
+epoch's validation, which then waits; `after_training` before the post-training validation, which then waits.
+The waits let a signal land exactly there. With FORECASTER_TEST_EXIT_FILE, the process appends
+"RANK EXIT-CODE" to that file as it exits: torchrun does not report its workers' codes after a signal.
+"""
+
+import os
+import sys
+import time
+
+import forecaster.forecaster
+import forecaster.training
+from forecaster.cli import main
+
+MARK = os.environ["FORECASTER_TEST_MARK"]
+
+
+def announce(text: str) -> None:
+    os.write(2, f"MARK {text}\n".encode())
+
+
+if MARK == "epoch":
+    epoch = forecaster.training._epoch
+
+    def announced_epoch(*args, **kwargs):
+        record = epoch(*args, **kwargs)
+        announce(f"epoch {record.epoch}")
+        return record
+
+    forecaster.training._epoch = announced_epoch
+elif MARK == "first_epoch":
+    mean_loss = forecaster.training.mean_loss
+
+    def waiting_validation(*args, **kwargs):
+        announce("first epoch")
+        time.sleep(30)
+        return mean_loss(*args, **kwargs)
+
+    forecaster.training.mean_loss = waiting_validation
+elif MARK == "after_training":
+    validate = forecaster.forecaster.Forecaster._validate
+
+    def waiting_validate(self, *args, **kwargs):
+        announce("after training")
+        time.sleep(3)
+        return validate(self, *args, **kwargs)
+
+    forecaster.forecaster.Forecaster._validate = waiting_validate
+
+sys.argv[0] = "forecaster"
+try:
+    main()
+except SystemExit as exc:
+    if "FORECASTER_TEST_EXIT_FILE" in os.environ:
+        with open(os.environ["FORECASTER_TEST_EXIT_FILE"], "a") as codes:
+            codes.write(f"{os.environ.get('RANK', '0')} {exc.code}\n")
+    raise
