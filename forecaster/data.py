@@ -28,7 +28,8 @@ from forecaster.timeaxis import (
     series_grids,
     time_label,
 )
-from forecaster.timestamps import RowLabeller, is_text, parsed_times, time_column
+from forecaster.roles import column_roles, time_from_parts
+from forecaster.timestamps import TIME_NAMES, RowLabeller, is_text, parsed_times, time_column
 
 DEFAULT_ID = "unique_id"
 DEFAULT_LONG_TARGET = "y"
@@ -52,6 +53,7 @@ class Schema:
     covariates: list[str] = field(default_factory=list)  # past covariates: known up to the forecast origin
     future_covariates: list[str] = field(default_factory=list)  # known ahead: given in the forecast rows too
     calendar: list[str] = field(default_factory=list)  # calendar features of the timestamps (chosen when fitting)
+    time_parts: list[str] = field(default_factory=list)  # [year] or [year, quarter|month]: time_col is built from them
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,24 +111,32 @@ def series_from_frame(
     if frame.empty:
         raise DataError(f"{source}: no data rows; expected a header row and at least one data row")
     frame = frame.rename(columns=lambda c: str(c).strip())
+    if not from_file:
+        frame = _with_time_index(frame, config, schema)
+    notes: list[str] = []
+    frame = _without_blank_rows_at_end(frame, source, notes)
     # Data read for a saved model must come at the model's frequency, unless --freq was the user's own choice.
     strict_grid = schema is not None and not config.freq
-    schema = schema or _detect_schema(frame, config, source)
+    if schema is None:
+        schema, guesses = _detect_schema(frame, config, source)
+        notes += ["; ".join(guesses)] if guesses else []
     _require_columns(frame, schema, source)
     rows = RowLabeller(from_file)
-    notes: list[str] = []
+    if schema.time_parts:
+        frame = frame.assign(**{schema.time_col: time_from_parts(frame, schema.time_parts, source, rows)})
     times = parsed_times(frame, schema.time_col, source, rows, notes)
     values = {col: _numeric_column(frame[col], col, source, rows) for col in schema.targets}
     if schema.id_col is not None:
         _check_ids(frame[schema.id_col], schema.id_col, source, rows)
     raw = _raw_series(frame, schema, times, values)
     covariates = _raw_covariates(frame, schema, times, source, rows) if _covariate_names(schema) else None
+    ordered, before, after = raw.in_time_order().within_values()
     if schema.future_covariates:
-        raw = [_until_last_value(series_id, index, column) for series_id, index, column in raw]
-    ordered = _Rows.of(raw).in_time_order()
+        after[:] = 0  # the rows after the last value carry the known-ahead covariates of the forecast
+    extents = _extents_note(ordered, before, after)
     freq = schema.freq or (config.freq or _inferred_freq(ordered, source))
     schema = replace(schema, freq=freq)
-    result = SeriesSet([], schema, source, notes=notes)
+    result = SeriesSet([], schema, source, notes=notes + ([extents] if extents else []))
     unsorted = [ordered.ids[i] for i in np.flatnonzero(ordered.unsorted)]
     if unsorted:
         result.notes.append(_sorted_note(schema, unsorted))
@@ -142,6 +152,78 @@ def series_from_frame(
             f"which makes {'its' if one else 'their'} forecasts unreliable; check the file for gaps or a stray date"
         )
     return result
+
+
+def _with_time_index(frame: pd.DataFrame, config: Config, schema: Schema | None) -> pd.DataFrame:
+    """A library frame whose index holds the time (dates, periods, steps other than row numbers): the index as a column.
+
+    A frame that has a time column keeps it, and its index is only row labels.
+    """
+    index = frame.index
+    if isinstance(index, pd.MultiIndex):  # (unique_id, ds) as set by set_index
+        named = all(name is not None for name in index.names) and not set(index.names) & set(frame.columns)
+        return frame.reset_index() if named else frame
+    dated = isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex))
+    steps = pd.api.types.is_integer_dtype(index) and index.is_unique and not _row_numbers(index)
+    if not (dated or steps):
+        return frame
+    if schema is not None:
+        if schema.time_col is None or schema.time_col in frame.columns:
+            return frame
+        name = schema.time_col
+    else:
+        if config.time_col in frame.columns or time_column(frame, config) is not None:
+            return frame
+        name = config.time_col or _free_name(frame, str(index.name) if index.name is not None else "time")
+    time = index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
+    return frame.set_axis(pd.RangeIndex(len(frame))).assign(**{name: np.asarray(time) if steps else time})
+
+
+def _row_numbers(index: pd.Index) -> bool:
+    """Whether the index only numbers the rows 0, 1, 2, ... (pandas' default)."""
+    if isinstance(index, pd.RangeIndex):
+        return index.start == 0 and index.step == 1
+    return bool((index.to_numpy() == np.arange(len(index))).all())
+
+
+def _free_name(frame: pd.DataFrame, name: str) -> str:
+    """`name`, or the first of the time names no column has."""
+    return next(n for n in (name, *TIME_NAMES, "index") if n not in frame.columns)
+
+
+def _without_blank_rows_at_end(frame: pd.DataFrame, source: str, notes: list[str]) -> pd.DataFrame:
+    """The frame without the rows at its end whose every cell is empty (a spreadsheet's padding)."""
+    if not frame.iloc[-1].isna().all():
+        return frame
+    used = np.flatnonzero(frame.notna().any(axis=1).to_numpy())
+    if not len(used):
+        raise DataError(f"{source}: every cell is empty; expected data rows under the header")
+    notes.append(f"ignored the {len(frame) - used[-1] - 1} empty rows at the end")
+    return frame.iloc[: used[-1] + 1]
+
+
+def _extents_note(rows: _Rows, before: np.ndarray, after: np.ndarray) -> str | None:
+    """One line naming the series whose empty rows before their first or after their last value were left out."""
+    cut = np.flatnonzero((before > 0) | (after > 0))
+    if not len(cut):
+        return None
+    described = []
+    for i in cut[:SHOWN_IDS]:
+        series_id, times, _ = rows[i]
+        ends = ([f"starts {_moment(times[0])} ({before[i]} empty rows before it)"] if before[i] else []) + (
+            [f"ends {_moment(times[-1])} ({after[i]} empty rows after it)"] if after[i] else [])
+        described.append(f"{series_id!r} {' and '.join(ends)}")
+    more = f" and {len(cut) - SHOWN_IDS} more series" if len(cut) > SHOWN_IDS else ""
+    return ("each series runs from its first to its last value; empty target cells around it are not data and "
+            f"were not filled: {'; '.join(described)}{more}")
+
+
+def _moment(value: object) -> str:
+    """A timestamp or step as people write it: a date alone at midnight."""
+    if isinstance(value, (int, np.integer)):
+        return f"at step {int(value)}"
+    stamp = pd.Timestamp(value)
+    return str(stamp.date()) if stamp == stamp.normalize() and stamp.tz is None else stamp.isoformat(sep=" ")
 
 
 def _sorted_note(schema: Schema, unsorted: list[str]) -> str:
@@ -175,9 +257,11 @@ def check_time_zone(data: SeriesSet, trained_end: object) -> None:
         )
 
 
-def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> Schema:
-    time_col = time_column(frame, config)
+def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> tuple[Schema, list[str]]:
+    """The schema a person would read from the frame, and each guessed column role in words."""
     id_col = config.id_col or (DEFAULT_ID if DEFAULT_ID in frame.columns else None)
+    roles = column_roles(frame, config, id_col)
+    time_col = roles.time_col
     for role, col in (("time", time_col), ("series id", id_col)):
         if col is not None and col in (config.target or []):
             raise DataError(
@@ -189,8 +273,8 @@ def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> Schema:
         if len(targets) != 1:
             raise DataError(f"{source}: long format takes one --target column, got {', '.join(targets)}")
         return Schema("long", time_col, id_col, targets, config.freq or "", list(config.covariates),
-                      list(config.future_covariates))
-    used = {time_col, *config.covariates, *config.future_covariates}
+                      list(config.future_covariates), time_parts=roles.time_parts), roles.guesses
+    used = {time_col, *roles.time_parts, *roles.ignored, *config.covariates, *config.future_covariates}
     targets = config.target or [c for c in frame.columns if c not in used and _holds_numbers(frame[c])]
     if not targets:
         raise DataError(
@@ -198,7 +282,7 @@ def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> Schema:
             "name the value column with --target"
         )
     return Schema("wide", time_col, None, list(targets), config.freq or "", list(config.covariates),
-                  list(config.future_covariates))
+                  list(config.future_covariates), time_parts=roles.time_parts), roles.guesses
 
 
 def _holds_numbers(column: pd.Series) -> bool:
@@ -218,7 +302,7 @@ def _holds_numbers(column: pd.Series) -> bool:
 
 
 def _require_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
-    needed = [c for c in (schema.time_col, schema.id_col, *schema.targets, *schema.covariates, *schema.future_covariates)
+    needed = [c for c in (schema.time_col, *schema.time_parts[1:], schema.id_col, *schema.targets, *schema.covariates, *schema.future_covariates)
               if c is not None]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -280,15 +364,6 @@ class _Rows:
         if self.unsorted is None:
             self.unsorted = _per_series(np.diff(self.stamps) < 0, self.bounds)
 
-    @classmethod
-    def of(cls, series: _Rows | list[tuple[str, pd.Index, np.ndarray]]) -> _Rows:
-        """`series` end to end (as they are when already so)."""
-        if isinstance(series, _Rows):
-            return series
-        times = series[0][1].append([index for _, index, _ in series[1:]])
-        bounds = np.cumsum([0, *(len(values) for _, _, values in series)])
-        return cls([i for i, _, _ in series], times, np.concatenate([v for _, _, v in series]), bounds)
-
     @property
     def stamps(self) -> np.ndarray:
         """The times as int64: steps, or datetimes counted in their unit (UTC for zoned ones)."""
@@ -303,6 +378,26 @@ class _Rows:
 
     def __iter__(self) -> Iterator[tuple[str, pd.Index, np.ndarray]]:
         return (self[i] for i in range(len(self)))
+
+    def within_values(self) -> tuple[_Rows, np.ndarray, np.ndarray]:
+        """Each series (rows in time order) from its first to its last value, and the empty rows cut before and after.
+
+        A series without any value keeps its rows: cleaning refuses it by name.
+        """
+        present = ~np.isnan(self.values)
+        positions = np.arange(len(self.values))
+        starts, stops = self.bounds[:-1], self.bounds[1:]
+        first = np.minimum.reduceat(np.where(present, positions, len(positions)), starts)
+        last = np.maximum.reduceat(np.where(present, positions, -1), starts)
+        empty = last < starts
+        first, last = np.where(empty, starts, first), np.where(empty, stops - 1, last)
+        before, after = first - starts, stops - 1 - last
+        if not (before.any() or after.any()):
+            return self, before, after
+        counts = stops - starts
+        keep = (positions >= np.repeat(first, counts)) & (positions <= np.repeat(last, counts))
+        bounds = np.concatenate([[0], np.cumsum(last - first + 1)])
+        return _Rows(self.ids, self.times[keep], self.values[keep], bounds, self.unsorted), before, after
 
     def in_time_order(self) -> _Rows:
         """The rows of each series stably sorted by time, as `sort_index(kind="stable")` sorts them."""
@@ -453,15 +548,6 @@ def _raw_covariates(frame: pd.DataFrame, schema: Schema, times: pd.Index | None,
         numbers = {name: _numeric_column(frame[name], name, source, rows)}
         covariates[name] = _raw_series(frame, replace(schema, targets=[name]), times, numbers)
     return covariates
-
-
-def _until_last_value(series_id: str, index: pd.Index, values: np.ndarray) -> tuple[str, pd.Index, np.ndarray]:
-    """The rows up to the series' last value: later rows only carry future covariates for the forecast."""
-    present = index[~np.isnan(values)]
-    if len(present) == 0:
-        return series_id, index, values  # cleaning refuses a series without values, with its message
-    keep = np.asarray(index <= present.max())
-    return series_id, index[keep], values[keep]
 
 
 def _attach_covariates(data: SeriesSet, raw: dict[str, _Rows], fill: str) -> None:

@@ -201,20 +201,18 @@ def test_missing_timestamp_is_inserted_and_interpolated(tmp_path):
     assert (data.inserted, data.filled) == (1, 1)
 
 
-def test_interpolation_is_linear_and_edges_take_the_nearest_value(tmp_path):
+def test_interpolation_is_linear_and_empty_edges_are_left_out(tmp_path):
     data = load(tmp_path, "date,v\n2024-01-01,\n2024-01-02,2\n2024-01-03,\n2024-01-04,\n2024-01-05,8\n2024-01-06,\n")
-    assert values(data, "v") == [2.0, 2.0, 4.0, 6.0, 8.0, 8.0]
-    assert (data.inserted, data.filled) == (0, 4)
+    assert values(data, "v") == [2.0, 4.0, 6.0, 8.0]
+    assert list(data.series[0].time) == days("2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05")
+    assert (data.inserted, data.filled) == (0, 2)
 
 
-@pytest.mark.parametrize(
-    ("fill", "expected"),
-    [("ffill", [2.0, 2.0, 2.0, 2.0, 8.0, 8.0]), ("zero", [0.0, 2.0, 0.0, 0.0, 8.0, 0.0])],
-)
+@pytest.mark.parametrize(("fill", "expected"), [("ffill", [2.0, 2.0, 2.0, 8.0]), ("zero", [2.0, 0.0, 0.0, 8.0])])
 def test_fill_methods(tmp_path, fill, expected):
     data = load(tmp_path, "date,v\n2024-01-01,\n2024-01-02,2\n2024-01-03,\n2024-01-05,8\n2024-01-06,\n", fill=fill)
     assert values(data, "v") == expected
-    assert (data.inserted, data.filled) == (1, 4)
+    assert (data.inserted, data.filled) == (1, 2)
 
 
 def test_fill_error_names_the_series_and_the_first_missing_timestamp(tmp_path):
@@ -404,10 +402,11 @@ def test_sorting_and_utc_conversion_are_noted(tmp_path):
 
 
 def test_mostly_filled_series_are_warned_about_together(tmp_path):
-    rows = "".join(f"2024-01-0{d},{d},{d if d == 1 else ''},{d if d < 3 else ''}\n" for d in range(1, 6))
+    rows = "".join(f"2024-01-0{d},{d * d},{d if d in (1, 7) else ''},{d if d in (1, 2, 7) else ''}\n"
+                   for d in range(1, 8))
     data = load(tmp_path, "date,full,a,b\n" + rows)
     assert data.warnings == [
-        "series 'a' (80% filled), 'b' (60% filled) are mostly filled-in values (--fill interpolate), "
+        "series 'a' (71% filled), 'b' (57% filled) are mostly filled-in values (--fill interpolate), "
         "which makes their forecasts unreliable; check the file for gaps or a stray date"
     ]
 

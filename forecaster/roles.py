@@ -1,0 +1,150 @@
+"""Which column is what, read the way a person reads a table: the time, an index to ignore, or a series.
+
+Names and types decide first (timestamps.time_column); then integer years (alone, or with a quarter or
+month column) make the time; a leading unnamed column is the index `DataFrame.to_csv()` or R's `write.csv`
+writes; a column that only counts the rows is never a series. Settings (time_col, target) override each guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecaster.config import Config
+from forecaster.errors import DataError
+from forecaster.timestamps import time_column
+
+YEAR_NAMES = ("year", "years", "yr", "yyyy")
+# The column beside the year that gives the step within it: its names, its largest value, months per step.
+PART_NAMES = {"quarter": (("quarter", "qtr", "q"), 4, 3), "month": (("month", "mon", "mm", "m"), 12, 1)}
+COUNTER_TIME_NAMES = ("t", "step", "steps", "period", "tick", "time_idx", "time_index")
+# Years a nanosecond timestamp holds; a year column beyond them stays an integer step axis.
+FIRST_YEAR, LAST_YEAR = 1678, 2261
+MIN_COUNTER_ROWS = 10  # fewer rows rising by one each are as likely a short series as a row counter
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The columns that are not series: the time (maybe built from parts) and those ignored."""
+
+    time_col: str | None
+    time_parts: list[str] = field(default_factory=list)  # [year] or [year, quarter|month]: the time is built from them
+    ignored: list[str] = field(default_factory=list)  # an index or a row counter: never a series
+    guesses: list[str] = field(default_factory=list)  # each guessed role in words, for the note
+
+
+def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None) -> Roles:
+    """The time column and the columns to ignore; `id_col` is the series id column of a long file, if any."""
+    taken = {*(config.target or []), *config.covariates, *config.future_covariates, id_col}
+    time_col = time_column(frame, config)
+    ignored, guesses = [], []
+    index = _index_column(frame, time_col, taken)
+    if index is not None:
+        ignored.append(index)
+        guesses.append(f"ignored {index!r} (row index)")
+    parts: list[str] = []
+    if time_col is None and config.time_col is None:
+        parts = _year_parts(frame, taken | set(ignored))
+        if parts:
+            time_col = parts[0]
+            parts = parts if FIRST_YEAR <= frame[time_col].min() and frame[time_col].max() <= LAST_YEAR else []
+            guesses.insert(0, f"time column {_joined(parts or [time_col])} ({_described(parts)})")
+    if id_col is None:
+        time_col = _counters(frame, time_col, config, taken | set(ignored) | set(parts), ignored, guesses)
+    return Roles(time_col, parts, ignored, guesses)
+
+
+def _joined(names: list[str]) -> str:
+    return " + ".join(repr(n) for n in names)
+
+
+def _described(parts: list[str]) -> str:
+    if not parts:
+        return "integer years, as steps"
+    return "integer years, yearly" if len(parts) == 1 else f"years and {_part_kind(parts[1])}s"
+
+
+def _part_kind(name: str) -> str:
+    return next(kind for kind, (names, _, _) in PART_NAMES.items() if name.strip().lower() in names)
+
+
+def _index_column(frame: pd.DataFrame, time_col: str | None, taken: set) -> str | None:
+    """A leading unnamed column that is not the time: the index pandas or R wrote beside the data."""
+    first = str(frame.columns[0])
+    unnamed = first.strip() == "" or first == "Unnamed: 0"
+    return first if unnamed and first != time_col and first not in taken and len(frame.columns) > 1 else None
+
+
+def _whole_numbers(column: pd.Series) -> np.ndarray | None:
+    """The column as int64 when every cell is a whole number; else None."""
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column) or column.isna().any():
+        return None
+    numbers = column.to_numpy(dtype=np.float64)
+    if not (np.isfinite(numbers).all() and (np.mod(numbers, 1) == 0).all() and np.abs(numbers).max() < 2**53):
+        return None
+    return numbers.astype(np.int64)
+
+
+def _year_parts(frame: pd.DataFrame, taken: set) -> list[str]:
+    """[year] or [year, quarter|month] when a column named like a year holds whole years; else []."""
+    by_name = {str(c).strip().lower(): c for c in frame.columns if c not in taken}
+    year = next((by_name[n] for n in YEAR_NAMES if n in by_name), None)
+    years = None if year is None else _whole_numbers(frame[year])
+    if years is None or years.min() < 1 or years.max() > 9999:
+        return []
+    for names, largest, _ in PART_NAMES.values():
+        part = next((by_name[n] for n in names if n in by_name), None)
+        numbers = None if part is None else _whole_numbers(frame[part])
+        if numbers is not None and numbers.min() >= 1 and numbers.max() <= largest:
+            return [year, part]
+    return [year]
+
+
+def _counters(frame: pd.DataFrame, time_col: str | None, config: Config, taken: set, ignored: list[str],
+              guesses: list[str]) -> str | None:
+    """Columns that count the rows (strictly +1 steps) beside other numbers: the time if so named, else ignored."""
+    if config.target is not None:
+        return time_col  # the targets are chosen: a counter among the rest is no series anyway
+    numeric = [c for c in frame.columns if c not in taken and c != time_col and _whole_or_numeric(frame[c])]
+    counters = [c for c in numeric if _is_counter(frame[c])]
+    if not counters or len(counters) == len(numeric):
+        return time_col  # nothing else to forecast: a rising column is then the series itself
+    for col in counters:
+        if time_col is None and config.time_col is None and str(col).strip().lower() in COUNTER_TIME_NAMES:
+            time_col = col
+            guesses.insert(0, f"time column {col!r} (counts the rows, integer steps)")
+        else:
+            ignored.append(col)
+            guesses.append(f"ignored {col!r} (counts the rows)")
+    return time_col
+
+
+def _whole_or_numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _is_counter(column: pd.Series) -> bool:
+    """Whether the column goes up by exactly 1 from row to row (a row number, a step counter)."""
+    numbers = _whole_numbers(column)
+    return numbers is not None and len(numbers) >= MIN_COUNTER_ROWS and bool((np.diff(numbers) == 1).all())
+
+
+def time_from_parts(frame: pd.DataFrame, parts: list[str], source: str, rows) -> pd.Series:
+    """The datetimes that whole years (and a quarter or month column) give: the first day of each step."""
+    columns = {}
+    for name, largest in zip(parts, (9999, PART_NAMES[_part_kind(parts[1])][1] if len(parts) > 1 else 0)):
+        column = frame[name]
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+        low = FIRST_YEAR if name == parts[0] else 1
+        high = LAST_YEAR if name == parts[0] else largest
+        bad = ~np.isfinite(numbers) | (np.mod(numbers, 1) != 0) | (numbers < low) | (numbers > high)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{source}: column {name!r} has {column.iloc[first]!r} at {rows(first)}, not a whole "
+                            f"number from {low} to {high}; the time is built from {_joined(parts)}")
+        columns[name] = numbers.astype(np.int64)
+    month = 1 if len(parts) == 1 else 1 + PART_NAMES[_part_kind(parts[1])][2] * (columns[parts[1]] - 1)
+    stamps = pd.to_datetime(pd.DataFrame({"year": columns[parts[0]], "month": month, "day": 1}))
+    return pd.Series(stamps.to_numpy(), index=frame.index, name=parts[0])
