@@ -28,8 +28,8 @@ from forecaster.timeaxis import (
     series_grids,
     time_label,
 )
-from forecaster.roles import column_roles, time_from_parts
-from forecaster.timestamps import TIME_NAMES, RowLabeller, is_text, parsed_times, time_column
+from forecaster.roles import column_roles, time_from_parts, with_time_index
+from forecaster.timestamps import RowLabeller, is_text, parsed_times
 
 DEFAULT_ID = "unique_id"
 DEFAULT_LONG_TARGET = "y"
@@ -112,7 +112,7 @@ def series_from_frame(
         raise DataError(f"{source}: no data rows; expected a header row and at least one data row")
     frame = frame.rename(columns=lambda c: str(c).strip())
     if not from_file:
-        frame = _with_time_index(frame, config, schema)
+        frame = with_time_index(frame, config, saved=schema is not None, saved_time_col=schema and schema.time_col)
     notes: list[str] = []
     frame = _without_blank_rows_at_end(frame, source, notes)
     # Data read for a saved model must come at the model's frequency, unless --freq was the user's own choice.
@@ -152,43 +152,6 @@ def series_from_frame(
             f"which makes {'its' if one else 'their'} forecasts unreliable; check the file for gaps or a stray date"
         )
     return result
-
-
-def _with_time_index(frame: pd.DataFrame, config: Config, schema: Schema | None) -> pd.DataFrame:
-    """A library frame whose index holds the time (dates, periods, steps other than row numbers): the index as a column.
-
-    A frame that has a time column keeps it, and its index is only row labels.
-    """
-    index = frame.index
-    if isinstance(index, pd.MultiIndex):  # (unique_id, ds) as set by set_index
-        named = all(name is not None for name in index.names) and not set(index.names) & set(frame.columns)
-        return frame.reset_index() if named else frame
-    dated = isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex))
-    steps = pd.api.types.is_integer_dtype(index) and index.is_unique and not _row_numbers(index)
-    if not (dated or steps):
-        return frame
-    if schema is not None:
-        if schema.time_col is None or schema.time_col in frame.columns:
-            return frame
-        name = schema.time_col
-    else:
-        if config.time_col in frame.columns or time_column(frame, config) is not None:
-            return frame
-        name = config.time_col or _free_name(frame, str(index.name) if index.name is not None else "time")
-    time = index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
-    return frame.set_axis(pd.RangeIndex(len(frame))).assign(**{name: np.asarray(time) if steps else time})
-
-
-def _row_numbers(index: pd.Index) -> bool:
-    """Whether the index only numbers the rows 0, 1, 2, ... (pandas' default)."""
-    if isinstance(index, pd.RangeIndex):
-        return index.start == 0 and index.step == 1
-    return bool((index.to_numpy() == np.arange(len(index))).all())
-
-
-def _free_name(frame: pd.DataFrame, name: str) -> str:
-    """`name`, or the first of the time names no column has."""
-    return next(n for n in (name, *TIME_NAMES, "index") if n not in frame.columns)
 
 
 def _without_blank_rows_at_end(frame: pd.DataFrame, source: str, notes: list[str]) -> pd.DataFrame:
@@ -302,8 +265,8 @@ def _holds_numbers(column: pd.Series) -> bool:
 
 
 def _require_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
-    needed = [c for c in (schema.time_col, *schema.time_parts[1:], schema.id_col, *schema.targets, *schema.covariates, *schema.future_covariates)
-              if c is not None]
+    needed = [c for c in (schema.time_col, *schema.time_parts, schema.id_col, *schema.targets, *schema.covariates,
+                          *schema.future_covariates) if c is not None]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise DataError(

@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.timestamps import time_column
+from forecaster.timestamps import TIME_NAMES, RowLabeller, time_column
 
 YEAR_NAMES = ("year", "years", "yr", "yyyy")
 # The column beside the year that gives the step within it: its names, its largest value, months per step.
@@ -56,6 +56,44 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None) -> Rol
     return Roles(time_col, parts, ignored, guesses)
 
 
+def with_time_index(frame: pd.DataFrame, config: Config, saved: bool, saved_time_col: str | None) -> pd.DataFrame:
+    """A library frame whose index holds the time (dates, periods, steps other than row numbers): the index as a column.
+
+    A frame that has a time column keeps it, and its index is only row labels. With a model's schema
+    (`saved`), the index is the saved time column when the frame lacks it.
+    """
+    index = frame.index
+    if isinstance(index, pd.MultiIndex):  # (unique_id, ds) as set by set_index
+        named = all(name is not None for name in index.names) and not set(index.names) & set(frame.columns)
+        return frame.reset_index() if named else frame
+    dated = isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex))
+    steps = pd.api.types.is_integer_dtype(index) and index.is_unique and not _row_numbers(index)
+    if not (dated or steps):
+        return frame
+    if saved:
+        if saved_time_col is None or saved_time_col in frame.columns:
+            return frame
+        name = saved_time_col
+    else:
+        if config.time_col in frame.columns or time_column(frame, config) is not None:
+            return frame
+        name = config.time_col or _free_name(frame, str(index.name) if index.name is not None else "time")
+    time = index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
+    return frame.set_axis(pd.RangeIndex(len(frame))).assign(**{name: np.asarray(time) if steps else time})
+
+
+def _row_numbers(index: pd.Index) -> bool:
+    """Whether the index only numbers the rows 0, 1, 2, ... (pandas' default)."""
+    if isinstance(index, pd.RangeIndex):
+        return index.start == 0 and index.step == 1
+    return bool((index.to_numpy() == np.arange(len(index))).all())
+
+
+def _free_name(frame: pd.DataFrame, name: str) -> str:
+    """`name`, or the first of the time names no column has."""
+    return next(n for n in (name, *TIME_NAMES, "index") if n not in frame.columns)
+
+
 def _joined(names: list[str]) -> str:
     return " + ".join(repr(n) for n in names)
 
@@ -66,8 +104,9 @@ def _described(parts: list[str]) -> str:
     return "integer years, yearly" if len(parts) == 1 else f"years and {_part_kind(parts[1])}s"
 
 
-def _part_kind(name: str) -> str:
-    return next(kind for kind, (names, _, _) in PART_NAMES.items() if name.strip().lower() in names)
+def _part_kind(name: str) -> str | None:
+    """"quarter" or "month" by the column's name."""
+    return next((kind for kind, (names, _, _) in PART_NAMES.items() if name.strip().lower() in names), None)
 
 
 def _index_column(frame: pd.DataFrame, time_col: str | None, taken: set) -> str | None:
@@ -131,20 +170,31 @@ def _is_counter(column: pd.Series) -> bool:
     return numbers is not None and len(numbers) >= MIN_COUNTER_ROWS and bool((np.diff(numbers) == 1).all())
 
 
-def time_from_parts(frame: pd.DataFrame, parts: list[str], source: str, rows) -> pd.Series:
+def time_from_parts(frame: pd.DataFrame, parts: list[str], source: str, rows: RowLabeller) -> pd.Series:
     """The datetimes that whole years (and a quarter or month column) give: the first day of each step."""
-    columns = {}
-    for name, largest in zip(parts, (9999, PART_NAMES[_part_kind(parts[1])][1] if len(parts) > 1 else 0)):
-        column = frame[name]
-        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
-        low = FIRST_YEAR if name == parts[0] else 1
-        high = LAST_YEAR if name == parts[0] else largest
-        bad = ~np.isfinite(numbers) | (np.mod(numbers, 1) != 0) | (numbers < low) | (numbers > high)
-        if bad.any():
-            first = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{source}: column {name!r} has {column.iloc[first]!r} at {rows(first)}, not a whole "
-                            f"number from {low} to {high}; the time is built from {_joined(parts)}")
-        columns[name] = numbers.astype(np.int64)
-    month = 1 if len(parts) == 1 else 1 + PART_NAMES[_part_kind(parts[1])][2] * (columns[parts[1]] - 1)
-    stamps = pd.to_datetime(pd.DataFrame({"year": columns[parts[0]], "month": month, "day": 1}))
+    years = _whole_in_range(frame, parts[0], FIRST_YEAR, LAST_YEAR, parts, source, rows)
+    month = np.ones(len(frame), dtype=np.int64)
+    if len(parts) > 1:
+        kind = _part_kind(parts[1])
+        if kind is None:
+            raise DataError(f"{source}: the time is built from {_joined(parts)}, but {parts[1]!r} names no quarter "
+                            "or month column; the model's schema is damaged")
+        _, largest, months = PART_NAMES[kind]
+        month += months * (_whole_in_range(frame, parts[1], 1, largest, parts, source, rows) - 1)
+    stamps = pd.to_datetime(pd.DataFrame({"year": years, "month": month, "day": 1}))
     return pd.Series(stamps.to_numpy(), index=frame.index, name=parts[0])
+
+
+def _whole_in_range(frame: pd.DataFrame, name: str, low: int, high: int, parts: list[str], source: str,
+                    rows: RowLabeller) -> np.ndarray:
+    """The column as int64, each cell a whole number from `low` to `high`; else the first other cell is refused."""
+    column = frame[name]
+    numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(numbers) | (np.mod(numbers, 1) != 0) | (numbers < low) | (numbers > high)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        cell = column.iloc[first]
+        shown = repr(cell) if isinstance(cell, str) else cell
+        raise DataError(f"{source}: column {name!r} has {shown} at {rows(first)}, not a whole number from {low} to "
+                        f"{high}; the time is built from {_joined(parts)}")
+    return numbers.astype(np.int64)

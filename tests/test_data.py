@@ -384,6 +384,105 @@ def test_boolean_columns_are_not_taken_as_targets(tmp_path):
     assert loaded.schema.targets == ["sales"]
 
 
+# --- column roles: read the way a person reads the table ---
+
+
+def numbered(rows: list[str], header: str) -> str:
+    return header + "\n" + "".join(f"{row}\n" for row in rows)
+
+
+def test_a_leading_unnamed_column_that_holds_the_dates_is_the_time(tmp_path):
+    frame = pd.DataFrame({"a": [3.0, 1.0, 4.0], "b": [1.0, 5.0, 9.0]}, index=pd.date_range("2024-01-01", periods=3))
+    path = tmp_path / "dated.csv"
+    frame.to_csv(path)  # the unnamed index holds the dates: it is the time column
+    data = load_series(path, Config())
+    assert (data.schema.time_col, data.schema.targets, data.schema.freq) == ("Unnamed: 0", ["a", "b"], "D")
+    assert data.notes == []
+
+
+def test_an_empty_header_index_is_ignored_and_said(tmp_path):
+    data = load(tmp_path, numbered([f"{i},2024-01-0{i + 1},{v}" for i, v in enumerate([5, 3, 8, 1])], ",date,v"))
+    assert (data.schema.targets, data.schema.time_col) == (["v"], "date")
+    assert data.notes == ["ignored 'Unnamed: 0' (row index)"]
+
+
+def test_years_with_a_gap_are_a_yearly_axis_with_the_year_inserted(tmp_path):
+    data = load(tmp_path, numbered(["1990,1", "1991,2", "1993,4"], "Year,v"))
+    assert data.schema == Schema("wide", "Year", None, ["v"], "YS-JAN", time_parts=["Year"])
+    assert list(data.series[0].time) == days("1990-01-01", "1991-01-01", "1992-01-01", "1993-01-01")
+    assert values(data, "v") == [1.0, 2.0, 3.0, 4.0]
+    assert data.notes == ["time column 'Year' (integer years, yearly)"]
+
+
+def test_years_beyond_what_a_timestamp_holds_stay_integer_steps(tmp_path):
+    data = load(tmp_path, numbered([f"{1600 + i},{v}" for i, v in enumerate([5, 3, 8, 1])], "year,v"))
+    assert (data.schema.time_col, data.schema.time_parts, data.schema.freq) == ("year", [], "steps")
+    assert list(data.series[0].time) == [1600, 1601, 1602, 1603]
+    assert data.notes == ["time column 'year' (integer years, as steps)"]
+
+
+def test_a_long_file_with_a_year_column_has_yearly_series(tmp_path):
+    data = load(tmp_path, numbered(["A,2000,1", "A,2001,2", "A,2002,3", "B,2001,7", "B,2002,8", "B,2003,9"],
+                                   "unique_id,year,y"))
+    assert (data.schema.layout, data.schema.freq, data.ids) == ("long", "YS-JAN", ["A", "B"])
+    assert list(data.series[1].time) == days("2001-01-01", "2002-01-01", "2003-01-01")
+
+
+def test_a_saved_year_and_month_schema_refuses_a_month_out_of_range(tmp_path):
+    schema = Schema("wide", "year", None, ["v"], "MS", time_parts=["year", "month"])
+    path = write(tmp_path, numbered(["2024,11,1", "2024,12,2", "2024,13,3"], "year,month,v"))
+    with pytest.raises(DataError, match=r"column 'month' has 13 at line 4, not a whole number from 1 to 12"):
+        load_series(path, Config(), schema=schema)
+    with pytest.raises(DataError, match=r"no column 'month'"):
+        load_series(write(tmp_path, "year,v\n2024,1\n"), Config(), schema=schema)
+
+
+def test_a_counter_is_a_series_when_it_is_the_only_one(tmp_path):
+    data = load(tmp_path, numbered([str(i) for i in range(1, 13)], "count"))
+    assert data.schema.targets == ["count"] and data.notes == []
+
+
+def test_a_value_column_that_rises_by_one_is_kept_when_named_as_target(tmp_path):
+    rows = [f"{i},{i * 3 % 5}" for i in range(12)]
+    assert load(tmp_path, numbered(rows, "n,v")).schema.targets == ["v"]
+    assert load(tmp_path, numbered(rows, "n,v"), target=["n", "v"]).schema.targets == ["n", "v"]
+
+
+# --- each series from its first to its last value ---
+
+
+def test_blank_rows_at_the_end_of_a_file_are_dropped_and_said(tmp_path):
+    data = load(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n,\n,\n")
+    assert values(data, "v") == [1.0, 2.0, 3.0]
+    assert data.notes == ["ignored the 2 empty rows at the end"]
+    assert "every cell is empty" in refusal(tmp_path, "date,v\n,\n,\n")
+
+
+def test_empty_edges_are_not_missing_values_even_for_fill_error(tmp_path):
+    data = load(tmp_path, "date,a,b\n2024-01-01,1,\n2024-01-02,2,5\n2024-01-03,3,6\n2024-01-04,4,\n", fill="error")
+    assert values(data, "b") == [5.0, 6.0]
+    assert list(data.series[1].time) == days("2024-01-02", "2024-01-03")
+    assert data.notes == ["each series runs from its first to its last value; empty target cells around it are not "
+                          "data and were not filled: 'b' starts 2024-01-02 (1 empty rows before it) and ends "
+                          "2024-01-03 (1 empty rows after it)"]
+
+
+def test_the_rows_for_future_covariates_are_not_called_empty(tmp_path):
+    text = "date,v,promo\n2024-01-01,1,0\n2024-01-02,2,1\n2024-01-03,3,0\n2024-01-04,,1\n2024-01-05,,0\n"
+    data = load(tmp_path, text, future_covariates=["promo"])
+    assert values(data, "v") == [1.0, 2.0, 3.0]
+    assert data.series[0].future.tolist() == [[1.0], [0.0]]
+    assert data.notes == []
+
+
+def test_many_series_cut_are_counted_in_one_note(tmp_path):
+    rows = [f"{k},2024-01-0{d},{'' if d == 4 else d}" for k in "ABCDEFG" for d in (1, 2, 3, 4)]
+    data = load(tmp_path, numbered(rows, "unique_id,ds,y"))
+    assert all(len(s) == 3 for s in data.series)
+    [note] = data.notes
+    assert note.endswith("'E' ends 2024-01-03 (1 empty rows after it) and 2 more series")
+
+
 # --- what the loader says it fixed ---
 
 
