@@ -94,10 +94,11 @@ class SeriesSet:
         return [s.id for s in self.series]
 
 
-def load_series(path: str | Path, config: Config, schema: Schema | None = None) -> SeriesSet:
+def load_series(path: str | Path, config: Config, schema: Schema | None = None, shortest: int = 1) -> SeriesSet:
     """Read a data file into clean series; with `schema`, read it the way a model was trained."""
     path = Path(path)
-    return series_from_frame(read_table(path), config, source=str(path), schema=schema, from_file=True)
+    return series_from_frame(read_table(path), config, source=str(path), schema=schema, from_file=True,
+                             shortest=shortest)
 
 
 def series_from_frame(
@@ -106,8 +107,12 @@ def series_from_frame(
     source: str = "data",
     schema: Schema | None = None,
     from_file: bool = False,
+    shortest: int = 1,
 ) -> SeriesSet:
-    """Turn a wide or long DataFrame into clean series (see the module docstring)."""
+    """Turn a wide or long DataFrame into clean series (see the module docstring).
+
+    A series whose gap-free length is under `shortest` steps is refused before any series is built.
+    """
     if frame.empty:
         raise DataError(f"{source}: no data rows; expected a header row and at least one data row")
     frame = frame.rename(columns=lambda c: str(c).strip())
@@ -140,7 +145,7 @@ def series_from_frame(
     unsorted = [ordered.ids[i] for i in np.flatnonzero(ordered.unsorted)]
     if unsorted:
         result.notes.append(_sorted_note(schema, unsorted))
-    result.series, filled = _clean_series(ordered, schema.freq, config.fill, result, strict_grid)
+    result.series, filled = _clean_series(ordered, schema.freq, config.fill, result, strict_grid, shortest)
     mostly_filled = [f"{s.id!r} ({count / len(s):.0%} filled)" for s, count in zip(result.series, filled)
                      if count > MOSTLY_FILLED * len(s)]
     if covariates is not None:
@@ -415,7 +420,7 @@ def _inferred_freq(rows: _Rows, source: str) -> str:
 
 
 def _clean_series(
-    rows: _Rows, freq: str, fill: str, into: SeriesSet, strict_grid: bool
+    rows: _Rows, freq: str, fill: str, into: SeriesSet, strict_grid: bool, shortest: int
 ) -> tuple[list[Series], np.ndarray]:
     """Refuse duplicate times, insert missing ones, fill gaps, in array operations over all series at once.
 
@@ -424,6 +429,8 @@ def _clean_series(
     """
     grids = series_grids(rows.times, rows.bounds, freq)
     refused = None if grids is None else _refused(rows, grids, fill, strict_grid)
+    if refused is not None:
+        _check_long_enough(rows, grids.lengths, refused, shortest, into.source)
     if refused is None or refused.any():
         return _clean_one_by_one(rows, freq, fill, into, strict_grid, refused)
     counts = np.diff(rows.bounds)
@@ -438,6 +445,19 @@ def _clean_series(
     series = [Series(series_id, index, filled[start:end])
               for series_id, index, start, end in zip(rows.ids, grids.indexes(), starts, ends)]
     return series, missing
+
+
+def _check_long_enough(rows: _Rows, lengths: np.ndarray, refused: np.ndarray, shortest: int, source: str) -> None:
+    """Refuse series shorter than `shortest` steps on their grids (those refused otherwise get their own message)."""
+    short = np.flatnonzero(~refused & (lengths < shortest))
+    if len(short):
+        first = int(short[0])
+        raise DataError(
+            f"{source}: series {rows.ids[first]!r} has {lengths[first]} steps ({len(short)} of {len(rows)} series "
+            f"under {shortest}), too short to train on: every series needs at least a lookback, a horizon of training, "
+            f"a validation part of one horizon and the holdout ({shortest} steps with these settings); lower --lookback, "
+            "--horizon, --val-size or --holdout, or give more data"
+        )
 
 
 def _refused(rows: _Rows, grids: Grids, fill: str, strict_grid: bool) -> np.ndarray:

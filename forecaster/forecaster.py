@@ -42,7 +42,7 @@ class Forecaster:
     # ---------------------------------------------------------------- fitting
     def fit(self, data: SeriesSet | pd.DataFrame, callback=None) -> Forecaster:
         """Train on every series in `data`; returns self. Interrupted training keeps the best epoch so far."""
-        data = self._series_set(data, schema=None)
+        data = self._series_set(data, schema=None, shortest=shortest_trainable(self.config))
         cfg = self.config
         season = cfg.season or season_of(data.schema.freq)
         horizon = cfg.horizon or (season if season > 1 else 10)
@@ -369,13 +369,13 @@ class Forecaster:
         }
 
     # ---------------------------------------------------------------- helpers
-    def _series_set(self, data: SeriesSet | pd.DataFrame, schema: Schema | None) -> SeriesSet:
+    def _series_set(self, data: SeriesSet | pd.DataFrame, schema: Schema | None, shortest: int = 1) -> SeriesSet:
         if isinstance(data, SeriesSet):
             if schema is not None:
                 _check_schema(data, schema)
             return data
         if isinstance(data, pd.DataFrame):
-            return series_from_frame(data, self.config, source="data", schema=schema)
+            return series_from_frame(data, self.config, source="data", schema=schema, shortest=shortest)
         raise TypeError(f"expected a pandas DataFrame or SeriesSet, got {type(data).__name__}")
 
     def _check_fitted(self) -> None:
@@ -447,6 +447,15 @@ def _spread(origins: list[np.ndarray], limit: int) -> list[np.ndarray]:
     share = limit / total
     return [o[np.unique(np.linspace(0, len(o) - 1, max(1, round(len(o) * share))).round().astype(np.int64))]
             if len(o) else o for o in origins]
+
+
+def shortest_trainable(cfg: Config) -> int:
+    """A lower bound, known before the data, on the steps `fit` needs of each series.
+
+    Loading refuses shorter series before building them: millions of tiny series cost gigabytes first.
+    """
+    horizon = cfg.horizon or 2  # the automatic horizon is the season (above 1) or 10
+    return (cfg.lookback or 1) + horizon + max(horizon, cfg.val_size or 0) + cfg.holdout
 
 
 def _check_lengths(data: SeriesSet, splits: list[Split], lookback: int, horizon: int, cfg: Config) -> None:

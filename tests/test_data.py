@@ -483,6 +483,14 @@ def test_many_series_cut_are_counted_in_one_note(tmp_path):
     assert note.endswith("'E' ends 2024-01-03 (1 empty rows after it) and 2 more series")
 
 
+def test_series_shorter_than_training_needs_are_refused_before_they_are_built(tmp_path):
+    rows = ["A,2024-01-01,1", "A,2024-01-05,5", "B,2024-01-01,1", "B,2024-01-02,2", "B,2024-01-03,3"]
+    path = write(tmp_path, numbered(rows, "unique_id,ds,y"))
+    assert [len(s) for s in load_series(path, Config(), shortest=3).series] == [5, 3]  # a gap's steps count
+    with pytest.raises(DataError, match=r"series 'B' has 3 steps \(1 of 2 series under 4\), too short to train on"):
+        load_series(path, Config(), shortest=4)
+
+
 # --- what the loader says it fixed ---
 
 

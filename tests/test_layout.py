@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from forecaster import Forecaster
+from forecaster.errors import DataError
 
 from conftest import TINY
 from test_cli import invoke, ok
@@ -166,6 +167,16 @@ def test_flags_override_every_guess(tmp_path):
     assert (schema(tmp_path / "both")["targets"], schema(tmp_path / "both")["time_col"]) == (["year", "volume"], None)
 
 
+def test_many_tiny_series_are_refused_before_they_are_built(tmp_path):
+    ids = np.repeat(np.arange(20_000), 3)
+    days = np.tile(["2024-01-01", "2024-01-02", "2024-01-03"], 20_000)
+    data = tmp_path / "tiny.csv"
+    pd.DataFrame({"unique_id": ids, "ds": days, "y": np.arange(60_000) % 7}).to_csv(data, index=False)
+    result = invoke("train", data, "--out", tmp_path / "m")
+    assert result.exit_code == 2 and not (tmp_path / "m").exists()
+    assert "series '0' has 3 steps (20000 of 20000 series under 5), too short to train on" in result.stderr
+
+
 # --- the library ---
 
 
@@ -188,6 +199,12 @@ def test_a_period_index_and_an_integer_index_are_the_time_axis():
     assert list(frame_forecast(years)["timestamp"]) == list(pd.date_range("1990-01-01", periods=3, freq="YS"))
     steps = pd.DataFrame({"v": cycle(40)}, index=range(500, 540))
     assert list(frame_forecast(steps)["timestamp"]) == [540, 541, 542]
+
+
+def test_a_frame_of_series_too_short_is_refused_before_fitting():
+    frame = pd.DataFrame({"v": cycle(12)}, index=pd.date_range("2024-01-01", periods=12, freq="D"))
+    with pytest.raises(DataError, match=r"has 12 steps .* too short to train on: .*\(13 steps with these settings\)"):
+        Forecaster(lookback=4, horizon=3, holdout=3).fit(frame)
 
 
 def test_a_long_frame_indexed_by_id_and_time_keeps_working():
