@@ -116,8 +116,8 @@ def series_from_frame(
     if frame.empty:
         raise DataError(f"{source}: no data rows; expected a header row and at least one data row")
     frame = frame.rename(columns=lambda c: str(c).strip())
-    if not from_file:
-        frame = with_time_index(frame, config, saved=schema is not None, saved_time_col=schema and schema.time_col)
+    # Parquet keeps a DataFrame's index: dates there are the time, as in a frame given to the library.
+    frame = with_time_index(frame, config, saved=schema is not None, saved_time_col=schema and schema.time_col)
     notes: list[str] = []
     frame = _without_blank_rows_at_end(frame, source, notes)
     # Data read for a saved model must come at the model's frequency, unless --freq was the user's own choice.

@@ -146,8 +146,9 @@ def _counters(frame: pd.DataFrame, time_col: str | None, config: Config, taken: 
     """Columns that count the rows (strictly +1 steps) beside other numbers: the time if so named, else ignored."""
     if config.target is not None:
         return time_col  # the targets are chosen: a counter among the rest is no series anyway
-    numeric = [c for c in frame.columns if c not in taken and c != time_col and _whole_or_numeric(frame[c])]
-    counters = [c for c in numeric if _is_counter(frame[c])]
+    numeric = [c for c, dtype in frame.dtypes.items() if c not in taken and c != time_col
+               and pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)]
+    counters = _row_counters(frame, numeric)
     if not counters or len(counters) == len(numeric):
         return time_col  # nothing else to forecast: a rising column is then the series itself
     for col in counters:
@@ -160,14 +161,14 @@ def _counters(frame: pd.DataFrame, time_col: str | None, config: Config, taken: 
     return time_col
 
 
-def _whole_or_numeric(column: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-
-
-def _is_counter(column: pd.Series) -> bool:
-    """Whether the column goes up by exactly 1 from row to row (a row number, a step counter)."""
-    numbers = _whole_numbers(column)
-    return numbers is not None and len(numbers) >= MIN_COUNTER_ROWS and bool((np.diff(numbers) == 1).all())
+def _row_counters(frame: pd.DataFrame, numeric: list[str]) -> list[str]:
+    """The numeric columns that go up by exactly 1 from row to row (a row number, a step counter)."""
+    if len(frame) < MIN_COUNTER_ROWS or not numeric:
+        return []
+    values = frame[numeric].to_numpy(dtype=np.float64)  # (rows, columns): one pass over all, not one per column
+    # Steps of exactly 1 from a whole number are whole numbers all the way; a missing cell breaks the steps.
+    rising = (np.diff(values, axis=0) == 1).all(axis=0) & (np.mod(values[0], 1) == 0)
+    return [col for col, counts in zip(numeric, rising) if counts]
 
 
 def time_from_parts(frame: pd.DataFrame, parts: list[str], source: str, rows: RowLabeller) -> pd.Series:

@@ -133,6 +133,14 @@ def test_parquet_file_is_read_with_its_datetime_column(tmp_path):
     assert values(data, "kw") == [1.0, 2.0, 3.0, 4.0]
 
 
+def test_parquet_file_keeps_its_date_index_as_the_time(tmp_path):
+    path = tmp_path / "indexed.parquet"
+    pd.DataFrame({"v": [1.0, 2.0, 4.0]}, index=pd.date_range("2024-01-01", periods=3, freq="D", name="day")).to_parquet(path)
+    data = load_series(path, Config())
+    assert (data.schema.time_col, data.schema.targets, data.schema.freq) == ("day", ["v"], "D")
+    assert list(data.series[0].time) == days("2024-01-01", "2024-01-02", "2024-01-03")
+
+
 def test_damaged_parquet_file_is_refused(tmp_path):
     path = tmp_path / "data.parquet"
     path.write_bytes(b"PAR1 this is not really parquet")
