@@ -28,7 +28,7 @@ from forecaster.timeaxis import (
     series_grids,
     time_label,
 )
-from forecaster.roles import column_roles, time_from_parts, with_time_index
+from forecaster.roles import BY_MONTH_SERIES, by_month, column_roles, months_as_rows, time_from_parts, with_time_index
 from forecaster.timestamps import RowLabeller, is_text, parsed_times
 
 DEFAULT_ID = "unique_id"
@@ -127,7 +127,9 @@ def series_from_frame(
         notes += ["; ".join(guesses)] if guesses else []
     _require_columns(frame, schema, source)
     rows = RowLabeller(from_file)
-    if schema.time_parts:
+    if by_month(schema.time_parts):
+        frame, rows = months_as_rows(frame, schema.time_parts, schema.targets[0], source, rows)
+    elif schema.time_parts:
         frame = frame.assign(**{schema.time_col: time_from_parts(frame, schema.time_parts, source, rows)})
     times = parsed_times(frame, schema.time_col, source, rows, notes)
     values = {col: _numeric_column(frame[col], col, source, rows) for col in schema.targets}
@@ -244,6 +246,8 @@ def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> tuple[Sc
                       list(config.future_covariates), time_parts=roles.time_parts), roles.guesses
     used = {time_col, *roles.time_parts, *roles.ignored, *config.covariates, *config.future_covariates}
     targets = config.target or [c for c in frame.columns if c not in used and _holds_numbers(frame[c])]
+    if by_month(roles.time_parts):
+        targets = [BY_MONTH_SERIES]
     if not targets:
         raise DataError(
             f"{source}: no numeric value column found among {', '.join(map(str, frame.columns))}; "
@@ -270,7 +274,8 @@ def _holds_numbers(column: pd.Series) -> bool:
 
 
 def _require_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
-    needed = [c for c in (schema.time_col, *schema.time_parts, schema.id_col, *schema.targets, *schema.covariates,
+    values = [] if by_month(schema.time_parts) else schema.targets  # a year-by-month table's series has no column
+    needed = [c for c in (schema.time_col, *schema.time_parts, schema.id_col, *values, *schema.covariates,
                           *schema.future_covariates) if c is not None]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -454,9 +459,9 @@ def _check_long_enough(rows: _Rows, lengths: np.ndarray, refused: np.ndarray, sh
         first = int(short[0])
         raise DataError(
             f"{source}: series {rows.ids[first]!r} has {lengths[first]} steps ({len(short)} of {len(rows)} series "
-            f"under {shortest}), too short to train on: every series needs at least a lookback, a horizon of training, "
-            f"a validation part of one horizon and the holdout ({shortest} steps with these settings); lower --lookback, "
-            "--horizon, --val-size or --holdout, or give more data"
+            f"under {shortest}), too short to train on: every series needs at least a lookback, a horizon of "
+            f"training, a validation part of one horizon and the holdout ({shortest} steps with these settings); "
+            "lower --lookback, --horizon, --val-size or --holdout, or give more data"
         )
 
 

@@ -7,10 +7,13 @@ writes; a column that only counts the rows is never a series. Settings (time_col
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from collections.abc import Callable
 
 from forecaster.config import Config
 from forecaster.errors import DataError
@@ -22,6 +25,9 @@ PART_NAMES = {"quarter": (("quarter", "qtr", "q"), 4, 3), "month": (("month", "m
 COUNTER_TIME_NAMES = ("t", "step", "steps", "period", "tick", "time_idx", "time_index")
 # Years a nanosecond timestamp holds; a year column beyond them stays an integer step axis.
 FIRST_YEAR, LAST_YEAR = 1678, 2261
+# A table with a row per year and a column per month (Jan..Dec, or the full names) is one monthly series of this name.
+MONTH_NAMES = [(calendar.month_abbr[m].lower(), calendar.month_name[m].lower()) for m in range(1, 13)]
+BY_MONTH_SERIES = "value"
 MIN_COUNTER_ROWS = 10  # fewer rows rising by one each are as likely a short series as a row counter
 
 
@@ -50,7 +56,7 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None) -> Rol
         if parts:
             time_col = parts[0]
             parts = parts if FIRST_YEAR <= frame[time_col].min() and frame[time_col].max() <= LAST_YEAR else []
-            guesses.insert(0, f"time column {_joined(parts or [time_col])} ({_described(parts)})")
+            guesses.insert(0, _time_guess(time_col, parts))
     if id_col is None:
         time_col = _counters(frame, time_col, config, taken | set(ignored) | set(parts), ignored, guesses)
     return Roles(time_col, parts, ignored, guesses)
@@ -92,6 +98,18 @@ def _row_numbers(index: pd.Index) -> bool:
 def _free_name(frame: pd.DataFrame, name: str) -> str:
     """`name`, or the first of the time names no column has."""
     return next(n for n in (name, *TIME_NAMES, "index") if n not in frame.columns)
+
+
+def _time_guess(year: str, parts: list[str]) -> str:
+    if len(parts) > 2:
+        return (f"time column {year!r} with a column per month ({parts[1]!r} to {parts[-1]!r}), read as one monthly "
+                f"series {BY_MONTH_SERIES!r}")
+    return f"time column {_joined(parts or [year])} ({_described(parts)})"
+
+
+def by_month(parts: list[str]) -> bool:
+    """Whether `time_parts` describe a table of one row per year and one column per month."""
+    return len(parts) == 13
 
 
 def _joined(names: list[str]) -> str:
@@ -138,6 +156,9 @@ def _year_parts(frame: pd.DataFrame, taken: set) -> list[str]:
         numbers = None if part is None else _whole_numbers(frame[part])
         if numbers is not None and numbers.min() >= 1 and numbers.max() <= largest:
             return [year, part]
+    months = [next((by_name[n] for n in names if n in by_name), None) for names in MONTH_NAMES]
+    if None not in months and len(np.unique(years)) == len(years):  # one row per year: a year-by-month table
+        return [year, *months]
     return [year]
 
 
@@ -184,6 +205,21 @@ def time_from_parts(frame: pd.DataFrame, parts: list[str], source: str, rows: Ro
         month += months * (_whole_in_range(frame, parts[1], 1, largest, parts, source, rows) - 1)
     stamps = pd.to_datetime(pd.DataFrame({"year": years, "month": month, "day": 1}))
     return pd.Series(stamps.to_numpy(), index=frame.index, name=parts[0])
+
+
+def months_as_rows(frame: pd.DataFrame, parts: list[str], target: str, source: str,
+                   rows: RowLabeller) -> tuple[pd.DataFrame, Callable[[int], str]]:
+    """A year-by-month table as rows in time order (the time, then `target`), and the file cell of each row."""
+    years = _whole_in_range(frame, parts[0], FIRST_YEAR, LAST_YEAR, parts, source, rows)
+    months = parts[1:]
+    stamps = pd.to_datetime(pd.DataFrame({"year": np.repeat(years, 12), "month": np.tile(np.arange(1, 13), len(years)),
+                                          "day": 1}))
+    cells = frame[months].to_numpy(dtype=object).reshape(-1)  # (years * 12,) year by year, January first
+
+    def cell(position: int) -> str:
+        return f"{rows(position // 12)}, column {months[position % 12]!r}"
+
+    return pd.DataFrame({parts[0]: stamps.to_numpy(), target: cells}), cell
 
 
 def _whole_in_range(frame: pd.DataFrame, name: str, low: int, high: int, parts: list[str], source: str,

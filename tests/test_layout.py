@@ -141,6 +141,23 @@ def test_year_and_quarter_or_month_columns_make_the_time(tmp_path, part, per_yea
     assert len(note_lines(stderr, f"time column 'year' + '{part}' (years and {part}s)")) == 1
 
 
+def test_a_year_by_month_table_like_statsmodels_elnino_is_one_monthly_series(tmp_path):
+    months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    table = pd.DataFrame(cycle(20 * 12, 24.0).reshape(20, 12).round(2), columns=months)
+    table.insert(0, "YEAR", np.arange(1950.0, 1970.0))  # whole years written as floats, as in statsmodels
+    table.iloc[-1, 1 + 9:] = np.nan  # October to December not yet measured
+    data = tmp_path / "elnino.csv"
+    table.to_csv(data, index=False)
+    stderr = train(data, tmp_path / "m")
+    saved = schema(tmp_path / "m")
+    # Before: twelve yearly series named JAN..DEC beside a forecast of YEAR, on a row-number axis.
+    assert (saved["targets"], saved["freq"]) == (["value"], "MS")
+    assert first_steps(forecast(tmp_path / "m", data, tmp_path)) == {"value": "1969-10-01"}
+    assert len(note_lines(stderr, "time column 'YEAR' with a column per month ('JAN' to 'DEC'), read as one monthly "
+                                  "series 'value'")) == 1
+    assert len(note_lines(stderr, "'value' ends 1969-09-01 (3 empty rows after it)")) == 1
+
+
 def test_a_row_counter_is_never_a_series_and_a_step_counter_is_the_time(tmp_path):
     n = 60
     data = tmp_path / "counted.csv"
