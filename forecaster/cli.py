@@ -190,9 +190,9 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
 
     from forecaster import report
     from forecaster.data import load_series
-    from forecaster.forecaster import Forecaster, shortest_trainable
+    from forecaster.forecaster import Forecaster, training_length
 
-    series = load_series(data, config, shortest=shortest_trainable(config))
+    series = load_series(data, config, needs=training_length(config))
     _report_cleaning(series, config.fill, stderr)
     progress = report.TrainingProgress(stderr) if show_progress else None
     started = time.perf_counter()

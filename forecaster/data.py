@@ -8,7 +8,7 @@ the same reading of a later file (predict and evaluate load with the model's sch
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -39,6 +39,14 @@ MAX_MAGNITUDE = 1e100
 MOSTLY_FILLED = 0.5  # a series with more filled values than this share gets a warning
 SHOWN_IDS = 5  # series named in one note before "and N more"
 _DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+
+
+@dataclass(frozen=True)
+class MinLength:
+    """The steps every series must have, known before the data, and the words that refuse a shorter one."""
+
+    steps: int
+    refusal: Callable[[str, str, int], str]  # (source, series id, its steps) -> the message
 
 
 @dataclass(frozen=True)
@@ -94,11 +102,12 @@ class SeriesSet:
         return [s.id for s in self.series]
 
 
-def load_series(path: str | Path, config: Config, schema: Schema | None = None, shortest: int = 1) -> SeriesSet:
+def load_series(path: str | Path, config: Config, schema: Schema | None = None,
+                needs: MinLength | None = None) -> SeriesSet:
     """Read a data file into clean series; with `schema`, read it the way a model was trained."""
     path = Path(path)
     return series_from_frame(read_table(path), config, source=str(path), schema=schema, from_file=True,
-                             shortest=shortest)
+                             needs=needs)
 
 
 def series_from_frame(
@@ -107,11 +116,11 @@ def series_from_frame(
     source: str = "data",
     schema: Schema | None = None,
     from_file: bool = False,
-    shortest: int = 1,
+    needs: MinLength | None = None,
 ) -> SeriesSet:
     """Turn a wide or long DataFrame into clean series (see the module docstring).
 
-    A series whose gap-free length is under `shortest` steps is refused before any series is built.
+    A series whose gap-free length is under `needs.steps` is refused before any series is built.
     """
     if frame.empty:
         raise DataError(f"{source}: no data rows; expected a header row and at least one data row")
@@ -147,7 +156,7 @@ def series_from_frame(
     unsorted = [ordered.ids[i] for i in np.flatnonzero(ordered.unsorted)]
     if unsorted:
         result.notes.append(_sorted_note(schema, unsorted))
-    result.series, filled = _clean_series(ordered, schema.freq, config.fill, result, strict_grid, shortest)
+    result.series, filled = _clean_series(ordered, schema.freq, config.fill, result, strict_grid, needs)
     mostly_filled = [f"{s.id!r} ({count / len(s):.0%} filled)" for s, count in zip(result.series, filled)
                      if count > MOSTLY_FILLED * len(s)]
     if covariates is not None:
@@ -230,7 +239,7 @@ def check_time_zone(data: SeriesSet, trained_end: object) -> None:
 def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> tuple[Schema, list[str]]:
     """The schema a person would read from the frame, and each guessed column role in words."""
     id_col = config.id_col or (DEFAULT_ID if DEFAULT_ID in frame.columns else None)
-    roles = column_roles(frame, config, id_col)
+    roles = column_roles(frame, config, id_col, source)
     time_col = roles.time_col
     for role, col in (("time", time_col), ("series id", id_col)):
         if col is not None and col in (config.target or []):
@@ -425,7 +434,7 @@ def _inferred_freq(rows: _Rows, source: str) -> str:
 
 
 def _clean_series(
-    rows: _Rows, freq: str, fill: str, into: SeriesSet, strict_grid: bool, shortest: int
+    rows: _Rows, freq: str, fill: str, into: SeriesSet, strict_grid: bool, needs: MinLength | None
 ) -> tuple[list[Series], np.ndarray]:
     """Refuse duplicate times, insert missing ones, fill gaps, in array operations over all series at once.
 
@@ -434,8 +443,8 @@ def _clean_series(
     """
     grids = series_grids(rows.times, rows.bounds, freq)
     refused = None if grids is None else _refused(rows, grids, fill, strict_grid)
-    if refused is not None:
-        _check_long_enough(rows, grids.lengths, refused, shortest, into.source)
+    if needs is not None and refused is not None and not refused.any():  # a refused series' own error comes first
+        _check_long_enough(rows, grids.lengths, needs, into.source)
     if refused is None or refused.any():
         return _clean_one_by_one(rows, freq, fill, into, strict_grid, refused)
     counts = np.diff(rows.bounds)
@@ -452,17 +461,13 @@ def _clean_series(
     return series, missing
 
 
-def _check_long_enough(rows: _Rows, lengths: np.ndarray, refused: np.ndarray, shortest: int, source: str) -> None:
-    """Refuse series shorter than `shortest` steps on their grids (those refused otherwise get their own message)."""
-    short = np.flatnonzero(~refused & (lengths < shortest))
+def _check_long_enough(rows: _Rows, lengths: np.ndarray, needs: MinLength, source: str) -> None:
+    """Refuse the first series whose grid is shorter than `needs.steps`, saying how many are."""
+    short = np.flatnonzero(lengths < needs.steps)
     if len(short):
         first = int(short[0])
-        raise DataError(
-            f"{source}: series {rows.ids[first]!r} has {lengths[first]} steps ({len(short)} of {len(rows)} series "
-            f"under {shortest}), too short to train on: every series needs at least a lookback, a horizon of "
-            f"training, a validation part of one horizon and the holdout ({shortest} steps with these settings); "
-            "lower --lookback, --horizon, --val-size or --holdout, or give more data"
-        )
+        refusal, fix = needs.refusal(source, rows.ids[first], int(lengths[first])).split("; ", 1)
+        raise DataError(f"{refusal} ({len(short)} of {len(rows)} series have fewer than {needs.steps} steps); {fix}")
 
 
 def _refused(rows: _Rows, grids: Grids, fill: str, strict_grid: bool) -> np.ndarray:

@@ -1,19 +1,18 @@
 """Which column is what, read the way a person reads a table: the time, an index to ignore, or a series.
 
-Names and types decide first (timestamps.time_column); then integer years (alone, or with a quarter or
-month column) make the time; a leading unnamed column is the index `DataFrame.to_csv()` or R's `write.csv`
+Names and types decide first (timestamps.time_column); then integer years (alone, with a quarter or
+month column, or beside a column per month) make the time; a leading unnamed column is the index `DataFrame.to_csv()` or R's `write.csv`
 writes; a column that only counts the rows is never a series. Settings (time_col, target) override each guess.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
-from collections.abc import Callable
 
 from forecaster.config import Config
 from forecaster.errors import DataError
@@ -36,12 +35,12 @@ class Roles:
     """The columns that are not series: the time (maybe built from parts) and those ignored."""
 
     time_col: str | None
-    time_parts: list[str] = field(default_factory=list)  # [year] or [year, quarter|month]: the time is built from them
+    time_parts: list[str] = field(default_factory=list)  # [year], [year, quarter|month] or [year, Jan..Dec]
     ignored: list[str] = field(default_factory=list)  # an index or a row counter: never a series
     guesses: list[str] = field(default_factory=list)  # each guessed role in words, for the note
 
 
-def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None) -> Roles:
+def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None, source: str) -> Roles:
     """The time column and the columns to ignore; `id_col` is the series id column of a long file, if any."""
     taken = {*(config.target or []), *config.covariates, *config.future_covariates, id_col}
     time_col = time_column(frame, config)
@@ -55,6 +54,9 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None) -> Rol
         parts = _year_parts(frame, taken | set(ignored))
         if parts:
             time_col = parts[0]
+            if id_col is None and len(parts) == 1 and frame[time_col].duplicated().any():
+                raise DataError(f"{source}: column {time_col!r} holds whole years, some of them on several rows; add "
+                                "a 'quarter' (1-4) or 'month' (1-12) column, or name the time column with --time-col")
             parts = parts if FIRST_YEAR <= frame[time_col].min() and frame[time_col].max() <= LAST_YEAR else []
             guesses.insert(0, _time_guess(time_col, parts))
     if id_col is None:
@@ -113,6 +115,8 @@ def by_month(parts: list[str]) -> bool:
 
 
 def _joined(names: list[str]) -> str:
+    if by_month(names):
+        return f"{names[0]!r} + {names[1]!r}..{names[-1]!r}"
     return " + ".join(repr(n) for n in names)
 
 
@@ -145,7 +149,7 @@ def _whole_numbers(column: pd.Series) -> np.ndarray | None:
 
 
 def _year_parts(frame: pd.DataFrame, taken: set) -> list[str]:
-    """[year] or [year, quarter|month] when a column named like a year holds whole years; else []."""
+    """[year], [year, quarter|month] or [year, Jan..Dec] when a column named like a year holds whole years; else []."""
     by_name = {str(c).strip().lower(): c for c in frame.columns if c not in taken}
     year = next((by_name[n] for n in YEAR_NAMES if n in by_name), None)
     years = None if year is None else _whole_numbers(frame[year])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from forecaster.config import Config
-from forecaster.data import Schema, load_series, series_from_frame
+from forecaster.data import MinLength, Schema, load_series, series_from_frame
 from forecaster.reading import SNIFF_BYTES, read_table
 from forecaster.errors import DataError
 from forecaster.timeaxis import season_of
@@ -422,6 +422,11 @@ def test_years_with_a_gap_are_a_yearly_axis_with_the_year_inserted(tmp_path):
     assert data.notes == ["time column 'Year' (integer years, yearly)"]
 
 
+def test_years_on_several_rows_without_a_quarter_or_month_are_refused(tmp_path):
+    message = refusal(tmp_path, numbered(["2020,1", "2020,2", "2021,3", "2021,4"], "year,v"))
+    assert "column 'year' holds whole years, some of them on several rows" in message and "--time-col" in message
+
+
 def test_years_beyond_what_a_timestamp_holds_stay_integer_steps(tmp_path):
     data = load(tmp_path, numbered([f"{1600 + i},{v}" for i, v in enumerate([5, 3, 8, 1])], "year,v"))
     assert (data.schema.time_col, data.schema.time_parts, data.schema.freq) == ("year", [], "steps")
@@ -507,9 +512,12 @@ def test_many_series_cut_are_counted_in_one_note(tmp_path):
 def test_series_shorter_than_training_needs_are_refused_before_they_are_built(tmp_path):
     rows = ["A,2024-01-01,1", "A,2024-01-05,5", "B,2024-01-01,1", "B,2024-01-02,2", "B,2024-01-03,3"]
     path = write(tmp_path, numbered(rows, "unique_id,ds,y"))
-    assert [len(s) for s in load_series(path, Config(), shortest=3).series] == [5, 3]  # a gap's steps count
-    with pytest.raises(DataError, match=r"series 'B' has 3 steps \(1 of 2 series under 4\), too short to train on"):
-        load_series(path, Config(), shortest=4)
+    def needs(steps: int) -> MinLength:
+        return MinLength(steps, lambda source, series, n: f"{source}: {series!r} has {n}; add rows")
+
+    assert [len(s) for s in load_series(path, Config(), needs=needs(3)).series] == [5, 3]  # a gap's steps count
+    with pytest.raises(DataError, match=r"'B' has 3 \(1 of 2 series have fewer than 4 steps\); add rows$"):
+        load_series(path, Config(), needs=needs(4))
 
 
 # --- what the loader says it fixed ---

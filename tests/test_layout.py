@@ -191,7 +191,9 @@ def test_many_tiny_series_are_refused_before_they_are_built(tmp_path):
     pd.DataFrame({"unique_id": ids, "ds": days, "y": np.arange(60_000) % 7}).to_csv(data, index=False)
     result = invoke("train", data, "--out", tmp_path / "m")
     assert result.exit_code == 2 and not (tmp_path / "m").exists()
-    assert "series '0' has 3 steps (20000 of 20000 series under 5), too short to train on" in result.stderr
+    assert ("series '0' has 3 steps, too short for lookback (at least 1) + horizon (at least 2) of training, a "
+            "validation part of at least one horizon and a holdout of 0 (20000 of 20000 series have fewer than 5 "
+            "steps); lower") in result.stderr
 
 
 # --- the library ---
@@ -220,7 +222,8 @@ def test_a_period_index_and_an_integer_index_are_the_time_axis():
 
 def test_a_frame_of_series_too_short_is_refused_before_fitting():
     frame = pd.DataFrame({"v": cycle(12)}, index=pd.date_range("2024-01-01", periods=12, freq="D"))
-    with pytest.raises(DataError, match=r"has 12 steps .* too short to train on: .*\(13 steps with these settings\)"):
+    with pytest.raises(DataError, match=r"has 12 steps, too short for lookback 4 \+ horizon 3 .* holdout of 3 "
+                                        r"\(1 of 1 series have fewer than 13 steps\)"):
         Forecaster(lookback=4, horizon=3, holdout=3).fit(frame)
 
 
