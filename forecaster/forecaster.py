@@ -468,7 +468,8 @@ def training_length(cfg: Config) -> MinLength:
 def _check_lengths(data: SeriesSet, splits: list[Split], lookback: int, horizon: int, cfg: Config) -> None:
     for s, sp in zip(data.series, splits):
         if sp.n_train < lookback + horizon or sp.n_fit - sp.n_train < horizon:
-            raise DataError(_too_short(data.source, s.id, len(s), lookback, horizon, sp.n_fit - sp.n_train, cfg.holdout))
+            val = sp.n_fit - sp.n_train
+            raise DataError(_too_short(data.source, s.id, len(s), lookback, horizon, val, cfg.holdout))
 
 
 def _too_short(source: str, series_id: str, length: int, lookback: int | str, horizon: int | str, val: int | None,

@@ -1,8 +1,9 @@
 """Which column is what, read the way a person reads a table: the time, an index to ignore, or a series.
 
 Names and types decide first (timestamps.time_column); then integer years (alone, with a quarter or
-month column, or beside a column per month) make the time; a leading unnamed column is the index `DataFrame.to_csv()` or R's `write.csv`
-writes; a column that only counts the rows is never a series. Settings (time_col, target) override each guess.
+month column, or beside a column per month) make the time; a leading unnamed column is the index that
+`DataFrame.to_csv()` or R's `write.csv` writes; a column that only counts the rows is never a series.
+Settings (time_col, target) override each guess.
 """
 
 from __future__ import annotations
