@@ -61,7 +61,7 @@ class Schema:
     covariates: list[str] = field(default_factory=list)  # past covariates: known up to the forecast origin
     future_covariates: list[str] = field(default_factory=list)  # known ahead: given in the forecast rows too
     calendar: list[str] = field(default_factory=list)  # calendar features of the timestamps (chosen when fitting)
-    time_parts: list[str] = field(default_factory=list)  # [year] or [year, quarter|month]: time_col is built from them
+    time_parts: list[str] = field(default_factory=list)  # [year], [year, quarter|month], [year, Jan..Dec] (roles.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,7 +126,7 @@ def series_from_frame(
         raise DataError(f"{source}: no data rows; expected a header row and at least one data row")
     frame = frame.rename(columns=lambda c: str(c).strip())
     # Parquet keeps a DataFrame's index: dates there are the time, as in a frame given to the library.
-    frame = with_time_index(frame, config, saved=schema is not None, saved_time_col=schema and schema.time_col)
+    frame = with_time_index(frame, config, saved=schema is not None, saved_time_col=schema.time_col if schema else None)
     notes: list[str] = []
     frame = _without_blank_rows_at_end(frame, source, notes)
     # Data read for a saved model must come at the model's frequency, unless --freq was the user's own choice.

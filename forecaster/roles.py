@@ -52,7 +52,7 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None, source
         guesses.append(f"ignored {index!r} (row index)")
     parts: list[str] = []
     if time_col is None and config.time_col is None:
-        parts = _year_parts(frame, taken | set(ignored))
+        parts = _year_parts(frame, taken | set(ignored), bool(config.covariates or config.future_covariates))
         if parts:
             time_col = parts[0]
             if id_col is None and len(parts) == 1 and frame[time_col].duplicated().any():
@@ -60,6 +60,10 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None, source
                                 "a 'quarter' (1-4) or 'month' (1-12) column, or name the time column with --time-col")
             parts = parts if FIRST_YEAR <= frame[time_col].min() and frame[time_col].max() <= LAST_YEAR else []
             guesses.insert(0, _time_guess(time_col, parts))
+            if by_month(parts):  # the table's one series takes the month columns; anything else beside them is unused
+                rest = [c for c in frame.columns if c not in {*parts, *ignored, *taken}]
+                ignored += rest
+                guesses += [f"ignored {c!r} (beside the month columns)" for c in rest]
     if id_col is None:
         time_col = _counters(frame, time_col, config, taken | set(ignored) | set(parts), ignored, guesses)
     return Roles(time_col, parts, ignored, guesses)
@@ -149,7 +153,7 @@ def _whole_numbers(column: pd.Series) -> np.ndarray | None:
     return numbers.astype(np.int64)
 
 
-def _year_parts(frame: pd.DataFrame, taken: set) -> list[str]:
+def _year_parts(frame: pd.DataFrame, taken: set, covariates: bool) -> list[str]:
     """[year], [year, quarter|month] or [year, Jan..Dec] when a column named like a year holds whole years; else []."""
     by_name = {str(c).strip().lower(): c for c in frame.columns if c not in taken}
     year = next((by_name[n] for n in YEAR_NAMES if n in by_name), None)
@@ -162,7 +166,8 @@ def _year_parts(frame: pd.DataFrame, taken: set) -> list[str]:
         if numbers is not None and numbers.min() >= 1 and numbers.max() <= largest:
             return [year, part]
     months = [next((by_name[n] for n in names if n in by_name), None) for names in MONTH_NAMES]
-    if None not in months and len(np.unique(years)) == len(years):  # one row per year: a year-by-month table
+    # One row per year: a year-by-month table, which has no room for covariates beside its one series.
+    if None not in months and len(np.unique(years)) == len(years) and not covariates:
         return [year, *months]
     return [year]
 

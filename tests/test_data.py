@@ -443,15 +443,19 @@ def test_a_long_file_with_a_year_column_has_yearly_series(tmp_path):
 
 def test_a_table_of_years_by_months_is_one_monthly_series(tmp_path):
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    rows = [f"{year}," + ",".join(str(year % 100 + m / 100) for m in range(12)) for year in (1990, 1991)]
-    rows.append("1992,7,8," + "," * 9)  # the months to come are empty
-    data = load(tmp_path, numbered(rows, "YEAR," + ",".join(months)))
+    rows = [f"{year}," + ",".join(str(year % 100 + m / 100) for m in range(12)) + ",1" for year in (1990, 1991)]
+    rows.append("1992,7,8," + "," * 9 + ",1")  # the months to come are empty
+    header = "YEAR," + ",".join(months) + ",Annual"
+    data = load(tmp_path, numbered(rows, header))
     assert (data.ids, data.schema.freq, data.schema.time_parts) == (["value"], "MS", ["YEAR", *months])
     assert len(data.series[0]) == 26 and data.series[0].time[-1] == pd.Timestamp("1992-02-01")
     assert values(data, "value")[:2] == [90.0, 90.01] and values(data, "value")[-3:] == [91.11, 7.0, 8.0]
-    assert data.notes[0] == "time column 'YEAR' with a column per month ('Jan' to 'Dec'), read as one monthly series 'value'"
+    assert data.notes[0] == ("time column 'YEAR' with a column per month ('Jan' to 'Dec'), read as one monthly series "
+                             "'value'; ignored 'Annual' (beside the month columns)")
     rows[1] = rows[1].replace("91.04", "oops")
-    assert "has 'oops' at line 3, column 'May'" in refusal(tmp_path, numbered(rows, "YEAR," + ",".join(months)))
+    assert "has 'oops' at line 3, column 'May'" in refusal(tmp_path, numbered(rows, header))
+    rows[1] = rows[1].replace("oops", "91.04")
+    assert load(tmp_path, numbered(rows, header), covariates=["Annual"]).ids == months  # no room for covariates
 
 
 def test_a_saved_year_and_month_schema_refuses_a_month_out_of_range(tmp_path):
