@@ -272,9 +272,9 @@ def _fitted(config, data: Path, stderr: Console, show_progress: bool):
     """The series read from `data`, and the model fitted on them."""
     from forecaster import report
     from forecaster.data import load_series
-    from forecaster.forecaster import Forecaster
+    from forecaster.forecaster import Forecaster, training_length
 
-    series = load_series(data, config)
+    series = load_series(data, config, needs=training_length(config))
     _report_cleaning(series, config.fill, stderr)
     progress = report.TrainingProgress(stderr) if show_progress else None
     try:

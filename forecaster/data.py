@@ -8,7 +8,7 @@ the same reading of a later file (predict and evaluate load with the model's sch
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -28,7 +28,8 @@ from forecaster.timeaxis import (
     series_grids,
     time_label,
 )
-from forecaster.timestamps import RowLabeller, is_text, parsed_times, time_column
+from forecaster.roles import BY_MONTH_SERIES, by_month, column_roles, months_as_rows, time_from_parts, with_time_index
+from forecaster.timestamps import RowLabeller, is_text, parsed_times
 
 DEFAULT_ID = "unique_id"
 DEFAULT_LONG_TARGET = "y"
@@ -38,6 +39,14 @@ MAX_MAGNITUDE = 1e100
 MOSTLY_FILLED = 0.5  # a series with more filled values than this share gets a warning
 SHOWN_IDS = 5  # series named in one note before "and N more"
 _DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+
+
+@dataclass(frozen=True)
+class MinLength:
+    """The steps every series must have, known before the data, and the words that refuse a shorter one."""
+
+    steps: int
+    refusal: Callable[[str, str, int], str]  # (source, series id, its steps) -> the message
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class Schema:
     covariates: list[str] = field(default_factory=list)  # past covariates: known up to the forecast origin
     future_covariates: list[str] = field(default_factory=list)  # known ahead: given in the forecast rows too
     calendar: list[str] = field(default_factory=list)  # calendar features of the timestamps (chosen when fitting)
+    time_parts: list[str] = field(default_factory=list)  # [year], [year, quarter|month], [year, Jan..Dec] (roles.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,10 +102,11 @@ class SeriesSet:
         return [s.id for s in self.series]
 
 
-def load_series(path: str | Path, config: Config, schema: Schema | None = None) -> SeriesSet:
+def load_series(path: str | Path, config: Config, schema: Schema | None = None,
+                needs: MinLength | None = None) -> SeriesSet:
     """Read a data file into clean series; with `schema`, read it the way a model was trained."""
     frame = read_table(Path(path), sep=config.sep, decimal=config.decimal)
-    return series_from_frame(frame, config, source=source_name(path), schema=schema, from_file=True)
+    return series_from_frame(frame, config, source=source_name(path), schema=schema, from_file=True, needs=needs)
 
 
 def series_from_frame(
@@ -104,33 +115,47 @@ def series_from_frame(
     source: str = "data",
     schema: Schema | None = None,
     from_file: bool = False,
+    needs: MinLength | None = None,
 ) -> SeriesSet:
-    """Turn a wide or long DataFrame into clean series (see the module docstring)."""
+    """Turn a wide or long DataFrame into clean series (see the module docstring).
+
+    A series whose gap-free length is under `needs.steps` is refused before any series is built.
+    """
     if frame.empty:
         raise DataError(f"{source}: no data rows; expected a header row and at least one data row")
     frame = frame.rename(columns=lambda c: str(c).strip())
+    # Parquet keeps a DataFrame's index: dates there are the time, as in a frame given to the library.
+    frame = with_time_index(frame, config, saved=schema is not None, saved_time_col=schema.time_col if schema else None)
+    notes: list[str] = []
+    frame = _without_blank_rows_at_end(frame, source, notes)
     # Data read for a saved model must come at the model's frequency, unless --freq was the user's own choice.
     strict_grid = schema is not None and not config.freq
-    schema = schema or _detect_schema(frame, config, source)
+    if schema is None:
+        schema, guesses = _detect_schema(frame, config, source)
+        notes += ["; ".join(guesses)] if guesses else []
     _require_columns(frame, schema, source)
     rows = RowLabeller(from_file)
-    notes: list[str] = []
+    if by_month(schema.time_parts):
+        frame, rows = months_as_rows(frame, schema.time_parts, schema.targets[0], source, rows)
+    elif schema.time_parts:
+        frame = frame.assign(**{schema.time_col: time_from_parts(frame, schema.time_parts, source, rows)})
     times = parsed_times(frame, schema.time_col, source, rows, notes, config.date_format, schema.freq)
     values = {col: _numeric_column(frame[col], col, source, rows) for col in schema.targets}
     if schema.id_col is not None:
         _check_ids(frame[schema.id_col], schema.id_col, source, rows)
     raw = _raw_series(frame, schema, times, values)
     covariates = _raw_covariates(frame, schema, times, source, rows) if _covariate_names(schema) else None
+    ordered, before, after = raw.in_time_order().within_values()
     if schema.future_covariates:
-        raw = [_until_last_value(series_id, index, column) for series_id, index, column in raw]
-    ordered = _Rows.of(raw).in_time_order()
+        after[:] = 0  # the rows after the last value carry the known-ahead covariates of the forecast
+    extents = _extents_note(ordered, before, after)
     freq = schema.freq or (config.freq or _inferred_freq(ordered, source))
     schema = replace(schema, freq=freq)
-    result = SeriesSet([], schema, source, notes=notes)
+    result = SeriesSet([], schema, source, notes=notes + ([extents] if extents else []))
     unsorted = [ordered.ids[i] for i in np.flatnonzero(ordered.unsorted)]
     if unsorted:
         result.notes.append(_sorted_note(schema, unsorted))
-    result.series, filled = _clean_series(ordered, schema.freq, config.fill, result, strict_grid)
+    result.series, filled = _clean_series(ordered, schema.freq, config.fill, result, strict_grid, needs)
     mostly_filled = [f"{s.id!r} ({count / len(s):.0%} filled)" for s, count in zip(result.series, filled)
                      if count > MOSTLY_FILLED * len(s)]
     if covariates is not None:
@@ -142,6 +167,41 @@ def series_from_frame(
             f"which makes {'its' if one else 'their'} forecasts unreliable; check the file for gaps or a stray date"
         )
     return result
+
+
+def _without_blank_rows_at_end(frame: pd.DataFrame, source: str, notes: list[str]) -> pd.DataFrame:
+    """The frame without the rows at its end whose every cell is empty (a spreadsheet's padding)."""
+    if not frame.iloc[-1].isna().all():
+        return frame
+    used = np.flatnonzero(frame.notna().any(axis=1).to_numpy())
+    if not len(used):
+        raise DataError(f"{source}: every cell is empty; expected data rows under the header")
+    notes.append(f"ignored the {len(frame) - used[-1] - 1} empty rows at the end")
+    return frame.iloc[: used[-1] + 1]
+
+
+def _extents_note(rows: _Rows, before: np.ndarray, after: np.ndarray) -> str | None:
+    """One line naming the series whose empty rows before their first or after their last value were left out."""
+    cut = np.flatnonzero((before > 0) | (after > 0))
+    if not len(cut):
+        return None
+    described = []
+    for i in cut[:SHOWN_IDS]:
+        series_id, times, _ = rows[i]
+        ends = ([f"starts {_moment(times[0])} ({before[i]} empty rows before it)"] if before[i] else []) + (
+            [f"ends {_moment(times[-1])} ({after[i]} empty rows after it)"] if after[i] else [])
+        described.append(f"{series_id!r} {' and '.join(ends)}")
+    more = f" and {len(cut) - SHOWN_IDS} more series" if len(cut) > SHOWN_IDS else ""
+    return ("each series runs from its first to its last value; empty target cells around it are not data and "
+            f"were not filled: {'; '.join(described)}{more}")
+
+
+def _moment(value: object) -> str:
+    """A timestamp or step as people write it: a date alone at midnight."""
+    if isinstance(value, (int, np.integer)):
+        return f"at step {int(value)}"
+    stamp = pd.Timestamp(value)
+    return str(stamp.date()) if stamp == stamp.normalize() and stamp.tz is None else stamp.isoformat(sep=" ")
 
 
 def _sorted_note(schema: Schema, unsorted: list[str]) -> str:
@@ -175,9 +235,11 @@ def check_time_zone(data: SeriesSet, trained_end: object) -> None:
         )
 
 
-def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> Schema:
-    time_col = time_column(frame, config)
+def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> tuple[Schema, list[str]]:
+    """The schema a person would read from the frame, and each guessed column role in words."""
     id_col = config.id_col or (DEFAULT_ID if DEFAULT_ID in frame.columns else None)
+    roles = column_roles(frame, config, id_col, source)
+    time_col = roles.time_col
     for role, col in (("time", time_col), ("series id", id_col)):
         if col is not None and col in (config.target or []):
             raise DataError(
@@ -189,16 +251,18 @@ def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> Schema:
         if len(targets) != 1:
             raise DataError(f"{source}: long format takes one --target column, got {', '.join(targets)}")
         return Schema("long", time_col, id_col, targets, config.freq or "", list(config.covariates),
-                      list(config.future_covariates))
-    used = {time_col, *config.covariates, *config.future_covariates}
+                      list(config.future_covariates), time_parts=roles.time_parts), roles.guesses
+    used = {time_col, *roles.time_parts, *roles.ignored, *config.covariates, *config.future_covariates}
     targets = config.target or [c for c in frame.columns if c not in used and _holds_numbers(frame[c])]
+    if by_month(roles.time_parts):
+        targets = [BY_MONTH_SERIES]
     if not targets:
         raise DataError(
             f"{source}: no numeric value column found among {', '.join(map(str, frame.columns))}; "
             "name the value column with --target"
         )
     return Schema("wide", time_col, None, list(targets), config.freq or "", list(config.covariates),
-                  list(config.future_covariates))
+                  list(config.future_covariates), time_parts=roles.time_parts), roles.guesses
 
 
 def _holds_numbers(column: pd.Series) -> bool:
@@ -218,8 +282,9 @@ def _holds_numbers(column: pd.Series) -> bool:
 
 
 def _require_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
-    needed = [c for c in (schema.time_col, schema.id_col, *schema.targets, *schema.covariates, *schema.future_covariates)
-              if c is not None]
+    values = [] if by_month(schema.time_parts) else schema.targets  # a year-by-month table's series has no column
+    needed = [c for c in (schema.time_col, *schema.time_parts, schema.id_col, *values, *schema.covariates,
+                          *schema.future_covariates) if c is not None]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise DataError(
@@ -280,15 +345,6 @@ class _Rows:
         if self.unsorted is None:
             self.unsorted = _per_series(np.diff(self.stamps) < 0, self.bounds)
 
-    @classmethod
-    def of(cls, series: _Rows | list[tuple[str, pd.Index, np.ndarray]]) -> _Rows:
-        """`series` end to end (as they are when already so)."""
-        if isinstance(series, _Rows):
-            return series
-        times = series[0][1].append([index for _, index, _ in series[1:]])
-        bounds = np.cumsum([0, *(len(values) for _, _, values in series)])
-        return cls([i for i, _, _ in series], times, np.concatenate([v for _, _, v in series]), bounds)
-
     @property
     def stamps(self) -> np.ndarray:
         """The times as int64: steps, or datetimes counted in their unit (UTC for zoned ones)."""
@@ -303,6 +359,26 @@ class _Rows:
 
     def __iter__(self) -> Iterator[tuple[str, pd.Index, np.ndarray]]:
         return (self[i] for i in range(len(self)))
+
+    def within_values(self) -> tuple[_Rows, np.ndarray, np.ndarray]:
+        """Each series (rows in time order) from its first to its last value, and the empty rows cut before and after.
+
+        A series without any value keeps its rows: cleaning refuses it by name.
+        """
+        present = ~np.isnan(self.values)
+        positions = np.arange(len(self.values))
+        starts, stops = self.bounds[:-1], self.bounds[1:]
+        first = np.minimum.reduceat(np.where(present, positions, len(positions)), starts)
+        last = np.maximum.reduceat(np.where(present, positions, -1), starts)
+        empty = last < starts
+        first, last = np.where(empty, starts, first), np.where(empty, stops - 1, last)
+        before, after = first - starts, stops - 1 - last
+        if not (before.any() or after.any()):
+            return self, before, after
+        counts = stops - starts
+        keep = (positions >= np.repeat(first, counts)) & (positions <= np.repeat(last, counts))
+        bounds = np.concatenate([[0], np.cumsum(last - first + 1)])
+        return _Rows(self.ids, self.times[keep], self.values[keep], bounds, self.unsorted), before, after
 
     def in_time_order(self) -> _Rows:
         """The rows of each series stably sorted by time, as `sort_index(kind="stable")` sorts them."""
@@ -357,7 +433,7 @@ def _inferred_freq(rows: _Rows, source: str) -> str:
 
 
 def _clean_series(
-    rows: _Rows, freq: str, fill: str, into: SeriesSet, strict_grid: bool
+    rows: _Rows, freq: str, fill: str, into: SeriesSet, strict_grid: bool, needs: MinLength | None
 ) -> tuple[list[Series], np.ndarray]:
     """Refuse duplicate times, insert missing ones, fill gaps, in array operations over all series at once.
 
@@ -366,6 +442,8 @@ def _clean_series(
     """
     grids = series_grids(rows.times, rows.bounds, freq)
     refused = None if grids is None else _refused(rows, grids, fill, strict_grid)
+    if needs is not None and refused is not None and not refused.any():  # a refused series' own error comes first
+        _check_long_enough(rows, grids.lengths, needs, into.source)
     if refused is None or refused.any():
         return _clean_one_by_one(rows, freq, fill, into, strict_grid, refused)
     counts = np.diff(rows.bounds)
@@ -380,6 +458,15 @@ def _clean_series(
     series = [Series(series_id, index, filled[start:end])
               for series_id, index, start, end in zip(rows.ids, grids.indexes(), starts, ends)]
     return series, missing
+
+
+def _check_long_enough(rows: _Rows, lengths: np.ndarray, needs: MinLength, source: str) -> None:
+    """Refuse the first series whose grid is shorter than `needs.steps`, saying how many are."""
+    short = np.flatnonzero(lengths < needs.steps)
+    if len(short):
+        first = int(short[0])
+        refusal, fix = needs.refusal(source, rows.ids[first], int(lengths[first])).split("; ", 1)
+        raise DataError(f"{refusal} ({len(short)} of {len(rows)} series have fewer than {needs.steps} steps); {fix}")
 
 
 def _refused(rows: _Rows, grids: Grids, fill: str, strict_grid: bool) -> np.ndarray:
@@ -453,15 +540,6 @@ def _raw_covariates(frame: pd.DataFrame, schema: Schema, times: pd.Index | None,
         numbers = {name: _numeric_column(frame[name], name, source, rows)}
         covariates[name] = _raw_series(frame, replace(schema, targets=[name]), times, numbers)
     return covariates
-
-
-def _until_last_value(series_id: str, index: pd.Index, values: np.ndarray) -> tuple[str, pd.Index, np.ndarray]:
-    """The rows up to the series' last value: later rows only carry future covariates for the forecast."""
-    present = index[~np.isnan(values)]
-    if len(present) == 0:
-        return series_id, index, values  # cleaning refuses a series without values, with its message
-    keep = np.asarray(index <= present.max())
-    return series_id, index[keep], values[keep]
 
 
 def _attach_covariates(data: SeriesSet, raw: dict[str, _Rows], fill: str) -> None:

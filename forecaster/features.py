@@ -29,14 +29,21 @@ MIN_CYCLES = 2
 
 
 def calendar_features(series: list[Series], n_train: list[int], freq: str) -> list[str]:
-    """The calendar features these series can teach: each varies between steps and repeats in training."""
+    """The calendar features these series can teach: each varies between steps and repeats in training.
+
+    A feature that never changes over the training timestamps (the month of yearly data, a time of day
+    always at midnight) teaches nothing, whatever the step says.
+    """
     if freq == STEPS or not series:
         return []
-    longest = max(s.time[n - 1] - s.time[0] for s, n in zip(series, n_train))
+    spans = [s.time[n - 1] - s.time[0] for s, n in zip(series, n_train)]
     step = min((s.time[1] - s.time[0] for s in series if len(s) > 1), default=None)
     if step is None:
         return []
-    return [name for name, (cycle, _) in CYCLES.items() if step < cycle and longest >= MIN_CYCLES * cycle]
+    widest = max(range(len(series)), key=spans.__getitem__)
+    times = pd.DatetimeIndex(series[widest].time[: n_train[widest]])
+    return [name for name, (cycle, phase) in CYCLES.items()
+            if step < cycle and spans[widest] >= MIN_CYCLES * cycle and np.ptp(phase(times)) > 0]
 
 
 def calendar_values(time: pd.Index, names: list[str]) -> np.ndarray:

@@ -17,7 +17,7 @@ import torch
 
 from forecaster import auto, calibration, features, persistence, seasonality, transform
 from forecaster.config import Config
-from forecaster.data import Schema, Series, SeriesSet, check_time_zone, series_from_frame
+from forecaster.data import MinLength, Schema, Series, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError
 from forecaster.metrics import point_scores, seasonal_naive_scale
 from forecaster.model import NetworkShape, RecurrentForecaster, build_network
@@ -47,7 +47,7 @@ class Forecaster:
             return self._fit(data, callback)
 
     def _fit(self, data: SeriesSet | pd.DataFrame, callback) -> Forecaster:
-        data = self._series_set(data, schema=None)
+        data = self._series_set(data, schema=None, needs=training_length(self.config))
         cfg = self.config
         # The holdout is never looked at, not even to find the season.
         chosen = seasonality.chosen_season(cfg.season, data.schema.freq,
@@ -400,13 +400,14 @@ class Forecaster:
         }
 
     # ---------------------------------------------------------------- helpers
-    def _series_set(self, data: SeriesSet | pd.DataFrame, schema: Schema | None) -> SeriesSet:
+    def _series_set(self, data: SeriesSet | pd.DataFrame, schema: Schema | None,
+                    needs: MinLength | None = None) -> SeriesSet:
         if isinstance(data, SeriesSet):
             if schema is not None:
                 _check_schema(data, schema)
             return data
         if isinstance(data, pd.DataFrame):
-            return series_from_frame(data, self.config, source="data", schema=schema)
+            return series_from_frame(data, self.config, source="data", schema=schema, needs=needs)
         raise TypeError(f"expected a pandas DataFrame or SeriesSet, got {type(data).__name__}")
 
     def _check_fitted(self) -> None:
@@ -480,15 +481,35 @@ def _spread(origins: list[np.ndarray], limit: int) -> list[np.ndarray]:
             if len(o) else o for o in origins]
 
 
+def training_length(cfg: Config) -> MinLength:
+    """The steps `fit` needs of each series at the least, known before the data, and the refusal of a shorter one.
+
+    Loading refuses shorter series before building them: millions of tiny series cost gigabytes first.
+    """
+    horizon = cfg.horizon or 2  # the automatic horizon is the season (above 1) or 10
+    steps = (cfg.lookback or 1) + horizon + max(horizon, cfg.val_size or 0) + cfg.holdout
+
+    def refusal(source: str, series_id: str, length: int) -> str:
+        return _too_short(source, series_id, length, cfg.lookback or "(at least 1)", cfg.horizon or "(at least 2)",
+                          cfg.val_size, cfg.holdout)
+
+    return MinLength(steps, refusal)
+
+
 def _check_lengths(data: SeriesSet, splits: list[Split], lookback: int, horizon: int, cfg: Config) -> None:
     for s, sp in zip(data.series, splits):
         if sp.n_train < lookback + horizon or sp.n_fit - sp.n_train < horizon:
             val = sp.n_fit - sp.n_train
-            raise DataError(
-                f"{data.source}: series {s.id!r} has {len(s)} steps, too short for lookback {lookback} + horizon "
-                f"{horizon} of training, a validation part of at least {horizon} (now {val}) and a holdout of "
-                f"{cfg.holdout}; lower --lookback, --horizon, --val-size or --holdout, or give more data"
-            )
+            raise DataError(_too_short(data.source, s.id, len(s), lookback, horizon, val, cfg.holdout))
+
+
+def _too_short(source: str, series_id: str, length: int, lookback: int | str, horizon: int | str, val: int | None,
+               holdout: int) -> str:
+    now = f" (now {val})" if val is not None else ""
+    least = horizon if isinstance(horizon, int) else "one horizon"
+    return (f"{source}: series {series_id!r} has {length} steps, too short for lookback {lookback} + horizon {horizon} "
+            f"of training, a validation part of at least {least}{now} and a holdout of {holdout}; lower --lookback, "
+            "--horizon, --val-size or --holdout, or give more data")
 
 
 def _starts(offsets: np.ndarray, splits: list[Split], lookback: int, horizon: int, part: str) -> np.ndarray:

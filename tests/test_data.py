@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from forecaster.config import Config
-from forecaster.data import Schema, load_series, series_from_frame
+from forecaster.data import MinLength, Schema, load_series, series_from_frame
 from forecaster.reading import SNIFF_BYTES, read_table
 from forecaster.errors import DataError
 from forecaster.timeaxis import season_of
@@ -133,6 +133,14 @@ def test_parquet_file_is_read_with_its_datetime_column(tmp_path):
     assert values(data, "kw") == [1.0, 2.0, 3.0, 4.0]
 
 
+def test_parquet_file_keeps_its_date_index_as_the_time(tmp_path):
+    path = tmp_path / "indexed.parquet"
+    pd.DataFrame({"v": [1.0, 2.0, 4.0]}, index=pd.date_range("2024-01-01", periods=3, freq="D", name="day")).to_parquet(path)
+    data = load_series(path, Config())
+    assert (data.schema.time_col, data.schema.targets, data.schema.freq) == ("day", ["v"], "D")
+    assert list(data.series[0].time) == days("2024-01-01", "2024-01-02", "2024-01-03")
+
+
 def test_damaged_parquet_file_is_refused(tmp_path):
     path = tmp_path / "data.parquet"
     path.write_bytes(b"PAR1 this is not really parquet")
@@ -201,20 +209,18 @@ def test_missing_timestamp_is_inserted_and_interpolated(tmp_path):
     assert (data.inserted, data.filled) == (1, 1)
 
 
-def test_interpolation_is_linear_and_edges_take_the_nearest_value(tmp_path):
+def test_interpolation_is_linear_and_empty_edges_are_left_out(tmp_path):
     data = load(tmp_path, "date,v\n2024-01-01,\n2024-01-02,2\n2024-01-03,\n2024-01-04,\n2024-01-05,8\n2024-01-06,\n")
-    assert values(data, "v") == [2.0, 2.0, 4.0, 6.0, 8.0, 8.0]
-    assert (data.inserted, data.filled) == (0, 4)
+    assert values(data, "v") == [2.0, 4.0, 6.0, 8.0]
+    assert list(data.series[0].time) == days("2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05")
+    assert (data.inserted, data.filled) == (0, 2)
 
 
-@pytest.mark.parametrize(
-    ("fill", "expected"),
-    [("ffill", [2.0, 2.0, 2.0, 2.0, 8.0, 8.0]), ("zero", [0.0, 2.0, 0.0, 0.0, 8.0, 0.0])],
-)
+@pytest.mark.parametrize(("fill", "expected"), [("ffill", [2.0, 2.0, 2.0, 8.0]), ("zero", [2.0, 0.0, 0.0, 8.0])])
 def test_fill_methods(tmp_path, fill, expected):
     data = load(tmp_path, "date,v\n2024-01-01,\n2024-01-02,2\n2024-01-03,\n2024-01-05,8\n2024-01-06,\n", fill=fill)
     assert values(data, "v") == expected
-    assert (data.inserted, data.filled) == (1, 4)
+    assert (data.inserted, data.filled) == (1, 2)
 
 
 def test_fill_error_names_the_series_and_the_first_missing_timestamp(tmp_path):
@@ -386,6 +392,138 @@ def test_boolean_columns_are_not_taken_as_targets(tmp_path):
     assert loaded.schema.targets == ["sales"]
 
 
+# --- column roles: read the way a person reads the table ---
+
+
+def numbered(rows: list[str], header: str) -> str:
+    return header + "\n" + "".join(f"{row}\n" for row in rows)
+
+
+def test_a_leading_unnamed_column_that_holds_the_dates_is_the_time(tmp_path):
+    frame = pd.DataFrame({"a": [3.0, 1.0, 4.0], "b": [1.0, 5.0, 9.0]}, index=pd.date_range("2024-01-01", periods=3))
+    path = tmp_path / "dated.csv"
+    frame.to_csv(path)  # the unnamed index holds the dates: it is the time column
+    data = load_series(path, Config())
+    assert (data.schema.time_col, data.schema.targets, data.schema.freq) == ("Unnamed: 0", ["a", "b"], "D")
+    assert data.notes == []
+
+
+def test_an_empty_header_index_is_ignored_and_said(tmp_path):
+    data = load(tmp_path, numbered([f"{i},2024-01-0{i + 1},{v}" for i, v in enumerate([5, 3, 8, 1])], ",date,v"))
+    assert (data.schema.targets, data.schema.time_col) == (["v"], "date")
+    assert data.notes == ["ignored 'Unnamed: 0' (row index)"]
+
+
+def test_years_with_a_gap_are_a_yearly_axis_with_the_year_inserted(tmp_path):
+    data = load(tmp_path, numbered(["1990,1", "1991,2", "1993,4"], "Year,v"))
+    assert data.schema == Schema("wide", "Year", None, ["v"], "YS-JAN", time_parts=["Year"])
+    assert list(data.series[0].time) == days("1990-01-01", "1991-01-01", "1992-01-01", "1993-01-01")
+    assert values(data, "v") == [1.0, 2.0, 3.0, 4.0]
+    assert data.notes == ["time column 'Year' (integer years, yearly)"]
+
+
+def test_years_on_several_rows_without_a_quarter_or_month_are_refused(tmp_path):
+    message = refusal(tmp_path, numbered(["2020,1", "2020,2", "2021,3", "2021,4"], "year,v"))
+    assert "column 'year' holds whole years, some of them on several rows" in message and "--time-col" in message
+
+
+def test_years_beyond_what_a_timestamp_holds_stay_integer_steps(tmp_path):
+    data = load(tmp_path, numbered([f"{1600 + i},{v}" for i, v in enumerate([5, 3, 8, 1])], "year,v"))
+    assert (data.schema.time_col, data.schema.time_parts, data.schema.freq) == ("year", [], "steps")
+    assert list(data.series[0].time) == [1600, 1601, 1602, 1603]
+    assert data.notes == ["time column 'year' (integer years, as steps)"]
+
+
+def test_a_long_file_with_a_year_column_has_yearly_series(tmp_path):
+    data = load(tmp_path, numbered(["A,2000,1", "A,2001,2", "A,2002,3", "B,2001,7", "B,2002,8", "B,2003,9"],
+                                   "unique_id,year,y"))
+    assert (data.schema.layout, data.schema.freq, data.ids) == ("long", "YS-JAN", ["A", "B"])
+    assert list(data.series[1].time) == days("2001-01-01", "2002-01-01", "2003-01-01")
+
+
+def test_a_table_of_years_by_months_is_one_monthly_series(tmp_path):
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    rows = [f"{year}," + ",".join(str(year % 100 + m / 100) for m in range(12)) + ",1" for year in (1990, 1991)]
+    rows.append("1992,7,8," + "," * 9 + ",1")  # the months to come are empty
+    header = "YEAR," + ",".join(months) + ",Annual"
+    data = load(tmp_path, numbered(rows, header))
+    assert (data.ids, data.schema.freq, data.schema.time_parts) == (["value"], "MS", ["YEAR", *months])
+    assert len(data.series[0]) == 26 and data.series[0].time[-1] == pd.Timestamp("1992-02-01")
+    assert values(data, "value")[:2] == [90.0, 90.01] and values(data, "value")[-3:] == [91.11, 7.0, 8.0]
+    assert data.notes[0] == ("time column 'YEAR' with a column per month ('Jan' to 'Dec'), read as one monthly series "
+                             "'value'; ignored 'Annual' (beside the month columns)")
+    rows[1] = rows[1].replace("91.04", "oops")
+    assert "has 'oops' at line 3, column 'May'" in refusal(tmp_path, numbered(rows, header))
+    rows[1] = rows[1].replace("oops", "91.04")
+    assert load(tmp_path, numbered(rows, header), covariates=["Annual"]).ids == months  # no room for covariates
+
+
+def test_a_saved_year_and_month_schema_refuses_a_month_out_of_range(tmp_path):
+    schema = Schema("wide", "year", None, ["v"], "MS", time_parts=["year", "month"])
+    path = write(tmp_path, numbered(["2024,11,1", "2024,12,2", "2024,13,3"], "year,month,v"))
+    with pytest.raises(DataError, match=r"column 'month' has 13 at line 4, not a whole number from 1 to 12"):
+        load_series(path, Config(), schema=schema)
+    with pytest.raises(DataError, match=r"no column 'month'"):
+        load_series(write(tmp_path, "year,v\n2024,1\n"), Config(), schema=schema)
+
+
+def test_a_counter_is_a_series_when_it_is_the_only_one(tmp_path):
+    data = load(tmp_path, numbered([str(i) for i in range(1, 13)], "count"))
+    assert data.schema.targets == ["count"] and data.notes == []
+
+
+def test_a_value_column_that_rises_by_one_is_kept_when_named_as_target(tmp_path):
+    rows = [f"{i},{i * 3 % 5}" for i in range(12)]
+    assert load(tmp_path, numbered(rows, "n,v")).schema.targets == ["v"]
+    assert load(tmp_path, numbered(rows, "n,v"), target=["n", "v"]).schema.targets == ["n", "v"]
+
+
+# --- each series from its first to its last value ---
+
+
+def test_blank_rows_at_the_end_of_a_file_are_dropped_and_said(tmp_path):
+    data = load(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n,\n,\n")
+    assert values(data, "v") == [1.0, 2.0, 3.0]
+    assert data.notes == ["ignored the 2 empty rows at the end"]
+    assert "every cell is empty" in refusal(tmp_path, "date,v\n,\n,\n")
+
+
+def test_empty_edges_are_not_missing_values_even_for_fill_error(tmp_path):
+    data = load(tmp_path, "date,a,b\n2024-01-01,1,\n2024-01-02,2,5\n2024-01-03,3,6\n2024-01-04,4,\n", fill="error")
+    assert values(data, "b") == [5.0, 6.0]
+    assert list(data.series[1].time) == days("2024-01-02", "2024-01-03")
+    assert data.notes == ["each series runs from its first to its last value; empty target cells around it are not "
+                          "data and were not filled: 'b' starts 2024-01-02 (1 empty rows before it) and ends "
+                          "2024-01-03 (1 empty rows after it)"]
+
+
+def test_the_rows_for_future_covariates_are_not_called_empty(tmp_path):
+    text = "date,v,promo\n2024-01-01,1,0\n2024-01-02,2,1\n2024-01-03,3,0\n2024-01-04,,1\n2024-01-05,,0\n"
+    data = load(tmp_path, text, future_covariates=["promo"])
+    assert values(data, "v") == [1.0, 2.0, 3.0]
+    assert data.series[0].future.tolist() == [[1.0], [0.0]]
+    assert data.notes == []
+
+
+def test_many_series_cut_are_counted_in_one_note(tmp_path):
+    rows = [f"{k},2024-01-0{d},{'' if d == 4 else d}" for k in "ABCDEFG" for d in (1, 2, 3, 4)]
+    data = load(tmp_path, numbered(rows, "unique_id,ds,y"))
+    assert all(len(s) == 3 for s in data.series)
+    [note] = data.notes
+    assert note.endswith("'E' ends 2024-01-03 (1 empty rows after it) and 2 more series")
+
+
+def test_series_shorter_than_training_needs_are_refused_before_they_are_built(tmp_path):
+    rows = ["A,2024-01-01,1", "A,2024-01-05,5", "B,2024-01-01,1", "B,2024-01-02,2", "B,2024-01-03,3"]
+    path = write(tmp_path, numbered(rows, "unique_id,ds,y"))
+    def needs(steps: int) -> MinLength:
+        return MinLength(steps, lambda source, series, n: f"{source}: {series!r} has {n}; add rows")
+
+    assert [len(s) for s in load_series(path, Config(), needs=needs(3)).series] == [5, 3]  # a gap's steps count
+    with pytest.raises(DataError, match=r"'B' has 3 \(1 of 2 series have fewer than 4 steps\); add rows$"):
+        load_series(path, Config(), needs=needs(4))
+
+
 # --- what the loader says it fixed ---
 
 
@@ -404,10 +542,11 @@ def test_sorting_and_utc_conversion_are_noted(tmp_path):
 
 
 def test_mostly_filled_series_are_warned_about_together(tmp_path):
-    rows = "".join(f"2024-01-0{d},{d},{d if d == 1 else ''},{d if d < 3 else ''}\n" for d in range(1, 6))
+    rows = "".join(f"2024-01-0{d},{d * d},{d if d in (1, 7) else ''},{d if d in (1, 2, 7) else ''}\n"
+                   for d in range(1, 8))
     data = load(tmp_path, "date,full,a,b\n" + rows)
     assert data.warnings == [
-        "series 'a' (80% filled), 'b' (60% filled) are mostly filled-in values (--fill interpolate), "
+        "series 'a' (71% filled), 'b' (57% filled) are mostly filled-in values (--fill interpolate), "
         "which makes their forecasts unreliable; check the file for gaps or a stray date"
     ]
 

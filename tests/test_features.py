@@ -42,6 +42,18 @@ def test_features_that_cannot_vary_are_left_out():
     assert calendar_features([steps], [500], "steps") == []
 
 
+@pytest.mark.parametrize("freq", ["YS-JAN", "YE-DEC", "YS-JUL"])
+def test_yearly_data_gets_no_month_that_never_changes(freq):
+    # A year is 365 or 366 days, shorter than the month's 365.25-day cycle, yet its month is always the same.
+    yearly = pd.date_range("1950-01-01", periods=60, freq=freq)
+    assert calendar_features([Series("y", yearly, np.zeros(60))], [60], freq) == []
+
+
+def test_daily_data_at_noon_gets_no_hour():
+    noon = pd.date_range("2020-01-01 12:00", periods=1000, freq="D")
+    assert calendar_features([Series("d", noon, np.zeros(1000))], [1000], "D") == ["weekday", "month"]
+
+
 def test_only_the_training_part_counts():
     series = hourly(30)
     assert calendar_features([series], [40], "h") == []  # 40 hours of training: under two days
