@@ -139,6 +139,8 @@ def train(
         "--calendar/--no-calendar",
         help="Hour, weekday and month features (sin/cos) from the timestamps (default: where the season dominates).")] = None,
     ensemble: Annotated[int, typer.Option(help="Fit N networks (seeds seed..seed+N-1); forecast their median.")] = 1,
+    theta_share: Annotated[Optional[float], typer.Option(
+        help="Share (0-1) of the Theta method's forecast blended into the network's (default: the best on validation).")] = None,
     cell: Annotated[str, typer.Option(help="Recurrent cell: lstm | gru | rnn.")] = "lstm",
     hidden_size: Annotated[int, typer.Option(help="Units per recurrent layer.")] = 64,
     num_layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = 2,
@@ -201,7 +203,7 @@ def train(
             target=parse_columns(target), time_col=time_col, id_col=id_col, freq=freq, fill=fill, season=season,
             sep=parse_sep(sep), decimal=decimal, date_format=date_format,
             covariates=parse_columns(covariates) or [], future_covariates=parse_columns(future_covariates) or [],
-            calendar=calendar, ensemble=ensemble,
+            calendar=calendar, ensemble=ensemble, theta_share=theta_share,
             cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, lookback=lookback,
             horizon=horizon, quantiles=parse_quantiles(quantiles), levels=parse_levels(levels), window_norm=window_norm,
             transform=transform, epochs=epochs,
@@ -243,6 +245,7 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
             if not as_json:  # the JSON summary holds it
                 stderr.print(f"season: {model.season_} "
                              f"({escape(report.season_source(model.season_source_, model.schema_.freq))})")
+                stderr.print(f"theta share: {report.theta_share(model.theta_share_, model.config.theta_share)}")
             model.save(model_dir, force=force)  # a second signal stops it, and it removes what it had written
     except KeyboardInterrupt:
         if not guard.received:
@@ -332,6 +335,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
         "horizon": model.horizon_,
         "season": model.season_,
         "season chosen": report.season_source(model.season_source_, model.schema_.freq),
+        "theta share": report.theta_share(model.theta_share_, model.config.theta_share),
         "epochs run": len(model.result_.history),
         "best epoch": model.result_.best_epoch,
         "stopped": model.result_.stopped,

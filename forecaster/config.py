@@ -54,6 +54,7 @@ class Config:
     window_norm: str = "auto"  # last | season: model changes from the last value | last season; none; auto: by data
     transform: str = "auto"  # log | none: model the log of positive series; auto: log over a seasonal base
     ensemble: int = 1  # networks fitted with seeds seed, seed + 1, ...; the forecast is their median
+    theta_share: float | None = None  # share of the Theta method's point forecast blended in (0-1); None: chosen on validation
     # --- training ---
     epochs: int = 50  # maximum (1,000,000 windows at the default 20,000 per epoch); early stopping often ends sooner
     patience: int = 10  # epochs without validation improvement before stopping; 0: never stop early
@@ -94,6 +95,8 @@ class Config:
         _check_non_negative_int("patience", self.patience)
         _check_non_negative_int("holdout", self.holdout)
         _check_non_negative_int("seed", self.seed)
+        if self.theta_share is not None and not 0.0 <= self.theta_share <= 1.0:
+            raise ConfigError(f"--theta-share must be in [0, 1] (the share of Theta's forecast), got {self.theta_share}")
         if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"--dropout must be in [0, 1), got {self.dropout}")
         if not (self.lr > 0 and math.isfinite(self.lr)):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from forecaster import auto, calibration, features, persistence, seasonality, transform
+from forecaster import auto, calibration, features, persistence, seasonality, theta, transform
 from forecaster.config import Config
 from forecaster.data import MinLength, Schema, Series, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError
@@ -30,6 +30,7 @@ from forecaster.windows import Split, WindowSet, all_actuals, origin_starts, ser
 
 VALIDATION_WINDOWS = 50_000  # validation windows scored and calibrated on after training, at most
 MIN_ERROR_SCALE = 0.01  # an error scale is at least this share of the series' scaler scale
+THETA_WINDOWS = 4_000  # validation windows the share of Theta's forecast is chosen on, at most
 ERROR_WINDOWS = 20_000  # training windows whose in-sample errors give the series' error scales, at most
 
 
@@ -105,6 +106,7 @@ class Forecaster:
         self.schema_, self.season_, self.horizon_, self.lookback_ = schema, season, horizon, lookback
         self.season_source_ = chosen.source
         self.net_, self.result_, self.device_ = net, result, device
+        self.theta_share_ = 0.0  # the network's own forecasts first, to weigh Theta's against
         self.series_ = {
             s.id: {"scaler": sc.to_dict(), "training_end": time_label(s.time[sp.n_fit - 1]),
                    "mase_scale": seasonal_naive_scale(s.values[: sp.n_fit], season),
@@ -112,9 +114,25 @@ class Forecaster:
                    **({"covariate_scalers": [c.to_dict() for c in cs]} if cs else {})}
             for s, sc, cs, sp in zip(raw.series, scalers, cov_scalers, splits)
         }
+        self.theta_share_ = self._chosen_theta_share(data, splits, scalers)
         self._set_error_scales(data, splits, scalers)
         self.validation_, self.calibration_ = self._validate(raw, data, splits, val_set, scalers)
         return self
+
+    def _chosen_theta_share(self, data: SeriesSet, splits: list[Split], scalers: list[Scaler]) -> float:
+        """The share of Theta's forecast to blend in: as configured, or the one best on validation windows."""
+        if self.config.theta_share is not None:
+            return self.config.theta_share
+        origins = _spread([np.arange(sp.n_train, sp.n_fit - self.horizon_ + 1) for sp in splits], THETA_WINDOWS)
+        network = self._forecast(data, origins, scalers)[..., 0]
+        actual = all_actuals([s.values for s in data.series], origins, self.horizon_)
+        scales = np.repeat([sc.scale for sc in scalers], [len(o) for o in origins])
+        return theta.best_share(network, self._theta(data, origins), actual, scales)
+
+    def _theta(self, data: SeriesSet, origins: list[np.ndarray]) -> np.ndarray:
+        """(W, H) the Theta method's forecasts from each origin (`data` in model space)."""
+        histories = [s.values[max(0, o - theta.MAX_HISTORY): o] for s, os in zip(data.series, origins) for o in os]
+        return theta.theta_forecasts(histories, self.horizon_, self.season_)
 
     def _set_error_scales(self, data: SeriesSet, splits: list[Split], scalers: list[Scaler]) -> None:
         """Store each series' error scale: the mean absolute in-sample error of the point forecast (model space).
@@ -271,7 +289,10 @@ class Forecaster:
         scaled[..., 1:] = np.sort(scaled[..., 1:], axis=-1)
         centers = np.concatenate([np.full(len(o), sc.center) for sc, o in zip(scalers, origins)])
         scales = np.concatenate([np.full(len(o), sc.scale) for sc, o in zip(scalers, origins)])
-        return _finite(scaled * scales[:, None, None] + centers[:, None, None], data, origins)
+        output = scaled * scales[:, None, None] + centers[:, None, None]
+        if self.theta_share_:
+            output = theta.blended(output, self._theta(data, origins), self.theta_share_)
+        return _finite(output, data, origins)
 
     def _inputs(self, data: SeriesSet, scalers: list[Scaler], origins: list[np.ndarray]) -> tuple[torch.Tensor, np.ndarray]:
         """The network input of every series end to end (T, C), and the start row of each origin's window.
@@ -364,6 +385,7 @@ class Forecaster:
             # A model saved before calibration existed has none: it forecasts without intervals.
             model.calibration_ = manifest.get("calibration", {})
             model.error_ratio_ = manifest.get("error_ratio")
+            model.theta_share_ = manifest.get("theta_share", 0.0)  # models saved before blending: the network alone
             model.transform_ = manifest.get("transform", "none")  # models saved before transforms modelled values as given
             # Models saved before automatic quantiles stored their config's list here too.
             model.quantiles_ = manifest.get("quantiles", model.config.quantiles or [])
@@ -397,6 +419,7 @@ class Forecaster:
             "calibration": self.calibration_,
             "error_ratio": self.error_ratio_,
             "transform": self.transform_,
+            "theta_share": self.theta_share_,
         }
 
     # ---------------------------------------------------------------- helpers

@@ -128,6 +128,7 @@ _MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
                                      "finite margins and a count of windows"),
     "error_ratio": (lambda v: v is None or _is_positive(v), "a positive number or null"),
     "transform": (lambda v: v in ("log", "none"), '"log" or "none"'),
+    "theta_share": (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"),
 }
 
 

@@ -19,6 +19,11 @@ POINT_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 BASELINE_NAMES = {"model": "model", "naive": "naive", "seasonal_naive": "seasonal naive"}
 
 
+def theta_share(share: float, asked: float | None) -> str:
+    """The share of Theta's forecast in the model's, and who chose it."""
+    return f"{share:g} ({'given' if asked is not None else 'best on validation'})"
+
+
 def season_source(source: str | None, freq: str) -> str:
     """How the season was chosen, in words (see `seasonality.chosen_season`); '-' for models that did not record it."""
     return {"frequency": f"from the frequency {freq}", "detected": "detected in the data by autocorrelation",
@@ -196,6 +201,7 @@ def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
         "series": f"{len(manifest['series'])}: " + ", ".join(list(manifest["series"])[:5]) + (" …" if len(manifest["series"]) > 5 else ""),
         "lookback / horizon / season": f"{manifest['lookback']} / {manifest['horizon']} / {manifest['season']}",
         "season chosen": season_source(manifest.get("season_source"), schema["freq"]),
+        "theta share": theta_share(manifest.get("theta_share", 0.0), manifest["config"].get("theta_share")),
         "window norm / transform": f"{manifest['network'].get('window_norm', '-')} / {manifest.get('transform', 'none')}",
         "quantiles": ", ".join(f"{q:g}" for q in manifest.get("quantiles", [])) or "-",
         "intervals": ", ".join(f"{level} % ({entry['method']}, {entry['windows']} windows)"

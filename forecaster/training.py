@@ -24,6 +24,7 @@ from forecaster.windows import WindowSet
 EVAL_BATCH = 4096  # windows per forward pass when no gradient is kept
 CUT_SHORT = ("interrupted", "peer_lost")  # a signal, or a lost training process: the best epoch so far is kept
 VAL_WINDOWS = 8192  # validation windows scored per epoch, at most: enough to rank epochs, cheap on many series
+MIN_BATCHES = 16  # optimizer steps an epoch takes at the least: a few dozen windows would make one step an epoch
 
 
 @dataclass
@@ -164,7 +165,7 @@ def _epochs(net, train_set, val_set, config, callback) -> tuple[TrainingResult, 
     result, best_state, stale = TrainingResult(), None, 0
     # Validation sees the same windows every epoch, so its losses stay comparable for early stopping.
     val_set = val_set.spread(min(VAL_WINDOWS, config.windows_per_epoch))
-    per_epoch = math.ceil(min(len(train_set), config.windows_per_epoch) / shard.world_size)
+    per_epoch = math.ceil(epoch_size(len(train_set), config, shard) / shard.world_size)
     callback.on_train_start(config.epochs, math.ceil(per_epoch / config.batch_size))
     model = _parallel(net, shard, device)
     for epoch in range(1, config.epochs + 1):
@@ -222,11 +223,18 @@ def fingerprint(net: nn.Module, train_set: WindowSet, val_set: WindowSet) -> lis
             len(val_set), parameters]
 
 
+def epoch_size(count: int, config: Config, shard: Shard) -> int:
+    """Windows an epoch trains on: all of them, at most `windows_per_epoch`, and (in one process) at least MIN_BATCHES batches."""
+    least = MIN_BATCHES * config.batch_size if shard.world_size == 1 else 0
+    return min(max(count, least), config.windows_per_epoch)
+
+
 def epoch_rows(count: int, config: Config, generator: torch.Generator, shard: Shard, epoch: int) -> torch.Tensor:
-    """The training windows of one epoch, shuffled: a seeded sample of at most `windows_per_epoch`."""
+    """The training windows of one epoch, shuffled: a seeded sample, each window once before any twice."""
+    size = epoch_size(count, config, shard)
     if shard.world_size == 1:
-        return torch.randperm(count, generator=generator)[: config.windows_per_epoch]
-    return distributed.sampled_rows(count, shard, config.seed, epoch, min(count, config.windows_per_epoch))
+        return torch.cat([torch.randperm(count, generator=generator) for _ in range(math.ceil(size / count))])[:size]
+    return distributed.sampled_rows(count, shard, config.seed, epoch, size)
 
 
 def _parallel(net: nn.Module, shard: Shard, device: torch.device) -> nn.Module:

@@ -102,6 +102,19 @@ def test_an_epoch_samples_at_most_windows_per_epoch_distinct_windows():
     assert torch.equal(rows, again)
 
 
+def test_an_epoch_of_few_windows_repeats_them_to_take_the_least_number_of_steps():
+    from forecaster.distributed import Shard
+    from forecaster.training import MIN_BATCHES, epoch_rows
+
+    config = Config(batch_size=4)
+    rows = epoch_rows(10, config, torch.Generator().manual_seed(0), Shard(), epoch=1)
+    assert len(rows) == MIN_BATCHES * 4  # 64 windows: 16 steps, not 3
+    counts = torch.bincount(rows, minlength=10)
+    assert counts.min() >= 6 and counts.max() <= 7  # every window once before any twice: 6 or 7 times each
+    many = epoch_rows(1000, config, torch.Generator().manual_seed(0), Shard(), epoch=1)
+    assert sorted(many.tolist()) == list(range(1000))  # enough windows: each exactly once, as before
+
+
 def test_process_shards_are_disjoint_and_equally_long():
     from forecaster.distributed import Shard, sampled_rows
 

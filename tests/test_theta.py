@@ -1,0 +1,116 @@
+"""The Theta method and its blend with the network: hand-computed cases, then through the estimator."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import TINY
+from forecaster import theta
+from forecaster.config import Config
+from forecaster.errors import ConfigError
+from forecaster.forecaster import Forecaster
+
+
+def test_a_straight_line_is_continued_at_half_its_slope():
+    # SES follows a line best with weight 1 (level = last value), and Theta adds half the slope per step:
+    # 10 + 2 t for t = 0..19 ends at 48, so the forecast is 48 + h.
+    line = 10.0 + 2.0 * np.arange(20)
+    forecast = theta.theta_forecasts([line], horizon=3, season=1)
+    np.testing.assert_allclose(forecast[0], [49.0, 50.0, 51.0], atol=1e-9)
+
+
+def test_a_constant_series_stays_constant():
+    np.testing.assert_allclose(theta.theta_forecasts([np.full(30, 7.5)], 4, 12)[0], 7.5)
+
+
+def test_a_significant_season_is_taken_out_and_put_back():
+    pattern = np.array([80.0, 100.0, 120.0, 100.0])
+    history = np.tile(pattern, 12)  # 48 steps: four positions, no trend
+    assert theta.is_seasonal(history, 4)
+    np.testing.assert_allclose(theta.seasonal_indices(history, 4), pattern / 100.0)
+    np.testing.assert_allclose(theta.theta_forecasts([history], 6, 4)[0], [80, 100, 120, 100, 80, 100], rtol=1e-6)
+
+
+def test_the_season_continues_from_where_the_history_stops():
+    pattern = np.array([80.0, 100.0, 120.0, 100.0])
+    history = np.tile(pattern, 12)[:-1]  # ends one step into a season: the next step is the pattern's last
+    np.testing.assert_allclose(theta.theta_forecasts([history], 2, 4)[0], [100.0, 80.0], rtol=1e-6)
+
+
+def test_noise_has_no_season():
+    noise = np.random.default_rng(0).normal(10.0, 1.0, 120)
+    assert not theta.is_seasonal(noise, 12)
+
+
+def test_series_of_different_lengths_are_forecast_as_each_alone():
+    rng = np.random.default_rng(1)
+    short, long = 50 + rng.normal(0, 1, 25).cumsum(), 50 + rng.normal(0, 1, 90).cumsum()
+    together = theta.theta_forecasts([short, long], 5, 1)
+    np.testing.assert_allclose(together[0], theta.theta_forecasts([short], 5, 1)[0])
+    np.testing.assert_allclose(together[1], theta.theta_forecasts([long], 5, 1)[0])
+
+
+def test_the_best_share_is_chosen_by_scaled_error():
+    actual = np.zeros((4, 3))
+    right, wrong = np.zeros((4, 3)), np.ones((4, 3))
+    scales = np.ones(4)
+    assert theta.best_share(right, wrong, actual, scales) == 0.0
+    assert theta.best_share(wrong, right, actual, scales) == 1.0
+    assert theta.best_share(wrong, -wrong, actual, scales) == 0.5  # errors of opposite sign cancel half way
+
+
+def test_blending_moves_the_quantiles_with_the_point():
+    output = np.array([[[10.0, 8.0, 12.0]]])  # one window, one step: point, lower, upper
+    blended = theta.blended(output, np.array([[20.0]]), 0.25)
+    np.testing.assert_allclose(blended[0, 0], [12.5, 10.5, 14.5])
+
+
+def test_a_share_outside_zero_to_one_is_refused():
+    with pytest.raises(ConfigError, match="theta-share"):
+        Config(theta_share=1.5)
+
+
+def trend_frame(n: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame({"t": np.arange(n), "y": 100 + 0.8 * np.arange(n) + rng.normal(0, 1, n)})
+
+
+def test_a_model_of_theta_alone_forecasts_what_theta_does(tmp_path):
+    frame = trend_frame()
+    model = Forecaster(Config(horizon=6, lookback=12, transform="none", theta_share=1.0, **TINY)).fit(frame)
+    forecast = model.predict(frame)["forecast"].to_numpy()
+    np.testing.assert_allclose(forecast, theta.theta_forecasts([frame["y"].to_numpy()], 6, model.season_)[0], rtol=1e-6)
+    model.save(tmp_path / "m")
+    again = Forecaster.load(tmp_path / "m")
+    assert again.theta_share_ == 1.0
+    np.testing.assert_allclose(again.predict(frame)["forecast"].to_numpy(), forecast, rtol=1e-6)
+
+
+def test_the_automatic_share_is_one_of_the_grid_and_a_share_of_zero_is_the_network_alone():
+    frame = trend_frame()
+    settings = dict(horizon=6, lookback=12, transform="none", **TINY)
+    chosen = Forecaster(Config(**settings)).fit(frame)
+    assert chosen.theta_share_ in theta.SHARES
+    alone = Forecaster(Config(theta_share=0.0, **settings)).fit(frame)
+    assert alone.theta_share_ == 0.0
+    # The same seed trains the same network: blending changes only what is added to its output.
+    share = chosen.theta_share_
+    expected = ((1 - share) * alone.predict(frame)["forecast"].to_numpy()
+                + share * theta.theta_forecasts([frame["y"].to_numpy()], 6, alone.season_)[0])
+    np.testing.assert_allclose(chosen.predict(frame)["forecast"].to_numpy(), expected, rtol=1e-5)
+
+
+def test_a_model_saved_before_blending_forecasts_with_the_network_alone(tmp_path):
+    frame = trend_frame()
+    settings = dict(horizon=6, lookback=12, transform="none", **TINY)
+    Forecaster(Config(theta_share=0.5, **settings)).fit(frame).save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    stored = json.loads(path.read_text())
+    del stored["theta_share"], stored["config"]["theta_share"]
+    path.write_text(json.dumps(stored))
+    old = Forecaster.load(tmp_path / "m")
+    network = Forecaster(Config(theta_share=0.0, **settings)).fit(frame)  # the same seed: the same network
+    assert old.theta_share_ == 0.0
+    np.testing.assert_allclose(old.predict(frame)["forecast"], network.predict(frame)["forecast"], rtol=1e-5)
