@@ -246,6 +246,10 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
                 stderr.print(f"season: {model.season_} "
                              f"({escape(report.season_source(model.season_source_, model.schema_.freq))})")
                 stderr.print(f"theta share: {report.theta_share(model.theta_share_, model.config.theta_share)}")
+                lengthened = sum("lengthened" in info for info in model.series_.values())
+                if lengthened:
+                    stderr.print(f"{lengthened} series shorter than lookback {model.lookback_} + horizon "
+                                 f"{model.horizon_} of training lengthened at their start with their first value")
             model.save(model_dir, force=force)  # a second signal stops it, and it removes what it had written
     except KeyboardInterrupt:
         if not guard.received:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from forecaster import auto, calibration, features, persistence, seasonality, theta, transform
+from forecaster import auto, calibration, features, padding, persistence, seasonality, theta, transform
 from forecaster.config import Config
 from forecaster.data import MinLength, Schema, Series, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError
@@ -30,6 +30,7 @@ from forecaster.windows import Split, WindowSet, all_actuals, origin_starts, ser
 
 VALIDATION_WINDOWS = 50_000  # validation windows scored and calibrated on after training, at most
 MIN_ERROR_SCALE = 0.01  # an error scale is at least this share of the series' scaler scale
+MIN_HISTORY = 2  # real steps a series' training part holds at the least when short series are lengthened
 THETA_WINDOWS = 4_000  # validation windows the share of Theta's forecast is chosen on, at most
 ERROR_WINDOWS = 20_000  # training windows whose in-sample errors give the series' error scales, at most
 
@@ -56,15 +57,18 @@ class Forecaster:
         season = chosen.period
         horizon = cfg.horizon or (season if season > 1 else 10)
         splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon, len(data.series)) for s in data.series]
-        lookback = cfg.lookback or auto.lookback(horizon, season, min(sp.n_train for sp in splits))
+        lookback = cfg.lookback or auto.lookback(horizon, season, [sp.n_train for sp in splits])
         _check_lengths(data, splits, lookback, horizon, cfg)
-        parts = [s.values[: sp.n_train] for s, sp in zip(data.series, splits)]
+        added = [0] * len(splits)
+        if cfg.lookback is None:  # a series shorter than the automatic lookback needs is lengthened, not refused
+            data, splits, added = _lengthened(data, splits, lookback + horizon)
+        parts = [s.values[a: sp.n_train] for s, sp, a in zip(data.series, splits, added)]
         norm = auto.window_norm(cfg.window_norm, parts, horizon, season, lookback)
         self.transform_ = auto.transform(cfg.transform, data, norm)
         self.quantiles_ = auto.quantiles(cfg.quantiles, cfg.levels, norm)
         cfg = dataclasses.replace(cfg, quantiles=self.quantiles_)  # what training and the network's shape need
         raw, data = data, transform.to_model(data, self.transform_)
-        scalers = [fit_scaler(cfg.scaler, s.values[: sp.n_train]) for s, sp in zip(data.series, splits)]
+        scalers = [fit_scaler(cfg.scaler, s.values[a: sp.n_train]) for s, sp, a in zip(data.series, splits, added)]
         cov_scalers = [features.covariate_scalers(s, sp.n_train) for s, sp in zip(data.series, splits)]
         use_calendar = auto.calendar(cfg.calendar, norm)
         calendar = features.calendar_features(data.series, [sp.n_train for sp in splits], data.schema.freq)
@@ -77,7 +81,7 @@ class Forecaster:
         known = features.known_channels(schema)
         train_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "train"), lookback, horizon, known)
         val_set = WindowSet(tensor, _starts(offsets, splits, lookback, horizon, "val"), lookback, horizon, known)
-        dropout = auto.dropout(cfg.dropout, [sp.n_train for sp in splits], horizon)
+        dropout = auto.dropout(cfg.dropout, [sp.n_train - a for sp, a in zip(splits, added)], horizon)
         # The season's change helps where seasonal naive is the base (M4 Hourly), not over ETTh1's last value
         # (test MSE at H=96 0.0517 without, 0.0570 with).
         shape = NetworkShape(cfg.cell, features.channel_count(schema), cfg.hidden_size, cfg.num_layers, dropout,
@@ -109,10 +113,11 @@ class Forecaster:
         self.theta_share_ = 0.0  # the network's own forecasts first, to weigh Theta's against
         self.series_ = {
             s.id: {"scaler": sc.to_dict(), "training_end": time_label(s.time[sp.n_fit - 1]),
-                   "mase_scale": seasonal_naive_scale(s.values[: sp.n_fit], season),
+                   "mase_scale": seasonal_naive_scale(s.values[a: sp.n_fit], season),
                    "nonnegative": bool((s.values[: sp.n_fit] >= 0).all()),  # forecasts and bounds stay at or above 0
-                   **({"covariate_scalers": [c.to_dict() for c in cs]} if cs else {})}
-            for s, sc, cs, sp in zip(raw.series, scalers, cov_scalers, splits)
+                   **({"covariate_scalers": [c.to_dict() for c in cs]} if cs else {}),
+                   **({"lengthened": a} if a else {})}
+            for s, sc, cs, sp, a in zip(raw.series, scalers, cov_scalers, splits, added)
         }
         self.theta_share_ = self._chosen_theta_share(data, splits, scalers)
         self._set_error_scales(data, splits, scalers)
@@ -336,6 +341,8 @@ class Forecaster:
         self._check_fitted()
         data = self._series_set(data, schema=self.schema_)
         check_time_zone(data, self.training_end(next(iter(self.series_))))
+        # Series that fit lengthened are lengthened alike; any other too short for the lookback is refused later.
+        data, _ = padding.padded(data, [len(s) + self.series_.get(s.id, {}).get("lengthened", 0) for s in data.series])
         return data
 
     def training_end(self, series_id: str) -> object | None:
@@ -510,29 +517,45 @@ def training_length(cfg: Config) -> MinLength:
     Loading refuses shorter series before building them: millions of tiny series cost gigabytes first.
     """
     horizon = cfg.horizon or 2  # the automatic horizon is the season (above 1) or 10
-    steps = (cfg.lookback or 1) + horizon + max(horizon, cfg.val_size or 0) + cfg.holdout
+    # An automatic lookback lengthens short series: two real steps of training history are enough.
+    training = cfg.lookback + horizon if cfg.lookback else MIN_HISTORY
+    steps = training + max(horizon, cfg.val_size or 0) + cfg.holdout
 
     def refusal(source: str, series_id: str, length: int) -> str:
-        return _too_short(source, series_id, length, cfg.lookback or "(at least 1)", cfg.horizon or "(at least 2)",
-                          cfg.val_size, cfg.holdout)
+        return _too_short(source, series_id, length, cfg.lookback, cfg.horizon or "(at least 2)", cfg.val_size,
+                          cfg.holdout)
 
     return MinLength(steps, refusal)
 
 
 def _check_lengths(data: SeriesSet, splits: list[Split], lookback: int, horizon: int, cfg: Config) -> None:
+    # Short series are lengthened only where the lookback is automatic and the median series holds a window.
+    typical = int(np.median([sp.n_train for sp in splits]))
+    lengthens = cfg.lookback is None and typical >= lookback + horizon
+    training = MIN_HISTORY if lengthens else lookback + horizon
     for s, sp in zip(data.series, splits):
-        if sp.n_train < lookback + horizon or sp.n_fit - sp.n_train < horizon:
+        if sp.n_train < training or sp.n_fit - sp.n_train < horizon:
             val = sp.n_fit - sp.n_train
-            raise DataError(_too_short(data.source, s.id, len(s), lookback, horizon, val, cfg.holdout))
+            shown = None if lengthens else lookback
+            raise DataError(_too_short(data.source, s.id, len(s), shown, horizon, val, cfg.holdout))
 
 
-def _too_short(source: str, series_id: str, length: int, lookback: int | str, horizon: int | str, val: int | None,
+def _too_short(source: str, series_id: str, length: int, lookback: int | None, horizon: int | str, val: int | None,
                holdout: int) -> str:
+    """The refusal of a series too short to fit; with an automatic lookback (None) only two steps of history are needed."""
     now = f" (now {val})" if val is not None else ""
     least = horizon if isinstance(horizon, int) else "one horizon"
-    return (f"{source}: series {series_id!r} has {length} steps, too short for lookback {lookback} + horizon {horizon} "
-            f"of training, a validation part of at least {least}{now} and a holdout of {holdout}; lower --lookback, "
-            "--horizon, --val-size or --holdout, or give more data")
+    training = f"lookback {lookback} + horizon {horizon} of training" if lookback else "two steps of history"
+    lower = "--lookback, --horizon" if lookback else "--horizon"
+    return (f"{source}: series {series_id!r} has {length} steps, too short for {training}, a validation part of at "
+            f"least {least}{now} and a holdout of {holdout}; lower {lower}, --val-size or --holdout, or give more data")
+
+
+def _lengthened(data: SeriesSet, splits: list[Split], training: int) -> tuple[SeriesSet, list[Split], list[int]]:
+    """`data` with every training part shorter than `training` steps lengthened at its start; the new splits; steps added."""
+    added = [max(0, training - sp.n_train) for sp in splits]
+    data, _ = padding.padded(data, [len(s) + a for s, a in zip(data.series, added)])
+    return data, [Split(sp.n_train + a, sp.n_fit + a) for sp, a in zip(splits, added)], added
 
 
 def _starts(offsets: np.ndarray, splits: list[Split], lookback: int, horizon: int, part: str) -> np.ndarray:
