@@ -24,7 +24,7 @@ from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
 from forecaster.threads import threads_limited
 from forecaster.timeaxis import axis_step, future_index, parse_time_label, time_label
-from forecaster.training import CUT_SHORT, EVAL_BATCH, TrainingResult, autocast, mean_loss, resolve_device, train
+from forecaster.training import CUT_SHORT, EVAL_BATCH, MIN_RANKING_WINDOWS, TrainingResult, autocast, mean_loss, resolve_device, train
 from forecaster.windows import Split, WindowSet, all_actuals, origin_starts, series_of_windows, split_bounds
 
 
@@ -129,6 +129,8 @@ class Forecaster:
         if self.config.theta_share is not None:
             return self.config.theta_share
         origins = _spread([np.arange(sp.n_train, sp.n_fit - self.horizon_ + 1) for sp in splits], THETA_WINDOWS)
+        if sum(len(o) for o in origins) < MIN_RANKING_WINDOWS:
+            return 0.0  # too few windows to choose by: the network's own forecast
         network = self._forecast(data, origins, scalers)[..., 0]
         actual = all_actuals([s.values for s in data.series], origins, self.horizon_)
         scales = np.repeat([sc.scale for sc in scalers], [len(o) for o in origins])
