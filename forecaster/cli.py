@@ -275,7 +275,8 @@ def _fitted(config, data: Path, stderr: Console, show_progress: bool):
     """The series read from `data`, and the model fitted on them."""
     from forecaster import report
     from forecaster.data import load_series
-    from forecaster.forecaster import Forecaster, training_length
+    from forecaster.estimator.checks import training_length
+    from forecaster.forecaster import Forecaster
 
     series = load_series(data, config, needs=training_length(config))
     _report_cleaning(series, config.fill, stderr)
@@ -368,6 +369,7 @@ def predict(
     def command(stderr: Console) -> None:
         from forecaster import report
         from forecaster.config import parse_levels, parse_threads
+        from forecaster.estimator.inference import calibrated
         from forecaster.forecaster import Forecaster
         from forecaster.threads import use_threads
 
@@ -375,7 +377,7 @@ def predict(
         picked = parse_levels(levels)
         _check_outputs(output, plot, force, as_json)
         forecaster = Forecaster.load(model, device=device)
-        forecaster.calibrated(picked)  # an uncalibrated --levels is refused before the data is read
+        calibrated(forecaster.state_, picked)  # an uncalibrated --levels is refused before the data is read
         series = _load_with_model(forecaster, data, stderr)
         frame = forecaster.predict(series, horizon=horizon, levels=picked)
         if output is not None:
@@ -463,6 +465,7 @@ def evaluate(
         from forecaster.backtesting import backtest
         from forecaster.config import parse_levels, parse_threads
         from forecaster.files import is_stdout
+        from forecaster.estimator.inference import calibrated
         from forecaster.forecaster import Forecaster
         from forecaster.threads import use_threads
 
@@ -470,7 +473,7 @@ def evaluate(
         picked = parse_levels(levels)
         _check_outputs(output, plot, force, as_json)
         forecaster = Forecaster.load(model, device=device)
-        forecaster.calibrated(picked)  # an uncalibrated --levels is refused before the data is read
+        calibrated(forecaster.state_, picked)  # an uncalibrated --levels is refused before the data is read
         series = _load_with_model(forecaster, data, stderr)
         progress = report.FoldProgress(stderr) if retrain and not (quiet or as_json) else None
         try:

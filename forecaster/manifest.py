@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from forecaster.estimator.state import EPOCH_FIELDS
+
 
 def is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
@@ -68,9 +70,8 @@ def _series_problem(series_id: str, info: object) -> str | None:
 
 
 def _is_history(value: object) -> bool:
-    fields = ("epoch", "train_loss", "val_loss", "lr", "seconds")
     return isinstance(value, list) and all(
-        isinstance(record, dict) and all(_is_number(record.get(key)) for key in fields) for record in value
+        isinstance(record, dict) and all(_is_number(record.get(key)) for key in EPOCH_FIELDS) for record in value
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from typing import Protocol
 
 import torch
@@ -19,36 +19,13 @@ from forecaster import auto, distributed, interrupts
 from forecaster.config import DEVICES, Config
 from forecaster.distributed import Shard
 from forecaster.errors import ConfigError
+from forecaster.estimator.state import EpochRecord, TrainingResult
 from forecaster.windows import WindowSet
 
 EVAL_BATCH = 4096  # windows per forward pass when no gradient is kept
 CUT_SHORT = ("interrupted", "peer_lost")  # a signal, or a lost training process: the best epoch so far is kept
 VAL_WINDOWS = 8192  # validation windows scored per epoch, at most: enough to rank epochs, cheap on many series
 MIN_BATCHES = 16  # optimizer steps an epoch takes at the least: a few dozen windows would make one step an epoch
-
-
-@dataclass
-class EpochRecord:
-    """What one epoch did; the list of these is the training history saved with the model."""
-
-    epoch: int
-    train_loss: float
-    val_loss: float
-    lr: float
-    seconds: float
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-
-@dataclass
-class TrainingResult:
-    """How training ended; the network holds the best weights when it returns."""
-
-    history: list[EpochRecord] = field(default_factory=list)
-    best_epoch: int = 0  # 0: no epoch finished with a finite validation loss
-    best_val_loss: float = math.inf
-    stopped: str = "max_epochs"  # max_epochs | early_stopping | interrupted | peer_lost | diverged
 
 
 class TrainingCallback(Protocol):

@@ -92,7 +92,7 @@ def test_fit_builds_the_network_with_the_resolved_dropout():
     model.fit(pd.DataFrame({"t": t, "y": np.sin(2 * np.pi * t / 24)}))
     assert model.net_.shape.dropout == 0.3  # 480 training steps: 20 horizons
     assert model.config.dropout is None  # the setting stays automatic
-    assert model.resolved_config().dropout == 0.3  # but a refit (evaluate --retrain) reuses the resolved rate
+    assert model.state_.resolved_config().dropout == 0.3  # but a refit (evaluate --retrain) reuses the resolved rate
 
 
 def test_auto_transform_decides_from_every_value_the_log_would_be_taken_of(tmp_path):

@@ -184,7 +184,8 @@ def test_a_seasonal_model_saved_before_season_changes_loads_and_forecasts(tmp_pa
     model = Forecaster(**TINY, season=4, window_norm="season").fit(frame)
     assert model.net_.shape.season_changes
     # What an older release saved: the encoder reads the channels only, and config.json has no such key.
-    model.net_ = RecurrentForecaster(dataclasses.replace(model.net_.shape, season_changes=False)).eval()
+    model.state_ = dataclasses.replace(
+        model.state_, net=RecurrentForecaster(dataclasses.replace(model.net_.shape, season_changes=False)).eval())
     model.save(tmp_path / "m")
     manifest = json.loads((tmp_path / "m" / CONFIG_FILE).read_text())
     del manifest["network"]["season_changes"]
@@ -284,7 +285,7 @@ def _race_to_save(index, source, targets, barrier, results, without_renameat2):
     if without_renameat2:
         files._RENAMEAT2 = None  # the mkdir-claim fallback
     model = Forecaster.load(source)
-    manifest = {**model._manifest(), "writer": index}
+    manifest = {**model.state_.to_manifest(), "writer": index}
     for trial, target in enumerate(targets):
         barrier.wait(timeout=60)
         try:
@@ -343,7 +344,7 @@ def _save_over_and_over(target, models, stop):
 def test_a_reader_during_repeated_forced_saves_always_sees_one_whole_model(tmp_path):
     frame = pd.DataFrame({"value": np.sin(np.arange(200) / 4)})
     fitted = [Forecaster(**TINY, seed=seed).fit(frame) for seed in (0, 1)]
-    models = [(model._manifest(), model.net_.state_dict()) for model in fitted]
+    models = [(model.state_.to_manifest(), model.net_.state_dict()) for model in fitted]
     target = tmp_path / "m"
     persistence.save_model(target, *models[0])
     weights = {read_manifest(target)["weights_sha256"]: models[0][1]}

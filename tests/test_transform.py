@@ -10,6 +10,7 @@ from forecaster import Forecaster, transform
 from forecaster.config import Config
 from forecaster.data import series_from_frame
 from forecaster.errors import ConfigError, DataError
+from forecaster.estimator import inference
 
 from conftest import TINY, daily_cycle
 from test_cli import invoke, ok, user_error
@@ -48,11 +49,11 @@ def logged(frame):
 
 
 def test_a_log_model_forecasts_exp_of_its_model_space_forecast(logged, frame):
-    assert logged.transform_ == "log" and logged.resolved_config().transform == "log"
+    assert logged.transform_ == "log" and logged.state_.resolved_config().transform == "log"
     data = logged.series_set(frame)
     origins = [np.array([len(frame) - 48, len(frame) - 24])]
-    model_space = logged._forecast(transform.to_model(data, "log"), origins, logged.scalers_for(data))
-    np.testing.assert_allclose(logged.forecast_at(data, origins), np.exp(model_space))
+    model_space = inference.forecast(logged.state_, transform.to_model(data, "log"), origins, inference.scalers_for(logged.state_, data))
+    np.testing.assert_allclose(inference.forecast_at(logged.state_, data, origins), np.exp(model_space))
 
 
 def test_log_intervals_are_symmetric_in_the_log_and_reach_further_up(logged, frame):
