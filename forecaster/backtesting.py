@@ -43,7 +43,7 @@ class BacktestResult:
     rolling: bool = False  # interval margins recalibrated at each origin from the errors seen before it
 
     def to_dict(self) -> dict:
-        """The `--json` shape of SPEC §2."""
+        """The JSON shape of `evaluate` in SPEC §2."""
         per_step = {name: {metric: frame[metric].tolist() for metric in frame.columns}
                     for name, frame in self.per_step.items()}
         return {"horizon": self.horizon, "windows": self.windows, **self.metrics,
@@ -131,7 +131,7 @@ def _band_scores(actual: np.ndarray, bands: dict, codes: np.ndarray, scales: np.
 
 def _checked_positive(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"--{name} must be a positive integer, got {value!r}")
+        raise ConfigError(f"`{name}` must be a positive integer, got {value!r}")
     return value
 
 
@@ -152,8 +152,8 @@ def _origins(state: FittedState, s: Series, data: SeriesSet, stride: int, start,
 def _no_origin_message(data: SeriesSet, state: FittedState) -> str:
     return (
         f"{data.source}: no forecast origin with {state.horizon} actuals lies after the model's training end, "
-        "so there is nothing to score honestly; train with `--holdout N` (N >= the horizon) to keep the last steps "
-        "out of fitting, give data that runs past the training end, or pass --start to score in-sample (optimistic)"
+        "so there is nothing to score honestly; train with `holdout` N (N >= the horizon) to keep the last steps "
+        "out of fitting, give data that runs past the training end, or pass `start` to score in-sample (optimistic)"
     )
 
 
@@ -207,7 +207,7 @@ def _per_step(actual: np.ndarray, forecast: np.ndarray, bands: dict, codes: np.n
 
 def _forecast_table(data: SeriesSet, origins: list[np.ndarray], actual: np.ndarray,
                     predictions: dict[str, np.ndarray], quantiles: dict[float, np.ndarray]) -> pd.DataFrame:
-    """One row per window and step: SPEC §2's `--output` of evaluate."""
+    """One row per window and step: the CSV output of `evaluate` in SPEC §2."""
     horizon = actual.shape[1]
     ids = np.concatenate([np.full(len(o) * horizon, s.id, dtype=object) for s, o in zip(data.series, origins)])
     positions = [(o[:, None] + np.arange(horizon)[None, :]).ravel() for o in origins]

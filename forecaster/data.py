@@ -128,7 +128,7 @@ def series_from_frame(
     frame = with_time_index(frame, config, saved=schema is not None, saved_time_col=schema.time_col if schema else None)
     notes: list[str] = []
     frame = _without_blank_rows_at_end(frame, source, notes)
-    # Data read for a saved model must come at the model's frequency, unless --freq was the user's own choice.
+    # Data read for a saved model must come at the model's frequency, unless `freq` was the user's own choice.
     strict_grid = schema is not None and not config.freq
     if schema is None:
         schema, guesses = _detect_schema(frame, config, source)
@@ -163,7 +163,7 @@ def series_from_frame(
     if mostly_filled:
         one = len(mostly_filled) == 1
         result.warnings.append(
-            f"series {_listed(mostly_filled)} {'is' if one else 'are'} mostly filled-in values (--fill {config.fill}), "
+            f"series {_listed(mostly_filled)} {'is' if one else 'are'} mostly filled-in values (`fill` {config.fill}), "
             f"which makes {'its' if one else 'their'} forecasts unreliable; check the file for gaps or a stray date"
         )
     return result
@@ -243,13 +243,13 @@ def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> tuple[Sc
     for role, col in (("time", time_col), ("series id", id_col)):
         if col is not None and col in (config.target or []):
             raise DataError(
-                f"{source}: --target {col!r} is the {role} column; choose value columns among "
+                f"{source}: `target` {col!r} is the {role} column; choose value columns among "
                 f"{', '.join(str(c) for c in frame.columns if c not in (time_col, id_col))}"
             )
     if id_col is not None:
         targets = config.target or [DEFAULT_LONG_TARGET]
         if len(targets) != 1:
-            raise DataError(f"{source}: long format takes one --target column, got {', '.join(targets)}")
+            raise DataError(f"{source}: long format takes one `target` column, got {', '.join(targets)}")
         return Schema("long", time_col, id_col, targets, config.freq or "", list(config.covariates),
                       list(config.future_covariates), time_parts=roles.time_parts), roles.guesses
     used = {time_col, *roles.time_parts, *roles.ignored, *config.covariates, *config.future_covariates}
@@ -259,7 +259,7 @@ def _detect_schema(frame: pd.DataFrame, config: Config, source: str) -> tuple[Sc
     if not targets:
         raise DataError(
             f"{source}: no numeric value column found among {', '.join(map(str, frame.columns))}; "
-            "name the value column with --target"
+            "name the value column with `target`"
         )
     return Schema("wide", time_col, None, list(targets), config.freq or "", list(config.covariates),
                   list(config.future_covariates), time_parts=roles.time_parts), roles.guesses
@@ -289,7 +289,7 @@ def _require_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
     if missing:
         raise DataError(
             f"{source}: no column {', '.join(map(repr, missing))}; the columns are "
-            f"{', '.join(map(str, frame.columns))} (choose with --target, --time-col, --id-col)"
+            f"{', '.join(map(str, frame.columns))} (choose with `target`, `time_col`, `id_col`)"
         )
 
 
@@ -299,7 +299,7 @@ def _numeric_column(column: pd.Series, name: str, source: str, rows: RowLabeller
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         value = column.iloc[first]
-        fix = ("write numbers with a decimal point (1.5, not 1,5), or set --decimal ," if _DECIMAL_COMMA.fullmatch(str(value).strip())
+        fix = ("write numbers with a decimal point (1.5, not 1,5), or set `decimal` ," if _DECIMAL_COMMA.fullmatch(str(value).strip())
                else "fix the value or leave the cell empty to have it filled")
         raise DataError(
             f"{source}: column {name!r} has {value!r} at {rows(first)}, which is not a number "
@@ -563,7 +563,7 @@ def _attach_covariates(data: SeriesSet, raw: dict[str, _Rows], fill: str) -> Non
             length = min(len(f) for f in future)
             series.future = np.column_stack([f[:length] for f in future])
     if filled:
-        data.notes.append(f"filled {filled} missing covariate values (--fill {fill})")
+        data.notes.append(f"filled {filled} missing covariate values (`fill` {fill})")
 
 
 def _future_rows(column: pd.Series, series: Series, freq: str, source: str) -> np.ndarray:

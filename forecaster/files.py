@@ -55,7 +55,7 @@ def check_output(path: Path, force: bool) -> None:
     if problem:
         raise OutputError(f"{path}: {problem}")
     if os.path.lexists(path) and not force:
-        raise OutputError(f"{path}: already exists; pass --force to replace it, or choose another name")
+        raise OutputError(f"{path}: already exists; pass `force` to replace it, or choose another name")
     parent = parent_of(path)
     if parent.exists() and not parent.is_dir():
         raise OutputError(f"{path}: {parent} is a file, not a folder; choose another name")
@@ -103,7 +103,7 @@ def write_atomically(path: Path, write: Callable[[Path], object], force: bool = 
             place(temporary, path, replace=force, check_replaced=lambda old: _check_regular(old, path))
         except FileExistsError:
             raise OutputError(f"{path}: already exists (written meanwhile by another process); "
-                              "pass --force to replace it, or choose another name") from None
+                              "pass `force` to replace it, or choose another name") from None
         except OSError as exc:
             raise OutputError(f"{path}: could not write it ({exc.strerror or exc}); nothing was changed there; "
                               "free some disk space or choose another name") from exc

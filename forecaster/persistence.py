@@ -40,23 +40,23 @@ def check_writable(path: Path, force: bool) -> None:
     path = Path(path)
     _refuse_if_interrupted(path)
     if path.is_symlink():
-        raise ModelFileError(f"{path}: is a symbolic link; give the model directory itself, or choose another --out")
+        raise ModelFileError(f"{path}: is a symbolic link; give the model directory itself, or choose another `out`")
     if path.exists() and not path.is_dir():
-        raise ModelFileError(f"{path}: exists and is not a directory; choose another --out")
+        raise ModelFileError(f"{path}: exists and is not a directory; choose another `out`")
     if path.exists():
         problem = foreign_content(path)
         if problem:
-            raise ModelFileError(f"{path}: {problem}; --force replaces a forecaster model directory only, "
-                                 "choose another --out")
+            raise ModelFileError(f"{path}: {problem}; `force` replaces a forecaster model directory only, "
+                                 "choose another `out`")
         if not force:
             what = "a model already exists there" if any(path.iterdir()) else "an empty folder exists there"
-            raise ModelFileError(f"{path}: {what}; pass --force to replace it, or choose another --out")
+            raise ModelFileError(f"{path}: {what}; pass `force` to replace it, or choose another `out`")
     parent = files.parent_of(path)
     parent = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
     if not parent.is_dir():
-        raise ModelFileError(f"{path}: {parent} is a file, not a folder; choose another --out")
+        raise ModelFileError(f"{path}: {parent} is a file, not a folder; choose another `out`")
     if not os.access(parent, os.W_OK):
-        raise ModelFileError(f"{path}: cannot write in {parent}; choose another --out")
+        raise ModelFileError(f"{path}: cannot write in {parent}; choose another `out`")
 
 
 def foreign_content(directory: Path) -> str | None:
@@ -111,17 +111,17 @@ def save_model(path: Path, manifest: dict[str, Any], tensors: dict[str, Any], fo
             staging = stack.enter_context(files.staging_directory(path))
         except OSError as exc:
             raise ModelFileError(f"{path}: cannot write the model there ({exc.strerror or exc}); "
-                                 "choose another --out") from exc
+                                 "choose another `out`") from exc
         try:
             _write_model(staging, manifest, tensors)
             files.place(staging, path, replace=force, check_replaced=lambda old: _check_replaced(old, path))
         except FileExistsError:
             raise ModelFileError(f"{path}: already exists (saved meanwhile by another process); "
-                                 "pass --force to replace it, or choose another --out") from None
+                                 "pass `force` to replace it, or choose another `out`") from None
         except (OSError, SafetensorError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise ModelFileError(f"{path}: could not save the model ({reason}); nothing was changed there; "
-                                 "free some disk space or choose another --out") from exc
+                                 "free some disk space or choose another `out`") from exc
 
 
 def _write_model(staging: Path, manifest: dict[str, Any], tensors: dict[str, Any]) -> None:
@@ -139,8 +139,8 @@ def _check_replaced(old: Path, path: Path) -> None:
     # Checked once more as it is swapped out: the folder may have changed since check_writable.
     problem = foreign_content(old) if old.is_dir() and not old.is_symlink() else "is not a directory"
     if problem:
-        raise ModelFileError(f"{path}: {problem}; --force replaces a forecaster model directory only, "
-                             "choose another --out")
+        raise ModelFileError(f"{path}: {problem}; `force` replaces a forecaster model directory only, "
+                             "choose another `out`")
 
 
 def _set_aside(path: Path) -> Path | None:
@@ -194,7 +194,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
         if kept is not None:
             raise ModelFileError(f"{path}: no such model directory, but an interrupted save left the previous model "
                                  f"in {kept}; move it back to {path}")
-        raise ModelFileError(f"{path}: no such model directory; train one with `forecaster train DATA --out {path}`")
+        raise ModelFileError(f"{path}: no such model directory; train a model and save it there (`out` {path})")
     if not path.is_dir():
         raise ModelFileError(f"{path}: not a model directory (expected a folder holding {CONFIG_FILE} and {WEIGHTS_FILE})")
     config_path = path / CONFIG_FILE
@@ -286,7 +286,7 @@ def _nested_at_most(value: Any, depth: int) -> bool:
 def load_model(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """The manifest and weight tensors of a model directory, after checking the weights' checksum.
 
-    Both files come from one and the same directory even while another process replaces it with --force.
+    Both files come from one and the same directory even while another process replaces it with `force`.
     """
     path = Path(path)
     for _ in range(READ_ATTEMPTS):

@@ -69,7 +69,7 @@ def infer_freq_flat(stamps: pd.DatetimeIndex, bounds: np.ndarray, source: str) -
     first_longest = int(np.argmax(np.diff(bounds)))  # the first of the longest, as max() would pick
     longest = stamps[bounds[first_longest]:bounds[first_longest + 1]]
     if len(longest) < 3:
-        raise DataError(f"{source}: too few timestamps to infer a frequency; set --freq")
+        raise DataError(f"{source}: too few timestamps to infer a frequency; set `freq`")
     inferred = _pandas_freq(longest)
     if inferred is not None:
         return inferred
@@ -127,7 +127,7 @@ def regular_index(times: pd.Index, freq: str, source: str, series: str) -> pd.In
     try:
         offset = offset_of(freq)
     except ValueError as exc:
-        raise DataError(f"{source}: --freq {freq!r} is not a pandas frequency ({exc})") from None
+        raise DataError(f"{source}: `freq` {freq!r} is not a pandas frequency ({exc})") from None
     try:
         # Only fixed steps (hours, minutes, ...) can be counted before the grid is built; calendar ones
         # (months, quarters) are at least a day long and cannot grow too long from real dates.
@@ -139,7 +139,7 @@ def regular_index(times: pd.Index, freq: str, source: str, series: str) -> pd.In
     if len(off_grid):
         raise DataError(
             f"{source}: series {series!r} has timestamp {off_grid[0]} off the {freq!r} grid "
-            f"({len(off_grid)} such); resample the data or set --freq to match"
+            f"({len(off_grid)} such); resample the data or set `freq` to match"
         )
     return grid
 
@@ -148,7 +148,7 @@ def _check_grid_length(length: int, times: pd.Index, freq: str | None, source: s
     """Refuse a series whose gap-free grid would be absurdly long; `freq` None means integer steps."""
     if length > max(MAX_GRID, MAX_GRID_GROWTH * len(times)):
         steps, fix = (("steps", "a stray step number") if freq is None
-                      else (f"{freq!r} steps", "a stray date (a wrong year?), or set --freq to the data's real step"))
+                      else (f"{freq!r} steps", "a stray date (a wrong year?), or set `freq` to the data's real step"))
         raise DataError(
             f"{source}: series {series!r} runs from {times[0]} to {times[-1]}, {length} {steps} for only "
             f"{len(times)} timestamps; check the time column for {fix}"
@@ -159,14 +159,14 @@ def filled_values(values: pd.Series, method: str, source: str, series: str) -> t
     """Fill missing values with the chosen method; returns the values and how many were filled."""
     missing = int(values.isna().sum())
     if missing == len(values):
-        raise DataError(f"{source}: series {series!r} has no values at all; drop it or choose another --target")
+        raise DataError(f"{source}: series {series!r} has no values at all; drop it or choose another `target`")
     if missing == 0:
         return values.to_numpy(dtype=np.float64), 0
     if method == "error":
         first = values.index[values.isna().to_numpy()][0]
         raise DataError(
             f"{source}: series {series!r} is missing a value at {first} ({missing} missing in all); "
-            "fill them in the file or use --fill interpolate|ffill|zero"
+            "fill them in the file or use `fill` interpolate|ffill|zero"
         )
     if method == "interpolate":
         # Edges have nothing to interpolate between, so they take the nearest value.
@@ -369,4 +369,4 @@ def parse_time_label(text: str | int, freq: str) -> object:
         return pd.Timestamp(text)
     except (ValueError, TypeError):
         kind = "a whole step number" if freq == STEPS else "a date or time such as 2024-01-31 12:00"
-        raise ConfigError(f"--start {text!r} is not {kind}, as this model's time axis needs") from None
+        raise ConfigError(f"`start` {text!r} is not {kind}, as this model's time axis needs") from None

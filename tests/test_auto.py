@@ -31,7 +31,7 @@ def test_window_norm_takes_the_seasonal_base_where_seasonal_naive_clearly_wins()
     assert auto.window_norm("auto", walk, 24, 24, 72) == "last"
     assert auto.window_norm("auto", cycle, 24, 1, 72) == "last"  # no season to repeat
     assert auto.window_norm("none", cycle, 24, 24, 72) == "none"
-    with pytest.raises(ConfigError, match="--window-norm season"):
+    with pytest.raises(ConfigError, match="`window_norm` season"):
         auto.window_norm("season", cycle, 24, 96, 72)  # the season does not fit the lookback
 
 
@@ -62,7 +62,7 @@ def test_transform_takes_the_log_only_over_a_seasonal_base_of_positive_values():
 
 
 def test_an_explicit_log_of_values_at_or_below_zero_is_refused_naming_the_series_and_value():
-    with pytest.raises(ConfigError, match=r"data.csv: series 's1' has 0 at 1, but --transform log .* above zero"):
+    with pytest.raises(ConfigError, match=r"data.csv: series 's1' has 0 at 1, but `transform` log .* above zero"):
         auto.transform("log", series_set([1.0, 2.0], [1.0, 0.0, 3.0]), "season")
 
 

@@ -32,7 +32,7 @@ def test_origins_start_after_the_training_end_every_horizon(model, frame):
 def test_stride_and_folds(model, frame):
     assert backtest(model, frame, stride=1).windows == HOLDOUT - 24 + 1
     assert backtest(model, frame, stride=1, folds=5).windows == 5
-    with pytest.raises(ConfigError, match="--stride"):
+    with pytest.raises(ConfigError, match="`stride`"):
         backtest(model, frame, stride=0)
 
 
@@ -73,7 +73,7 @@ def test_json_shape(model, frame):
 
 def test_no_origin_after_the_training_end_says_how_to_get_one(frame):
     model = Forecaster(**TINY).fit(frame)
-    with pytest.raises(DataError, match="--holdout"):
+    with pytest.raises(DataError, match="`holdout`"):
         backtest(model, frame)
 
 

@@ -146,7 +146,7 @@ def test_too_few_windows_are_named_with_the_fix():
     calibration = {"80": {"method": "split", "margins": [1.0], "windows": 10},
                    "95": {"method": "split", "margins": [1.0], "windows": 10}}
     notes = shortfalls(calibration)
-    assert len(notes) == 1 and "95 %" in notes[0] and "19" in notes[0] and "--val-size" in notes[0]
+    assert len(notes) == 1 and "95 %" in notes[0] and "19" in notes[0] and "`val_size`" in notes[0]
 
 
 # ------------------------------------------------------------------ the estimator
@@ -221,9 +221,9 @@ def test_backtest_reports_every_level_for_the_model_and_the_seasonal_naive_basel
 def test_levels_pick_among_the_calibrated_ones(point_model, frame):
     assert point_model.predict(frame, levels=[80]).columns.tolist()[3:] == ["q0.1", "q0.9"]
     assert point_model.predict(frame, levels=[]).columns.tolist() == ["series", "timestamp", "forecast"]
-    with pytest.raises(ConfigError, match=r"--levels 90: .*calibrated for levels 80, 95.*retrain with --levels 90"):
+    with pytest.raises(ConfigError, match=r"`levels` 90: .*calibrated for levels 80, 95.*retrain with `levels` 90"):
         point_model.predict(frame, levels=[90])
-    with pytest.raises(ConfigError, match="--levels"):
+    with pytest.raises(ConfigError, match="`levels`"):
         point_model.predict(frame, levels=[120])
     assert set(backtest(point_model, frame, levels=[95]).intervals) == {"95"}
 

@@ -721,3 +721,30 @@ def test_ctrl_c_saves_the_best_epoch_and_exits_130(tmp_path):
     manifest = json.loads((model / "config.json").read_text())
     assert manifest["stopped"] == "interrupted" and manifest["best_epoch"] >= 1
     ok(invoke("predict", model, "--data", ENERGY, "--horizon", "3"))  # the saved model loads: checksum and all
+
+
+def test_train_has_an_option_for_every_setting_whose_default_is_configs():
+    import dataclasses
+
+    from typer.main import get_command
+
+    from forecaster.cli.training import PARSED
+    from forecaster.config import Config
+
+    options = {param.name: param for param in get_command(app).commands["train"].params}
+    for setting in dataclasses.fields(Config):
+        assert setting.name in options, f"train has no option for the setting {setting.name}"
+        expected = setting.default if setting.default is not dataclasses.MISSING else setting.default_factory()
+        given = PARSED.get(setting.name, lambda value: value)(options[setting.name].default)
+        assert given == expected, f"--{setting.name.replace('_', '-')} defaults to {given!r}, Config to {expected!r}"
+
+
+def test_a_library_error_names_the_setting_and_the_cli_the_flag(tmp_path):
+    from forecaster import Forecaster
+    from forecaster.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="^`horizon` must be a positive integer") as refused:
+        Forecaster(horizon=0)
+    assert "--" not in str(refused.value)
+    message = user_error(invoke("train", STEPS, "--horizon", "0", "--out", tmp_path / "m"))
+    assert "--horizon must be a positive integer" in message and "`" not in message

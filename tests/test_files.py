@@ -61,7 +61,7 @@ def test_write_atomically_leaves_nothing_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
     write_atomically(target, lambda p: p.write_text("whole"))
     assert target.read_text() == "whole"
-    with pytest.raises(OutputError, match="--force"):
+    with pytest.raises(OutputError, match="`force`"):
         write_atomically(target, lambda p: p.write_text("again"))
     write_atomically(target, lambda p: p.write_text("again"), force=True)
     assert target.read_text() == "again" and os.listdir(tmp_path) == ["out.csv"]
@@ -192,7 +192,7 @@ def test_of_writers_racing_to_a_new_file_exactly_one_wins(tmp_path, without_rena
     targets = [tmp_path / f"out{trial}.csv" for trial in range(TRIALS)]
     for target, outcomes in zip(targets, race(_race_to_write, targets, without_renameat2)):
         [winner] = [index for index, outcome in outcomes if outcome == "ok"]
-        assert all("already exists" in outcome and "--force" in outcome
+        assert all("already exists" in outcome and "`force`" in outcome
                    for index, outcome in outcomes if index != winner), outcomes
         assert target.read_text() == f"writer {winner}\n"
     assert sorted(os.listdir(tmp_path)) == sorted(t.name for t in targets)

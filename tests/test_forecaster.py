@@ -49,7 +49,7 @@ def test_auto_window_norm_follows_the_season_where_it_dominates(fitted, frame):
 
 
 def test_season_norm_needs_the_season_inside_the_lookback(frame):
-    with pytest.raises(ConfigError, match="--window-norm season"):
+    with pytest.raises(ConfigError, match="`window_norm` season"):
         Forecaster(**TINY, window_norm="season", lookback=12).fit(frame)
 
 
@@ -140,7 +140,7 @@ def test_several_series_train_one_global_model_with_their_own_scalers():
 
 def test_a_series_too_short_is_refused_with_the_fix():
     frame = pd.DataFrame({"value": np.arange(20.0)})
-    with pytest.raises(DataError, match="too short.*lower --lookback"):
+    with pytest.raises(DataError, match="too short.*lower `lookback`"):
         Forecaster(**TINY, lookback=15, horizon=5).fit(frame)
 
 

@@ -58,7 +58,7 @@ def test_no_staging_directory_is_left_behind(saved):
 def test_existing_directory_is_kept_without_force_and_replaced_with_it(saved, tmp_path):
     target = copy_of(saved, tmp_path)
     model = Forecaster.load(target)
-    with pytest.raises(ModelFileError, match="--force"):
+    with pytest.raises(ModelFileError, match="`force`"):
         model.save(target)
     (target / "marker").write_text("old")
     # A file that is not a model's makes the directory more than a model: --force never deletes it (issue 18).
@@ -311,7 +311,7 @@ def test_of_saves_racing_to_a_new_directory_exactly_one_wins(saved, tmp_path, wi
     for trial, target in enumerate(targets):
         mine = [(index, outcome) for t, index, outcome in outcomes if t == trial]
         [winner] = [index for index, outcome in mine if outcome == "ok"]
-        assert all("exists" in outcome and "--force" in outcome for index, outcome in mine if index != winner), mine
+        assert all("exists" in outcome and "`force`" in outcome for index, outcome in mine if index != winner), mine
         assert read_manifest(Path(target))["writer"] == winner
         Forecaster.load(target)  # whole: the checksum holds
     assert sorted(os.listdir(tmp_path)) == [f"m{trial}" for trial in range(TRIALS)]

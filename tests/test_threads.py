@@ -83,7 +83,7 @@ def test_a_library_fit_runs_with_its_threads_and_gives_them_back(monkeypatch):
 
 @pytest.mark.parametrize("text", ["0", "-1", "two"])
 def test_bad_thread_counts_are_refused(text):
-    with pytest.raises(ConfigError, match="--threads"):
+    with pytest.raises(ConfigError, match="`threads`"):
         Config(threads=parse_threads(text))
 
 

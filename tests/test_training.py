@@ -87,7 +87,7 @@ def test_resolve_device():
     assert resolve_device("cpu").type == "cpu"
     assert resolve_device("auto").type in ("cpu", "cuda", "mps")
     if not torch.cuda.is_available():
-        with pytest.raises(ConfigError, match="--device cuda"):
+        with pytest.raises(ConfigError, match="`device` cuda"):
             resolve_device("cuda")
 
 

@@ -17,7 +17,7 @@ from test_cli import invoke, ok, user_error
 
 
 def test_an_unknown_transform_names_the_flag():
-    with pytest.raises(ConfigError, match="--transform"):
+    with pytest.raises(ConfigError, match="`transform`"):
         Config(transform="sqrt")
 
 
@@ -34,7 +34,7 @@ def test_model_space_is_the_log_and_back_is_exp():
 def test_a_value_at_or_below_zero_is_refused_with_its_series_time_and_fix():
     frame = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=3, freq="D"), "y": [1.0, 0.0, 2.0]})
     data = series_from_frame(frame, Config(), source="f.csv")
-    with pytest.raises(DataError, match=r"f.csv: series 'y' has 0 at 2024-01-02.*--transform none"):
+    with pytest.raises(DataError, match=r"f.csv: series 'y' has 0 at 2024-01-02.*`transform` none"):
         transform.to_model(data, "log")
 
 

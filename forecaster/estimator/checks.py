@@ -68,8 +68,8 @@ def too_short(source: str, series_id: str, length: int, lookback: int | str, hor
     now = f" (now {val})" if val is not None else ""
     least = horizon if isinstance(horizon, int) else "one horizon"
     return (f"{source}: series {series_id!r} has {length} steps, too short for lookback {lookback} + horizon {horizon} "
-            f"of training, a validation part of at least {least}{now} and a holdout of {holdout}; lower --lookback, "
-            "--horizon, --val-size or --holdout, or give more data")
+            f"of training, a validation part of at least {least}{now} and a holdout of {holdout}; lower `lookback`, "
+            "`horizon`, `val_size` or `holdout`, or give more data")
 
 
 def checked_horizon(state: FittedState, horizon: int | None) -> int:
@@ -77,7 +77,7 @@ def checked_horizon(state: FittedState, horizon: int | None) -> int:
     if horizon is None:
         return state.horizon
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= state.horizon:
-        raise ConfigError(f"--horizon must be between 1 and the trained horizon {state.horizon}, got {horizon!r}")
+        raise ConfigError(f"`horizon` must be between 1 and the trained horizon {state.horizon}, got {horizon!r}")
     return horizon
 
 

@@ -232,6 +232,6 @@ def _unusable(result: TrainingResult, cfg: Config) -> Exception:
         return TrainingError("another training process stopped before the first epoch ended; nothing was saved; "
                              "see its own messages for why")
     return TrainingError(
-        f"training diverged in the first epoch (the loss became NaN or infinite) at --lr {cfg.lr}; "
-        "nothing was saved; lower --lr, keep --grad-clip on, or check the data for extreme values"
+        f"training diverged in the first epoch (the loss became NaN or infinite) at `lr` {cfg.lr}; "
+        "nothing was saved; lower `lr`, keep `grad_clip` on, or check the data for extreme values"
     )
