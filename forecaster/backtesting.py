@@ -21,7 +21,7 @@ from forecaster.estimator import checks, fitting, inference
 from forecaster.estimator.state import FittedState
 from forecaster.forecaster import Forecaster
 from forecaster.metrics import central_intervals, interval_scores, point_scores, quantile_scores, seasonal_naive_scale
-from forecaster.timeaxis import parse_time_label
+from forecaster.data.timeaxis import parse_time_label
 from forecaster.windows import all_actuals, series_of_windows
 
 MODELS = ("model", "naive", "seasonal_naive")

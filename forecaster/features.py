@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecaster.data import Schema, Series
 from forecaster.scaling import Scaler, fit_scaler
-from forecaster.timeaxis import STEPS, axis_step, future_index
+from forecaster.data.timeaxis import STEPS, axis_step, future_index
 
 # Each calendar feature, its cycle, and the phase of a timestamp in that cycle (0 to 1).
 # The fields are taken as numpy arrays: arithmetic on pandas Indexes costs more than the fields themselves.

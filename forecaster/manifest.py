@@ -162,7 +162,7 @@ def time_problem(manifest: dict[str, Any]) -> str | None:
     """A frequency or training end in the manifest that pandas cannot read, in words; None when all read."""
     import pandas as pd
 
-    from forecaster.timeaxis import STEPS, offset_of
+    from forecaster.data.timeaxis import STEPS, offset_of
 
     freq = manifest["schema"]["freq"]
     if freq != STEPS:

@@ -8,9 +8,9 @@ import pytest
 
 from forecaster.config import Config
 from forecaster.data import MinLength, Schema, load_series, series_from_frame
-from forecaster.reading import SNIFF_BYTES, read_table
+from forecaster.data.reading import SNIFF_BYTES, read_table
 from forecaster.errors import DataError
-from forecaster.timeaxis import season_of
+from forecaster.data.timeaxis import season_of
 
 from conftest import days, load, refusal, write
 

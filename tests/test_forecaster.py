@@ -211,7 +211,7 @@ def several():
 
 
 def test_predict_builds_the_frame_each_series_would_give_alone(several):
-    from forecaster.timeaxis import future_index
+    from forecaster.data.timeaxis import future_index
 
     frame, model = several
     data = model.series_set(frame)

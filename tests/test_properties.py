@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from forecaster.config import Config
 from forecaster.data import SeriesSet, load_series, series_from_frame
 from forecaster.errors import DataError
-from forecaster.timeaxis import STEPS
+from forecaster.data.timeaxis import STEPS
 
 from test_cli import invoke, ok
 

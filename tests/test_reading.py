@@ -1,4 +1,4 @@
-"""forecaster.reading: a file, a pipe or standard input is read once, its separator and decimal mark sniffed.
+"""forecaster.data.reading: a file, a pipe or standard input is read once, its separator and decimal mark sniffed.
 
 The CLI tests train tiny models (hidden 8, one epoch) and check what was read: the model's schema
 and series, the forecast's first timestamp and its values, not only the exit code. Pipes are real
@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from forecaster.cli import app
 from forecaster.config import parse_sep
 from forecaster.errors import DataError
-from forecaster.reading import SNIFF_BYTES, read_table
+from forecaster.data.reading import SNIFF_BYTES, read_table
 
 TINY = ["--epochs", "1", "--hidden-size", "8", "--num-layers", "1", "--lookback", "12", "--horizon", "6"]
 SMALL_ROWS, BIG_ROWS = 300, 4000  # an hourly file under and over the sniffer's 64 KiB head

@@ -157,7 +157,7 @@ def test_an_unreadable_data_file_is_refused(tmp_path, data_file, monkeypatch):
         def refused(path):
             raise PermissionError(13, "Permission denied", str(path))
 
-        monkeypatch.setattr("forecaster.reading._seekable", refused)
+        monkeypatch.setattr("forecaster.data.reading._seekable", refused)
     user_error(train(data, tmp_path / "m"), str(data), "not allowed to read it", "permissions")
 
 
@@ -529,7 +529,7 @@ def test_an_input_output_error_while_reading_exits_2_naming_the_file(data_file, 
     def failing_disk(stream, path, *options):
         raise OSError(5, "Input/output error", str(path))
 
-    monkeypatch.setattr("forecaster.reading._read", failing_disk)
+    monkeypatch.setattr("forecaster.data.reading._read", failing_disk)
     user_error(train(data_file, tmp_path / "m"), f"{data_file}: Input/output error", "check the path")
 
 

@@ -1,23 +1,12 @@
-"""forecaster.timeaxis: frequencies, seasonal periods, regular grids, gap filling, future steps."""
+"""forecaster.data.timeaxis: frequencies, seasonal periods, regular grids, gap filling, future steps."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from forecaster.errors import DataError
-from forecaster.timeaxis import (
-    STEPS,
-    filled_flat,
-    filled_values,
-    future_index,
-    infer_freq,
-    infer_freq_flat,
-    parse_time_label,
-    regular_index,
-    season_of,
-    series_grids,
-    time_label,
-)
+from forecaster.data.timeaxis import STEPS, future_index, infer_freq, infer_freq_flat, parse_time_label, season_of, time_label
+from forecaster.data.fill import filled_flat, filled_values, regular_index, series_grids
 
 
 def grid(start: str, periods: int, freq: str) -> pd.DatetimeIndex:

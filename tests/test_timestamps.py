@@ -1,11 +1,11 @@
-"""forecaster.timestamps: the time column is found, and its cells read as steps or datetimes or refused at their row."""
+"""forecaster.data.timestamps: the time column is found, and its cells read as steps or datetimes or refused at their row."""
 
 import pandas as pd
 import pytest
 
 from forecaster.config import Config
 from forecaster.data import series_from_frame
-from forecaster.timestamps import RowLabeller, parsed_times
+from forecaster.data.timestamps import RowLabeller, parsed_times
 
 from conftest import days, load, refusal
 

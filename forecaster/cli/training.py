@@ -120,7 +120,7 @@ def train(
     def trained(stderr: Console, main: bool) -> int:
         from forecaster import interrupts
         from forecaster.persistence import check_writable
-        from forecaster.reading import STDIN
+        from forecaster.data.reading import STDIN
         from forecaster.threads import use_threads
 
         config = settings_of(options)

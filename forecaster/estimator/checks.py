@@ -12,7 +12,7 @@ from forecaster.config import Config
 from forecaster.data import MinLength, Schema, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError
 from forecaster.estimator.state import FittedState
-from forecaster.timeaxis import axis_step, future_index, time_label
+from forecaster.data.timeaxis import axis_step, future_index, time_label
 from forecaster.windows import Split
 
 

@@ -23,7 +23,7 @@ from forecaster.estimator.state import FittedState, TrainingResult
 from forecaster.metrics import point_scores, seasonal_naive_scale
 from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
-from forecaster.timeaxis import time_label
+from forecaster.data.timeaxis import time_label
 from forecaster.training import CUT_SHORT, mean_loss, resolve_device, train
 from forecaster.windows import Split, WindowSet, all_actuals, origin_starts, series_of_windows, split_bounds
 

@@ -87,7 +87,7 @@ class FittedState:
 
     def training_end(self, series_id: str) -> object | None:
         """The last timestamp (or step) of a series used in fitting; None for an unseen series."""
-        from forecaster.timeaxis import parse_time_label
+        from forecaster.data.timeaxis import parse_time_label
 
         info = self.series.get(series_id)
         return None if info is None else parse_time_label(info["training_end"], self.schema.freq)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.timestamps import TIME_NAMES, RowLabeller, time_column
+from forecaster.data.timestamps import TIME_NAMES, RowLabeller, time_column
 
 YEAR_NAMES = ("year", "years", "yr", "yyyy")
 # The column beside the year that gives the step within it: its names, its largest value, months per step.

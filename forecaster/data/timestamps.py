@@ -16,7 +16,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.timeaxis import MAX_GRID, STEPS, infer_freq_flat
+from forecaster.data.timeaxis import MAX_GRID, STEPS, infer_freq_flat
 
 TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
 MAX_STEP = 2**53  # a step number read as a float is exact only up to here
