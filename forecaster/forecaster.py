@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from forecaster import persistence
+from forecaster import loading, persistence
 from forecaster.config import Config
 from forecaster.data import SeriesSet
 from forecaster.errors import ConfigError, ModelFileError, NotFittedError
@@ -69,7 +69,7 @@ class Forecaster:
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> Forecaster:
         """Rebuild a saved forecaster; refuses damaged, foreign or tampered directories."""
-        manifest, tensors = persistence.load_model(Path(path))
+        manifest, tensors = loading.load_model(Path(path))
         try:
             state = FittedState.from_manifest(manifest, tensors)
         except (TypeError, KeyError, ValueError, RuntimeError, ConfigError) as exc:

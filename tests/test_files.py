@@ -19,10 +19,12 @@ import pandas as pd
 import pytest
 
 import forecaster.files
+import forecaster.outputs
 from forecaster.errors import OutputError
-from forecaster.files import deferred_signals, write_atomically
+from forecaster.files import deferred_signals
+from forecaster.outputs import write_atomically
 
-from test_cli import invoke, leftovers, ok, user_error
+from conftest import invoke, leftovers, ok, user_error
 
 TINY = ["--hidden-size", "8", "--num-layers", "1", "--epochs", "1", "--batch-size", "64", "--lookback", "6",
         "--horizon", "3", "--seed", "0"]
@@ -114,7 +116,7 @@ def test_a_swap_that_finds_a_symlink_puts_it_back(tmp_path, monkeypatch):
     mine, target = tmp_path / "mine.csv", tmp_path / "out.csv"
     mine.write_text("mine")
     target.write_text("old forecast")
-    monkeypatch.setattr(forecaster.files, "check_output", lambda path, force: None)
+    monkeypatch.setattr(forecaster.outputs, "check_output", lambda path, force: None)
 
     def swap_in_a_symlink(path):
         target.unlink()

@@ -16,13 +16,14 @@ import pandas as pd
 import pytest
 import torch
 
-from forecaster import Forecaster, files, persistence
+from forecaster import Forecaster, files, loading, persistence
 from forecaster.errors import ModelFileError
 from forecaster.model import RecurrentForecaster
-from forecaster.persistence import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE, file_sha256, read_manifest
+from forecaster.loading import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE, read_manifest
+from forecaster.persistence import file_sha256
 
 from conftest import TINY
-from test_cli import invoke, ok, user_error
+from conftest import invoke, ok, user_error
 
 
 @pytest.fixture(scope="module")
@@ -358,7 +359,7 @@ def test_a_reader_during_repeated_forced_saves_always_sees_one_whole_model(tmp_p
     try:
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline:
-            manifest, tensors = persistence.load_model(target)  # a false "checksum mismatch" raises here
+            manifest, tensors = loading.load_model(target)  # a false "checksum mismatch" raises here
             expected = weights[manifest["weights_sha256"]]
             assert all(torch.equal(tensors[name], expected[name]) for name in expected)
             loads += 1

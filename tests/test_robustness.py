@@ -29,7 +29,7 @@ import torch
 import forecaster.training
 from forecaster.persistence import file_sha256
 
-from test_cli import invoke, leftovers, ok, snapshot, user_error
+from conftest import invoke, leftovers, ok, snapshot, user_error
 
 TINY = ["--hidden-size", "8", "--num-layers", "1", "--epochs", "1", "--batch-size", "64", "--lookback", "6", "--horizon", "3"]
 STEPS = 120
@@ -653,7 +653,7 @@ model.save(target, force=True)
 _WRITE_THEN_HANG = """
 import sys, time
 from pathlib import Path
-from forecaster.files import write_atomically
+from forecaster.outputs import write_atomically
 
 target, marker = map(Path, sys.argv[1:3])
 

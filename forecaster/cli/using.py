@@ -84,7 +84,7 @@ def opened(model: Path, data: Path, levels: str | None, device: str, threads: st
 def _check_outputs(output: Path | None, plot: Path | None, force: bool, as_json: bool) -> None:
     """Refuse outputs that cannot be written before any work is done; `--output -` streams CSV to stdout."""
     from forecaster.errors import ConfigError
-    from forecaster.files import check_output, is_stdout
+    from forecaster.outputs import check_output, is_stdout
 
     if is_stdout(output) and as_json:
         raise ConfigError("--output - and --json both write to stdout; keep one")
@@ -94,7 +94,7 @@ def _check_outputs(output: Path | None, plot: Path | None, force: bool, as_json:
 
 
 def _write_csv(frame, output: Path, force: bool, stderr: Console) -> None:
-    from forecaster.files import is_stdout, write_atomically
+    from forecaster.outputs import is_stdout, write_atomically
 
     if is_stdout(output):
         try:
@@ -141,7 +141,7 @@ def evaluate(
     def command(stderr: Console) -> None:
         from forecaster import report
         from forecaster.backtesting import backtest
-        from forecaster.files import is_stdout
+        from forecaster.outputs import is_stdout
 
         forecaster, picked, series = opened(model, data, levels, device, threads, (output, plot, force, as_json), stderr)
         progress = report.FoldProgress(stderr) if retrain and not (quiet or as_json) else None
@@ -160,24 +160,29 @@ def evaluate(
             stderr.print(f"wrote {escape(str(plot))}")
         if as_json:
             print_json(result.to_dict())
-            return
-        # With the CSV streamed to stdout (--output -), the tables go to stderr.
-        console = stderr if is_stdout(output) else Console()
-        console.print(report.metrics_table(result))
-        intervals = report.interval_table(result)
-        if intervals is not None:
-            console.print(intervals)
-        console.print(report.per_step_table(result))
-        if math.isfinite(result.skill):
-            verdict = "better" if result.skill > 0 else "worse"
-            console.print(f"skill vs seasonal naive (1 - MASE ratio): {result.skill:+.1%} ({verdict} than the baseline)")
-        else:  # a constant series has no MASE scale, and a perfect seasonal naive leaves nothing to divide by
-            console.print("skill vs seasonal naive: n/a (the MASE ratio is undefined for these series)")
-        zeros = result.metrics["model"]["MAPE_zeros_skipped"]
-        if zeros:
-            console.print(f"MAPE skipped {zeros} zero actuals")
+        else:  # with the CSV streamed to stdout (--output -), the tables go to stderr
+            _show_backtest(result, stderr if is_stdout(output) else Console())
 
     run(command, debug, quiet)
+
+
+def _show_backtest(result, console: Console) -> None:
+    """The tables of a backtest: metrics, intervals, per step, and the skill against seasonal naive."""
+    from forecaster import report
+
+    console.print(report.metrics_table(result))
+    intervals = report.interval_table(result)
+    if intervals is not None:
+        console.print(intervals)
+    console.print(report.per_step_table(result))
+    if math.isfinite(result.skill):
+        verdict = "better" if result.skill > 0 else "worse"
+        console.print(f"skill vs seasonal naive (1 - MASE ratio): {result.skill:+.1%} ({verdict} than the baseline)")
+    else:  # a constant series has no MASE scale, and a perfect seasonal naive leaves nothing to divide by
+        console.print("skill vs seasonal naive: n/a (the MASE ratio is undefined for these series)")
+    zeros = result.metrics["model"]["MAPE_zeros_skipped"]
+    if zeros:
+        console.print(f"MAPE skipped {zeros} zero actuals")
 
 
 @app.command()
@@ -195,7 +200,7 @@ def _show_info(model: Path, as_json: bool, debug: bool) -> None:
 
     def command(stderr: Console) -> None:
         from forecaster import report
-        from forecaster.persistence import read_manifest
+        from forecaster.loading import read_manifest
 
         manifest = read_manifest(model)
         if as_json:
