@@ -83,13 +83,25 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
         point, quantiles = _refit_forecasts(state, data, origins, [float(name) for name in calibrated], callback)
     else:
         point, quantiles = inference.quantiles_at(state, data, origins, levels, rolling=rolling)
-    codes = series_of_windows(origins)
-    scales = np.array([_mase_scale(state, s, o, season) for s, o in zip(data.series, origins)])
     baselines = {
         "naive": np.concatenate([naive(s.values, o, horizon) for s, o in zip(data.series, origins)]),
         "seasonal_naive": np.concatenate([seasonal_naive(s.values, o, horizon, season) for s, o in zip(data.series, origins)]),
     }
     predictions = {"model": point, **baselines}
+    pairs = central_intervals(list(quantiles))
+    metrics, per_step = _scores(state, data, origins, actual, predictions, quantiles)
+    table = _forecast_table(data, origins, actual, predictions, quantiles)
+    skill = 1.0 - metrics["model"]["MASE"] / metrics["seasonal_naive"]["MASE"]
+    methods = {f"{level:g}": calibrated.get(f"{level:g}", {"method": "trained"})["method"] for level in pairs}
+    return BacktestResult(horizon, len(actual), metrics, per_step, table, skill, retrained=retrain, intervals=methods,
+                          rolling=bool(methods) and rolling and not retrain)
+
+
+def _scores(state: FittedState, data: SeriesSet, origins: list[np.ndarray], actual: np.ndarray,
+            predictions: dict[str, np.ndarray], quantiles: dict[float, np.ndarray]) -> tuple[dict, dict]:
+    """The metrics of the model and the baselines, overall and per step, with their intervals' where they have them."""
+    codes = series_of_windows(origins)
+    scales = np.array([_mase_scale(state, s, o, state.season) for s, o in zip(data.series, origins)])
     pairs = central_intervals(list(quantiles))
     bands = {
         "model": {level: (quantiles[low], quantiles[high]) for level, (low, high) in pairs.items()},
@@ -101,11 +113,7 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
         metrics["model"].update(quantile_scores(actual, quantiles, codes, scales))
     metrics["seasonal_naive"].update(_band_scores(actual, bands["seasonal_naive"], codes, scales))
     per_step = {name: _per_step(actual, f, bands[name], codes, scales) for name, f in predictions.items()}
-    table = _forecast_table(data, origins, actual, predictions, quantiles)
-    skill = 1.0 - metrics["model"]["MASE"] / metrics["seasonal_naive"]["MASE"]
-    methods = {f"{level:g}": calibrated.get(f"{level:g}", {"method": "trained"})["method"] for level in pairs}
-    return BacktestResult(horizon, len(actual), metrics, per_step, table, skill, retrained=retrain, intervals=methods,
-                          rolling=bool(methods) and rolling and not retrain)
+    return metrics, per_step
 
 
 def _seasonal_naive_band(state: FittedState, data: SeriesSet, origins: list[np.ndarray],

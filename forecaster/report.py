@@ -184,8 +184,28 @@ def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
     overview = Table(title=_text(f"model {path}"), show_header=False, title_justify="left")
     overview.add_column(style="bold")
     overview.add_column()
+    for key, value in _overview(manifest).items():
+        overview.add_row(key, _text(value))
+    settings = Table(title="settings", show_header=False, title_justify="left")
+    settings.add_column(style="bold")
+    settings.add_column()
+    for key, value in manifest["config"].items():
+        settings.add_row(_text(key), _text(value))
+    tables = [overview, settings, _history_table(manifest.get("history", []))]
+    validation = manifest.get("validation", {})
+    if validation:
+        scores = Table(title="validation", title_justify="left")
+        for key in validation:
+            scores.add_column(_text(key), justify="right")
+        scores.add_row(*(number(v) for v in validation.values()))
+        tables.append(scores)
+    return tables
+
+
+def _overview(manifest: dict[str, Any]) -> dict[str, object]:
+    """The overview's rows: what the model is, how it reads data, and how its training ended."""
     schema = manifest["schema"]
-    rows = {
+    return {
         "format version": manifest["format_version"],
         "versions": ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items()),
         "layout": schema["layout"],
@@ -210,22 +230,6 @@ def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
         "stopped": f"{manifest.get('stopped')} (best epoch {manifest.get('best_epoch')})",
         "weights sha256": manifest["weights_sha256"],
     }
-    for key, value in rows.items():
-        overview.add_row(key, _text(value))
-    settings = Table(title="settings", show_header=False, title_justify="left")
-    settings.add_column(style="bold")
-    settings.add_column()
-    for key, value in manifest["config"].items():
-        settings.add_row(_text(key), _text(value))
-    tables = [overview, settings, _history_table(manifest.get("history", []))]
-    validation = manifest.get("validation", {})
-    if validation:
-        scores = Table(title="validation", title_justify="left")
-        for key in validation:
-            scores.add_column(_text(key), justify="right")
-        scores.add_row(*(number(v) for v in validation.values()))
-        tables.append(scores)
-    return tables
 
 
 def _history_table(history: list[dict[str, float]], shown: int = 10) -> Table:

@@ -28,7 +28,7 @@ from forecaster.data import SeriesSet, load_series, series_from_frame
 from forecaster.errors import DataError
 from forecaster.data.timeaxis import STEPS
 
-from test_cli import invoke, ok
+from conftest import invoke, ok
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CLI = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

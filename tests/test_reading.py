@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from forecaster.cli import app
 from forecaster.config import parse_sep
-from forecaster.errors import DataError
 from forecaster.data.reading import SNIFF_BYTES, read_table
+from forecaster.errors import DataError
+
+from conftest import invoke
 
 TINY = ["--epochs", "1", "--hidden-size", "8", "--num-layers", "1", "--lookback", "12", "--horizon", "6"]
 SMALL_ROWS, BIG_ROWS = 300, 4000  # an hourly file under and over the sniffer's 64 KiB head
@@ -35,10 +35,6 @@ def hourly_file(tmp_path: Path, rows: int, name: str = "data.csv") -> Path:
     path = tmp_path / name
     pd.DataFrame({"date": time, "load": values.round(4)}).to_csv(path, index=False)
     return path
-
-
-def invoke(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def forecaster_process(*args, **kwargs) -> subprocess.CompletedProcess:

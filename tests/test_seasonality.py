@@ -14,7 +14,7 @@ from forecaster.seasonality import Season, chosen_season, detected_season
 from forecaster.data.timeaxis import STEPS
 
 from conftest import TINY
-from test_cli import invoke, ok
+from conftest import invoke, ok
 
 rng = np.random.default_rng(7)
 

@@ -15,7 +15,8 @@ from forecaster.errors import ConfigError
 from forecaster.threads import MAX_AUTO_THREADS, auto_threads, threads_limited, use_threads
 
 from conftest import TINY, daily_cycle
-from test_cli import ENERGY, invoke, ok, train_tiny, user_error
+from conftest import invoke, ok, user_error
+from test_cli import ENERGY, train_tiny
 
 
 @pytest.fixture(autouse=True)

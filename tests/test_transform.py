@@ -13,7 +13,7 @@ from forecaster.errors import ConfigError, DataError
 from forecaster.estimator import inference
 
 from conftest import TINY, daily_cycle
-from test_cli import invoke, ok, user_error
+from conftest import invoke, ok, user_error
 
 
 def test_an_unknown_transform_names_the_flag():

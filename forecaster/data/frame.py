@@ -36,14 +36,8 @@ def load_series(path: str | Path, config: Config, schema: Schema | None = None,
     return series_from_frame(frame, config, source=source_name(path), schema=schema, from_file=True, needs=needs)
 
 
-def series_from_frame(
-    frame: pd.DataFrame,
-    config: Config,
-    source: str = "data",
-    schema: Schema | None = None,
-    from_file: bool = False,
-    needs: MinLength | None = None,
-) -> SeriesSet:
+def series_from_frame(frame: pd.DataFrame, config: Config, source: str = "data", schema: Schema | None = None,
+                      from_file: bool = False, needs: MinLength | None = None) -> SeriesSet:
     """Turn a wide or long DataFrame into clean series (see the module docstring).
 
     A series whose gap-free length is under `needs.steps` is refused before any series is built.
@@ -61,6 +55,26 @@ def series_from_frame(
         schema, guesses = detect_schema(frame, config, source)
         notes += ["; ".join(guesses)] if guesses else []
     require_columns(frame, schema, source)
+    raw, covariates = _rows(frame, schema, config, source, from_file, notes)
+    ordered, before, after = raw.in_time_order().within_values()
+    if schema.future_covariates:
+        after[:] = 0  # the rows after the last value carry the known-ahead covariates of the forecast
+    extents = _extents_note(ordered, before, after)
+    schema = replace(schema, freq=schema.freq or (config.freq or inferred_freq(ordered, source)))
+    result = SeriesSet([], schema, source, notes=notes + ([extents] if extents else []))
+    unsorted = [ordered.ids[i] for i in np.flatnonzero(ordered.unsorted)]
+    if unsorted:
+        result.notes.append(_sorted_note(schema, unsorted))
+    result.series, filled = clean_series(ordered, schema.freq, config.fill, result, strict_grid, needs)
+    if covariates is not None:
+        attach_covariates(result, covariates, config.fill)
+    result.warnings += _mostly_filled(result.series, filled, config.fill)
+    return result
+
+
+def _rows(frame: pd.DataFrame, schema: Schema, config: Config, source: str, from_file: bool,
+          notes: list[str]) -> tuple[Rows, dict[str, Rows] | None]:
+    """The rows of every series (times parsed, values checked) as in the file, and of every covariate."""
     rows = RowLabeller(from_file)
     if by_month(schema.time_parts):
         frame, rows = months_as_rows(frame, schema.time_parts, schema.targets[0], source, rows)
@@ -71,29 +85,17 @@ def series_from_frame(
     if schema.id_col is not None:
         check_ids(frame[schema.id_col], schema.id_col, source, rows)
     raw = raw_series(frame, schema, times, values)
-    covariates = raw_covariates(frame, schema, times, source, rows) if covariate_names(schema) else None
-    ordered, before, after = raw.in_time_order().within_values()
-    if schema.future_covariates:
-        after[:] = 0  # the rows after the last value carry the known-ahead covariates of the forecast
-    extents = _extents_note(ordered, before, after)
-    freq = schema.freq or (config.freq or inferred_freq(ordered, source))
-    schema = replace(schema, freq=freq)
-    result = SeriesSet([], schema, source, notes=notes + ([extents] if extents else []))
-    unsorted = [ordered.ids[i] for i in np.flatnonzero(ordered.unsorted)]
-    if unsorted:
-        result.notes.append(_sorted_note(schema, unsorted))
-    result.series, filled = clean_series(ordered, schema.freq, config.fill, result, strict_grid, needs)
-    mostly_filled = [f"{s.id!r} ({count / len(s):.0%} filled)" for s, count in zip(result.series, filled)
-                     if count > MOSTLY_FILLED * len(s)]
-    if covariates is not None:
-        attach_covariates(result, covariates, config.fill)
-    if mostly_filled:
-        one = len(mostly_filled) == 1
-        result.warnings.append(
-            f"series {_listed(mostly_filled)} {'is' if one else 'are'} mostly filled-in values (`fill` {config.fill}), "
-            f"which makes {'its' if one else 'their'} forecasts unreliable; check the file for gaps or a stray date"
-        )
-    return result
+    return raw, raw_covariates(frame, schema, times, source, rows) if covariate_names(schema) else None
+
+
+def _mostly_filled(series: list, filled: np.ndarray, fill: str) -> list[str]:
+    """A warning naming the series of which more than MOSTLY_FILLED was filled in, if any."""
+    named = [f"{s.id!r} ({count / len(s):.0%} filled)" for s, count in zip(series, filled) if count > MOSTLY_FILLED * len(s)]
+    if not named:
+        return []
+    one = len(named) == 1
+    return [f"series {_listed(named)} {'is' if one else 'are'} mostly filled-in values (`fill` {fill}), "
+            f"which makes {'its' if one else 'their'} forecasts unreliable; check the file for gaps or a stray date"]
 
 
 def _without_blank_rows_at_end(frame: pd.DataFrame, source: str, notes: list[str]) -> pd.DataFrame:
