@@ -18,15 +18,17 @@ from forecaster.data import Series, SeriesSet
 from forecaster.errors import ConfigError
 
 
-def lookback(horizon: int, season: int, shortest_train: int) -> int:
-    """A lookback of two horizons or three seasons, whichever is longer, cut to fit the shortest series.
+def lookback(horizon: int, season: int, train_lengths: list[int]) -> int:
+    """A lookback of two horizons or three seasons, whichever is longer, cut to fit the typical series.
 
-    Cut so that the shortest training part still yields about as many windows as
-    the lookback is long, and never below one season or one step.
+    Cut so that the median training part still yields about as many windows as the lookback is
+    long, and never below one season or one step. Series shorter than that are lengthened at their
+    start (`padding`) rather than cutting every series' lookback to the shortest one's.
     """
     wanted = max(2 * horizon, 3 * season)
-    room = (shortest_train - horizon) // 2
-    return max(1, min(wanted, max(room, min(season, shortest_train - horizon))))
+    typical = int(np.median(train_lengths))
+    room = (typical - horizon) // 2
+    return max(1, min(wanted, max(room, min(season, typical - horizon))))
 
 
 def window_norm(asked: str, parts: list[np.ndarray], horizon: int, season: int, lookback: int) -> str:

@@ -131,8 +131,9 @@ SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # the shares of Theta's forecast a fit cho
 
 def blended(output: np.ndarray, statistical: np.ndarray, share: float) -> np.ndarray:
     """(W, H, 1 + Q) network output with `share` of its point forecast taken from Theta's; the quantiles move with it."""
-    shift = share * (statistical - output[..., 0])
-    return output + shift[..., None]
+    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite network output is refused downstream
+        shift = share * (statistical - output[..., 0])
+        return output + shift[..., None]
 
 
 def best_share(network: np.ndarray, statistical: np.ndarray, actual: np.ndarray, scales: np.ndarray) -> float:

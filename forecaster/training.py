@@ -26,6 +26,9 @@ EVAL_BATCH = 4096  # windows per forward pass when no gradient is kept
 CUT_SHORT = ("interrupted", "peer_lost")  # a signal, or a lost training process: the best epoch so far is kept
 VAL_WINDOWS = 8192  # validation windows scored per epoch, at most: enough to rank epochs, cheap on many series
 MIN_BATCHES = 16  # optimizer steps an epoch takes at the least: a few dozen windows would make one step an epoch
+# Fewer validation windows than this rank epochs by noise (a rising trend kept its first, flat epoch):
+# training then runs every epoch and keeps the last.
+MIN_RANKING_WINDOWS = 8
 
 
 class TrainingCallback(Protocol):
@@ -141,6 +144,7 @@ def _epochs(net, train_set, val_set, config, callback) -> tuple[TrainingResult, 
     result, best_state, stale = TrainingResult(), None, 0
     # Validation sees the same windows every epoch, so its losses stay comparable for early stopping.
     val_set = val_set.spread(min(VAL_WINDOWS, config.windows_per_epoch))
+    ranks = len(val_set) >= MIN_RANKING_WINDOWS
     per_epoch = math.ceil(epoch_size(len(train_set), config, shard) / shard.world_size)
     callback.on_train_start(config.epochs, math.ceil(per_epoch / config.batch_size))
     model = _parallel(net, shard, device)
@@ -153,7 +157,7 @@ def _epochs(net, train_set, val_set, config, callback) -> tuple[TrainingResult, 
                 if record is None:
                     result.stopped = "diverged"
                     break
-                improved = record.val_loss < result.best_val_loss
+                improved = record.val_loss < result.best_val_loss or not ranks
                 if improved:
                     # The copy is made before the counters move, so an interrupt leaves them consistent.
                     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}

@@ -16,11 +16,13 @@ from forecaster.data import Schema, Series, SeriesSet
 from forecaster.errors import ConfigError
 
 
-def test_lookback_is_two_horizons_or_three_seasons_cut_to_fit_the_shortest_series():
-    assert auto.lookback(horizon=48, season=24, shortest_train=10_000) == 96  # 2 x 48 > 3 x 24
-    assert auto.lookback(horizon=10, season=24, shortest_train=10_000) == 72  # 3 x 24 > 2 x 10
-    assert auto.lookback(horizon=24, season=24, shortest_train=124) == 50  # (124 - 24) // 2 windows' room
-    assert auto.lookback(horizon=24, season=24, shortest_train=60) == 24  # never below a season that fits
+def test_lookback_is_two_horizons_or_three_seasons_cut_to_fit_the_median_series():
+    assert auto.lookback(horizon=48, season=24, train_lengths=[10_000]) == 96  # 2 x 48 > 3 x 24
+    assert auto.lookback(horizon=10, season=24, train_lengths=[10_000]) == 72  # 3 x 24 > 2 x 10
+    assert auto.lookback(horizon=24, season=24, train_lengths=[124]) == 50  # (124 - 24) // 2 windows' room
+    assert auto.lookback(horizon=24, season=24, train_lengths=[60]) == 24  # never below a season that fits
+    # The median series decides: a few short ones are lengthened rather than cutting every lookback.
+    assert auto.lookback(horizon=6, season=1, train_lengths=[8, 30, 30, 30, 2]) == 12
 
 
 def test_window_norm_takes_the_seasonal_base_where_seasonal_naive_clearly_wins():

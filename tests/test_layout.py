@@ -194,9 +194,8 @@ def test_many_tiny_series_are_refused_before_they_are_built(tmp_path):
     pd.DataFrame({"unique_id": ids, "ds": days, "y": np.arange(60_000) % 7}).to_csv(data, index=False)
     result = invoke("train", data, "--out", tmp_path / "m")
     assert result.exit_code == 2 and not (tmp_path / "m").exists()
-    assert ("series '0' has 3 steps, too short for lookback (at least 1) + horizon (at least 2) of training, a "
-            "validation part of at least one horizon and a holdout of 0 (20000 of 20000 series have fewer than 5 "
-            "steps); lower") in result.stderr
+    assert ("series '0' has 3 steps, too short for two steps of history, a validation part of at least one horizon "
+            "and a holdout of 0 (20000 of 20000 series have fewer than 4 steps); lower") in result.stderr
 
 
 # --- the library ---

@@ -50,6 +50,20 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement():
     assert len(result.history) == 3 and result.best_epoch == 1
 
 
+def test_too_few_validation_windows_to_rank_epochs_train_every_epoch_and_keep_the_last():
+    from forecaster.training import MIN_RANKING_WINDOWS
+
+    train_set, _ = sine_windows()
+    values = np.sin(2 * np.pi * np.arange(300) / 12)[:, None]
+    data, _ = stacked([values])
+    few = MIN_RANKING_WINDOWS - 1
+    val_set = WindowSet(data, origin_starts(0, np.arange(240, 240 + few), 12), 12, 4)
+    config = Config(epochs=6, batch_size=64, lr=1e-12, weight_decay=0.0, patience=2, lr_schedule="none")
+    result = train(tiny_net(), train_set, val_set, config)  # the same weights would early-stop at epoch 3 (above)
+    assert result.stopped == "max_epochs"
+    assert len(result.history) == 6 and result.best_epoch == 6
+
+
 def test_nan_loss_stops_training_as_diverged():
     train_set, val_set = sine_windows()
     net = tiny_net()
@@ -114,7 +128,7 @@ def test_an_epoch_of_few_windows_repeats_them_to_take_the_least_number_of_steps(
 
     config = Config(batch_size=4)
     rows = epoch_rows(10, config, torch.Generator().manual_seed(0), Shard(), epoch=1)
-    assert len(rows) == MIN_BATCHES * 4  # 64 windows: 16 steps, not 3
+    assert MIN_BATCHES == 16 and len(rows) == 64  # 16 steps of 4 windows, not 3 steps
     counts = torch.bincount(rows, minlength=10)
     assert counts.min() >= 6 and counts.max() <= 7  # every window once before any twice: 6 or 7 times each
     many = epoch_rows(1000, config, torch.Generator().manual_seed(0), Shard(), epoch=1)
@@ -180,3 +194,24 @@ def test_a_signal_during_an_epoch_stops_training_with_the_best_epoch_so_far():
         result = train(tiny_net(), train_set, val_set, Config(epochs=5, batch_size=16), TermInSecondEpoch())
     assert result.stopped == "interrupted" and guard.exit_code == 143
     assert result.best_epoch == 1 and len(result.history) == 1
+
+
+def test_a_short_rising_trend_is_continued_not_flattened(tmp_path):
+    import pandas as pd
+
+    from test_cli import invoke, ok
+
+    rng = np.random.default_rng(0)
+    months = pd.date_range("2019-01-01", periods=60, freq="MS")
+    sales = 100 + 2.0 * np.arange(60) + rng.normal(0, 1.5, 60)
+    pd.DataFrame({"month": months.strftime("%Y-%m-%d"), "sales": sales}).to_csv(tmp_path / "trend.csv", index=False)
+    trained = ok(invoke("train", tmp_path / "trend.csv", "--hidden-size", "16", "--num-layers", "1", "--epochs", "30",
+                        "--out", tmp_path / "m"))
+    # One validation window (12 months) ranked epochs by noise and kept a flat first epoch (slope 1.5 of 2).
+    assert "theta share: 0 (too few validation windows to choose)" in trained.stderr
+    assert "fewer than 8 validation windows cannot rank epochs" in trained.stderr
+    ok(invoke("predict", tmp_path / "m", "--data", tmp_path / "trend.csv", "--output", tmp_path / "f.csv"))
+    forecast = pd.read_csv(tmp_path / "f.csv")
+    assert forecast["timestamp"].iloc[0] == "2024-01-01"
+    slope = np.polyfit(np.arange(12), forecast["forecast"], 1)[0]
+    assert 1.6 < slope < 2.4 and forecast["forecast"].iloc[0] > sales[-3:].mean()

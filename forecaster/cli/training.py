@@ -156,7 +156,13 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
             if not as_json:  # the JSON summary holds it
                 stderr.print(f"season: {model.season_} "
                              f"({escape(report.season_source(model.season_source_, model.schema_.freq))})")
-                stderr.print(f"theta share: {report.theta_share(model.theta_share_, model.config.theta_share)}")
+                share = report.theta_share(model.theta_share_, model.config.theta_share)
+                unchosen = _few_windows(model) and model.config.theta_share is None
+                stderr.print(f"theta share: {'0 (too few validation windows to choose)' if unchosen else share}")
+                lengthened = sum("lengthened" in info for info in model.series_.values())
+                if lengthened:
+                    stderr.print(f"{lengthened} series shorter than lookback {model.lookback_} + horizon "
+                                 f"{model.horizon_} of training lengthened at their start with their first value")
             model.save(model_dir, force=force)  # a second signal stops it, and it removes what it had written
     except KeyboardInterrupt:
         if not guard.received:
@@ -172,9 +178,14 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
     else:
         Console().print(report.training_summary(summary))
     from forecaster.calibration import shortfalls
+    from forecaster.training import MIN_RANKING_WINDOWS
 
     for note in shortfalls(model.calibration_):
         stderr.print(f"[yellow]warning:[/] {with_flags(note)}")
+    if _few_windows(model):
+        stderr.print(f"[yellow]warning:[/] fewer than {MIN_RANKING_WINDOWS} validation windows cannot rank epochs or "
+                     "choose a Theta share: training ran every epoch and kept the last, and the forecast is the "
+                     "network's own; give a longer --val-size or more data")
     result = model.result_
     if result.stopped == "diverged":
         stderr.print(f"[yellow]warning:[/] the loss became NaN or infinite after epoch {len(result.history)}; "
@@ -202,6 +213,14 @@ def _fitted(config, data: Path, stderr: Console, show_progress: bool):
 def _by(guard) -> str:
     # Ctrl-C needs no name; SIGTERM (timeout, docker stop, a scheduler) does.
     return f" by {guard.signal_name}" if guard.signal_name != "SIGINT" else ""
+
+
+def _few_windows(model) -> bool:
+    """Whether the model was validated on too few windows to rank epochs or choose a Theta share (see training)."""
+    from forecaster.training import MIN_RANKING_WINDOWS
+
+    windows = [entry["windows"] for entry in model.calibration_.values()]
+    return bool(windows) and min(windows) < MIN_RANKING_WINDOWS
 
 
 def _interruption_report(model, model_dir: Path, guard, stderr: Console) -> int:

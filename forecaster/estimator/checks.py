@@ -8,12 +8,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecaster import padding
 from forecaster.config import Config
 from forecaster.data import MinLength, Schema, SeriesSet, check_time_zone, series_from_frame
 from forecaster.errors import ConfigError, DataError
 from forecaster.estimator.state import FittedState
 from forecaster.data.timeaxis import axis_step, future_index, time_label
 from forecaster.windows import Split
+
+MIN_HISTORY = 2  # real steps a series' training part holds at the least when short series are lengthened
 
 
 def series_set(data: SeriesSet | pd.DataFrame, config: Config, schema: Schema | None,
@@ -32,6 +35,8 @@ def series_for(state: FittedState, data: SeriesSet | pd.DataFrame) -> SeriesSet:
     """`data` read with the schema the model was trained on (and on the same kind of clock)."""
     data = series_set(data, state.config, schema=state.schema)
     check_time_zone(data, state.training_end(next(iter(state.series))))
+    # Series that fit lengthened are lengthened alike; any other too short for the lookback is refused later.
+    data, _ = padding.padded(data, [len(s) + state.series.get(s.id, {}).get("lengthened", 0) for s in data.series])
     return data
 
 
@@ -46,30 +51,40 @@ def training_length(cfg: Config) -> MinLength:
     Loading refuses shorter series before building them: millions of tiny series cost gigabytes first.
     """
     horizon = cfg.horizon or 2  # the automatic horizon is the season (above 1) or 10
-    steps = (cfg.lookback or 1) + horizon + max(horizon, cfg.val_size or 0) + cfg.holdout
+    # An automatic lookback lengthens short series: two real steps of training history are enough.
+    training = cfg.lookback + horizon if cfg.lookback else MIN_HISTORY
+    steps = training + max(horizon, cfg.val_size or 0) + cfg.holdout
 
     def refusal(source: str, series_id: str, length: int) -> str:
-        return too_short(source, series_id, length, cfg.lookback or "(at least 1)", cfg.horizon or "(at least 2)",
-                         cfg.val_size, cfg.holdout)
+        return too_short(source, series_id, length, cfg.lookback, cfg.horizon or "(at least 2)", cfg.val_size,
+                         cfg.holdout)
 
     return MinLength(steps, refusal)
 
 
-def check_lengths(data: SeriesSet, splits: list[Split], lookback: int, horizon: int, holdout: int) -> None:
-    """Refuse a series whose training part cannot hold one window or whose validation part one horizon."""
+def check_lengths(data: SeriesSet, splits: list[Split], lookback: int, horizon: int, cfg: Config) -> None:
+    """Refuse a series whose training part cannot hold one window (two steps, where it is lengthened) or whose
+    validation part one horizon."""
+    # Short series are lengthened only where the lookback is automatic and the median series holds a window.
+    typical = int(np.median([sp.n_train for sp in splits]))
+    lengthens = cfg.lookback is None and typical >= lookback + horizon
+    training = MIN_HISTORY if lengthens else lookback + horizon
     for s, sp in zip(data.series, splits):
-        if sp.n_train < lookback + horizon or sp.n_fit - sp.n_train < horizon:
+        if sp.n_train < training or sp.n_fit - sp.n_train < horizon:
             val = sp.n_fit - sp.n_train
-            raise DataError(too_short(data.source, s.id, len(s), lookback, horizon, val, holdout))
+            shown = None if lengthens else lookback
+            raise DataError(too_short(data.source, s.id, len(s), shown, horizon, val, cfg.holdout))
 
 
-def too_short(source: str, series_id: str, length: int, lookback: int | str, horizon: int | str, val: int | None,
+def too_short(source: str, series_id: str, length: int, lookback: int | None, horizon: int | str, val: int | None,
               holdout: int) -> str:
+    """The refusal of a series too short to fit; with an automatic lookback (None) only two steps of history are needed."""
     now = f" (now {val})" if val is not None else ""
     least = horizon if isinstance(horizon, int) else "one horizon"
-    return (f"{source}: series {series_id!r} has {length} steps, too short for lookback {lookback} + horizon {horizon} "
-            f"of training, a validation part of at least {least}{now} and a holdout of {holdout}; lower `lookback`, "
-            "`horizon`, `val_size` or `holdout`, or give more data")
+    training = f"lookback {lookback} + horizon {horizon} of training" if lookback else "two steps of history"
+    lower = "`lookback`, `horizon`" if lookback else "`horizon`"
+    return (f"{source}: series {series_id!r} has {length} steps, too short for {training}, a validation part of at "
+            f"least {least}{now} and a holdout of {holdout}; lower {lower}, `val_size` or `holdout`, or give more data")
 
 
 def checked_horizon(state: FittedState, horizon: int | None) -> int:

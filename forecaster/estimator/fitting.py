@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from forecaster import auto, calibration, features, seasonality, theta, transform
+from forecaster import auto, calibration, features, padding, seasonality, theta, transform
 from forecaster.config import Config
 from forecaster.data import SeriesSet
 from forecaster.errors import TrainingError
@@ -24,7 +24,7 @@ from forecaster.metrics import point_scores, seasonal_naive_scale
 from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
 from forecaster.data.timeaxis import time_label
-from forecaster.training import CUT_SHORT, mean_loss, resolve_device, train
+from forecaster.training import CUT_SHORT, MIN_RANKING_WINDOWS, mean_loss, resolve_device, train
 from forecaster.windows import Split, WindowSet, all_actuals, origin_starts, series_of_windows, split_bounds
 
 # Validation windows sampled after training, at most: evenly spread, they rank and calibrate as well as all.
@@ -42,16 +42,17 @@ class _Plan:
     season: seasonality.Season
     horizon: int
     lookback: int
-    splits: list[Split]
+    splits: list[Split]  # of the lengthened series
+    added: list[int]  # steps each series was lengthened by at its start (`padding`); they are never scored
     norm: str  # the window norm
     transform: str
 
 
 def fitted(config: Config, data: SeriesSet, callback=None) -> FittedState:
     """Train on every series in `data` (read as given). Interrupted training keeps the best epoch so far."""
-    plan = _planned(config, data)
+    plan, data = _planned(config, data)
     raw, data = data, transform.to_model(data, plan.transform)
-    scalers = [fit_scaler(config.scaler, s.values[: sp.n_train]) for s, sp in zip(data.series, plan.splits)]
+    scalers = [fit_scaler(config.scaler, s.values[a: sp.n_train]) for s, sp, a in zip(data.series, plan.splits, plan.added)]
     cov_scalers = [features.covariate_scalers(s, sp.n_train) for s, sp in zip(data.series, plan.splits)]
     calendar = features.calendar_features(data.series, [sp.n_train for sp in plan.splits], data.schema.freq)
     schema = dataclasses.replace(data.schema, calendar=calendar if auto.calendar(config.calendar, plan.norm) else [])
@@ -62,8 +63,8 @@ def fitted(config: Config, data: SeriesSet, callback=None) -> FittedState:
         config=config, net=net, device=device, schema=schema, lookback=plan.lookback, horizon=plan.horizon,
         season=plan.season.period, season_source=plan.season.source, quantiles=plan.config.quantiles,
         transform=plan.transform, result=result,
-        series={s.id: _learned_series(s, sc, cs, sp, plan.season.period)
-                for s, sc, cs, sp in zip(raw.series, scalers, cov_scalers, plan.splits)},
+        series={s.id: _learned_series(s, sc, cs, sp, plan.season.period, a)
+                for s, sc, cs, sp, a in zip(raw.series, scalers, cov_scalers, plan.splits, plan.added)},
     )  # theta_share 0: the network's own forecasts first, to weigh Theta's against
     state = dataclasses.replace(state, theta_share=_theta_share(state, data, plan.splits, scalers))
     state = _with_error_scales(state, data, plan.splits, scalers)
@@ -71,21 +72,35 @@ def fitted(config: Config, data: SeriesSet, callback=None) -> FittedState:
     return dataclasses.replace(state, validation=validation, calibration=calibrated)
 
 
-def _planned(cfg: Config, data: SeriesSet) -> _Plan:
-    """Season, horizon, splits, lookback, window norm, transform and quantiles, as set or chosen from the data."""
+def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
+    """Season, horizon, splits, lookback, window norm, transform and quantiles, as set or chosen from the data.
+
+    With an automatic lookback, series too short for it are lengthened at their start; the data returned is that.
+    """
     # The holdout is never looked at, not even to find the season.
     season = seasonality.chosen_season(cfg.season, data.schema.freq,
                                        [s.values[: max(0, len(s) - cfg.holdout)] for s in data.series])
     horizon = cfg.horizon or (season.period if season.period > 1 else 10)
     splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon, len(data.series)) for s in data.series]
-    lookback = cfg.lookback or auto.lookback(horizon, season.period, min(sp.n_train for sp in splits))
-    checks.check_lengths(data, splits, lookback, horizon, cfg.holdout)
-    parts = [s.values[: sp.n_train] for s, sp in zip(data.series, splits)]
+    lookback = cfg.lookback or auto.lookback(horizon, season.period, [sp.n_train for sp in splits])
+    checks.check_lengths(data, splits, lookback, horizon, cfg)
+    added = [0] * len(splits)
+    if cfg.lookback is None:  # a series shorter than the automatic lookback needs is lengthened, not refused
+        data, splits, added = _lengthened(data, splits, lookback + horizon)
+    parts = [s.values[a: sp.n_train] for s, sp, a in zip(data.series, splits, added)]
     norm = auto.window_norm(cfg.window_norm, parts, horizon, season.period, lookback)
     chosen_transform = auto.transform(cfg.transform, data, norm)
     quantiles = auto.quantiles(cfg.quantiles, cfg.levels, norm)
-    return _Plan(dataclasses.replace(cfg, quantiles=quantiles), season, horizon, lookback, splits, norm,
+    plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles), season, horizon, lookback, splits, added, norm,
                  chosen_transform)
+    return plan, data
+
+
+def _lengthened(data: SeriesSet, splits: list[Split], training: int) -> tuple[SeriesSet, list[Split], list[int]]:
+    """`data` with every training part shorter than `training` steps lengthened at its start; the new splits; steps added."""
+    added = [max(0, training - sp.n_train) for sp in splits]
+    data, _ = padding.padded(data, [len(s) + a for s, a in zip(data.series, added)])
+    return data, [Split(sp.n_train + a, sp.n_fit + a) for sp, a in zip(splits, added)], added
 
 
 def _windows(plan: _Plan, data: SeriesSet, schema, scalers: list[Scaler], cov_scalers: list[list[Scaler]],
@@ -99,7 +114,7 @@ def _windows(plan: _Plan, data: SeriesSet, schema, scalers: list[Scaler], cov_sc
     lookback, horizon = plan.lookback, plan.horizon
     train_set = WindowSet(tensor, _starts(offsets, plan.splits, lookback, horizon, "train"), lookback, horizon, known)
     val_set = WindowSet(tensor, _starts(offsets, plan.splits, lookback, horizon, "val"), lookback, horizon, known)
-    dropout = auto.dropout(plan.config.dropout, [sp.n_train for sp in plan.splits], horizon)
+    dropout = auto.dropout(plan.config.dropout, [sp.n_train - a for sp, a in zip(plan.splits, plan.added)], horizon)
     # The season's change helps where seasonal naive is the base, not over the last value (benchmarks/RESULTS.md).
     shape = NetworkShape(plan.config.cell, features.channel_count(schema), plan.config.hidden_size,
                          plan.config.num_layers, dropout, horizon, 1 + len(plan.config.quantiles), plan.norm, known,
@@ -131,12 +146,14 @@ def _trained(cfg: Config, shape: NetworkShape, train_set: WindowSet, val_set: Wi
     return _combined(nets, device), dataclasses.replace(results[0], stopped=stopped)
 
 
-def _learned_series(s, scaler: Scaler, cov_scalers: list[Scaler], sp: Split, season: int) -> dict:
-    """What fitting learns of one series (read as given): its scalers, training end, MASE scale and domain."""
+def _learned_series(s, scaler: Scaler, cov_scalers: list[Scaler], sp: Split, season: int, added: int) -> dict:
+    """What fitting learns of one series (read as given): its scalers, training end, MASE scale, domain, and the
+    steps it was lengthened by (`padding`), which forecasting adds alike."""
     return {"scaler": scaler.to_dict(), "training_end": time_label(s.time[sp.n_fit - 1]),
-            "mase_scale": seasonal_naive_scale(s.values[: sp.n_fit], season),
+            "mase_scale": seasonal_naive_scale(s.values[added: sp.n_fit], season),
             "nonnegative": bool((s.values[: sp.n_fit] >= 0).all()),  # forecasts and bounds stay at or above 0
-            **({"covariate_scalers": [c.to_dict() for c in cov_scalers]} if cov_scalers else {})}
+            **({"covariate_scalers": [c.to_dict() for c in cov_scalers]} if cov_scalers else {}),
+            **({"lengthened": added} if added else {})}
 
 
 def _theta_share(state: FittedState, data: SeriesSet, splits: list[Split], scalers: list[Scaler]) -> float:
@@ -144,6 +161,8 @@ def _theta_share(state: FittedState, data: SeriesSet, splits: list[Split], scale
     if state.config.theta_share is not None:
         return state.config.theta_share
     origins = spread([np.arange(sp.n_train, sp.n_fit - state.horizon + 1) for sp in splits], THETA_WINDOWS)
+    if sum(len(o) for o in origins) < MIN_RANKING_WINDOWS:
+        return 0.0  # too few windows to choose by: the network's own forecast
     network = inference.forecast(state, data, origins, scalers)[..., 0]
     actual = all_actuals([s.values for s in data.series], origins, state.horizon)
     scales = np.repeat([sc.scale for sc in scalers], [len(o) for o in origins])
