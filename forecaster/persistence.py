@@ -1,6 +1,6 @@
 """Writing the model directory: `config.json` + `model.safetensors`, checksummed, written atomically.
 
-`--force` replaces a model directory only, never a folder holding anything else; a save killed midway
+`force` replaces a model directory only, never a folder holding anything else; a save killed midway
 leaves the previous model, or a hidden temporary that the next save removes. Reading one is `loading`'s.
 """
 

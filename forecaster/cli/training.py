@@ -154,15 +154,7 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
         series, model = _fitted(config, data, stderr, show_progress)
         if model_dir is not None:
             if not as_json:  # the JSON summary holds it
-                stderr.print(f"season: {model.season_} "
-                             f"({escape(report.season_source(model.season_source_, model.schema_.freq))})")
-                share = report.theta_share(model.theta_share_, model.config.theta_share)
-                unchosen = _few_windows(model) and model.config.theta_share is None
-                stderr.print(f"theta share: {'0 (too few validation windows to choose)' if unchosen else share}")
-                lengthened = sum("lengthened" in info for info in model.series_.values())
-                if lengthened:
-                    stderr.print(f"{lengthened} series shorter than lookback {model.lookback_} + horizon "
-                                 f"{model.horizon_} of training lengthened at their start with their first value")
+                _say_choices(model, stderr)
             model.save(model_dir, force=force)  # a second signal stops it, and it removes what it had written
     except KeyboardInterrupt:
         if not guard.received:
@@ -177,6 +169,26 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
         print_json(summary)
     else:
         Console().print(report.training_summary(summary))
+    _warn(model, stderr)
+    return _interruption_report(model, model_dir, guard, stderr)
+
+
+def _say_choices(model, stderr: Console) -> None:
+    """What fitting chose that the summary does not show: the season, the Theta share, the series lengthened."""
+    from forecaster import report
+
+    stderr.print(f"season: {model.season_} ({escape(report.season_source(model.season_source_, model.schema_.freq))})")
+    share = report.theta_share(model.theta_share_, model.config.theta_share)
+    unchosen = _few_windows(model) and model.config.theta_share is None
+    stderr.print(f"theta share: {'0 (too few validation windows to choose)' if unchosen else share}")
+    lengthened = sum("lengthened" in info for info in model.series_.values())
+    if lengthened:
+        stderr.print(f"{lengthened} series shorter than lookback {model.lookback_} + horizon "
+                     f"{model.horizon_} of training lengthened at their start with their first value")
+
+
+def _warn(model, stderr: Console) -> None:
+    """Warnings about the saved model: intervals on few windows, epochs unranked, a loss that diverged."""
     from forecaster.calibration import shortfalls
     from forecaster.training import MIN_RANKING_WINDOWS
 
@@ -190,7 +202,6 @@ def _train(config, data: Path, model_dir: Path | None, force: bool, stderr: Cons
     if result.stopped == "diverged":
         stderr.print(f"[yellow]warning:[/] the loss became NaN or infinite after epoch {len(result.history)}; "
                      f"saved the weights of epoch {result.best_epoch}. Lower --lr or --grad-clip to train further.")
-    return _interruption_report(model, model_dir, guard, stderr)
 
 
 def _fitted(config, data: Path, stderr: Console, show_progress: bool):
