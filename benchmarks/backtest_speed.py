@@ -25,13 +25,14 @@ from common import append_results  # noqa: E402
 
 from forecaster import Forecaster, backtest  # noqa: E402
 from forecaster.data import load_series  # noqa: E402
+from forecaster.estimator.inference import scalers_for  # noqa: E402
 from forecaster.training import EVAL_BATCH  # noqa: E402
 from forecaster.windows import WindowSet, origin_starts, stacked  # noqa: E402
 
 
 def bare_forward_seconds(model: Forecaster, data, origins: np.ndarray) -> float:
     """Only the network: scaled windows in, outputs out, in EVAL_BATCH chunks."""
-    series, scaler = data.series[0], model.scalers_for(data)[0]
+    series, scaler = data.series[0], scalers_for(model.state_, data)[0]
     tensor, offsets = stacked([scaler.transform(series.values)[:, None]])
     windows = WindowSet(tensor, origin_starts(offsets[0], origins, model.lookback_), model.lookback_, model.horizon_)
     started = time.perf_counter()
@@ -50,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     model = Forecaster.load(args.model)
     data = load_series(args.data, model.config, schema=model.schema_)
-    first = model.fitted_length(data.series[0])
+    first = model.state_.fitted_length(data.series[0])
     origins = np.arange(first, len(data.series[0]) - model.horizon_ + 1)
     floor, full = [], []
     for _ in range(args.repeats):

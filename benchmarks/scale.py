@@ -32,7 +32,7 @@ import json, sys, time
 from pathlib import Path
 from forecaster.config import Config
 from forecaster.data import series_from_frame
-from forecaster.reading import read_table
+from forecaster.data.reading import read_table
 
 path = Path(sys.argv[1])
 started = time.perf_counter()

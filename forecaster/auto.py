@@ -5,7 +5,7 @@ training parts (M4 Hourly, the demo's energy load), the network forecasts change
 season, reading each step's change from a season before, and the other automatic settings follow
 that seasonal base: MAE loss, the calendar, the log of positive series and trained interval bounds.
 Elsewhere (ETTh1's oil temperature) they stay off. Each was kept because it helped where it was
-measured; the figures are in the docstrings.
+measured; the figures are in benchmarks/RESULTS.md, "Why the defaults are what they are".
 """
 
 from __future__ import annotations
@@ -35,13 +35,12 @@ def window_norm(asked: str, parts: list[np.ndarray], horizon: int, season: int, 
     """The window normalization to train with: the one asked for, or for `auto` the better of the two baselines.
 
     `auto` forecasts changes from the last season where seasonal naive's H-step error on the training
-    parts is under 0.8 of naive's (M4 Hourly 0.29, the demo's energy load 0.24), else from the last
-    value (ETTh1's oil temperature, 0.98-1.09).
+    parts is clearly under naive's (`baselines.CLEARLY_BETTER`), else from the last value.
     """
     fits = 1 < season <= lookback
     if asked == "season" and not fits:
-        raise ConfigError(f"--window-norm season needs a seasonal period above 1 and within the lookback; the season is "
-                          f"{season} and the lookback {lookback}: raise --lookback, set --season, or use last")
+        raise ConfigError(f"`window_norm` season needs a seasonal period above 1 and within the lookback; the season is "
+                          f"{season} and the lookback {lookback}: raise `lookback`, set `season`, or use last")
     if asked != "auto":
         return asked
     return "season" if fits and seasonal_beats_naive(parts, horizon, season) else "last"
@@ -51,10 +50,7 @@ def dropout(asked: float | None, train_lengths: list[int], horizon: int) -> floa
     """The dropout rate: the one asked for, or for None 0.1, and 0.3 where the training parts hold under 64 horizons.
 
     Windows overlap, so the independent evidence training holds is about its number of whole
-    horizons. Where that is small, a long head overfits within a few epochs. On ETTh1's OT
-    (8,640 training steps, seed 0), 0.3 instead of 0.1 took test MSE at H=336 (25 horizons) from
-    0.0830 to 0.0801 (seed 1: 0.0921 to 0.0804) and at H=192 (45) from 0.0746 to 0.0702, but at
-    H=96 (90) from 0.0517 up to 0.0537.
+    horizons. Where that is small, a long head overfits within a few epochs (benchmarks/RESULTS.md, "Why the defaults").
     """
     if asked is not None:
         return asked
@@ -66,8 +62,7 @@ def loss(asked: str, norm: str) -> str:
     """The point loss to train with: the one asked for, or for `auto` MAE over a seasonal-naive base, else MSE.
 
     Errors around seasonal naive are heavy-tailed (a day unlike the day before), which squared error
-    chases: on M4 Hourly (8 epochs) MAE gave OWA 0.627 where MSE gave 0.802. ETTh1's test is scored
-    by MSE, and there MSE met its bar (0.052 at H=96).
+    chases (benchmarks/RESULTS.md, "Why the defaults").
     """
     if asked != "auto":
         return asked
@@ -77,8 +72,7 @@ def loss(asked: str, norm: str) -> str:
 def calendar(asked: bool | None, norm: str) -> bool:
     """Whether to give the network the calendar features: as asked, or (None) over a seasonal base only.
 
-    On ETTh1's oil temperature (H=96) they cost test MSE: 0.061 read by the encoder only, 0.078 by the
-    decoder too, 0.052 without.
+    Over the last value they cost accuracy (benchmarks/RESULTS.md, "Why the defaults").
     """
     return asked if asked is not None else norm == "season"
 
@@ -87,16 +81,15 @@ def transform(asked: str, data: SeriesSet, norm: str) -> str:
     """The value transform: the one asked for, or for `auto` the log over a seasonal base of positive values.
 
     `auto` takes the log when every value of every series is above zero and the window norm is
-    `season`: M4 Hourly's OWA went from 0.627 to 0.615 (8-epoch probes). Every value, not only the
-    training part's: the log is taken of the validation and holdout parts too. Elsewhere (ETTh1's oil
-    temperature has values below zero) the values are modelled as they are.
+    `season` (benchmarks/RESULTS.md, "Why the defaults"). Every value, not only the training part's: the log is taken of the validation and
+    holdout parts too. Elsewhere the values are modelled as they are.
     """
     first = _first_non_positive(data)
     if asked == "log" and first is not None:
         series, i = first
         raise ConfigError(f"{data.source}: series {series.id!r} has {series.values[i]:g} at {series.time[i]}, but "
-                          "--transform log models the log of the values, which needs every value above zero; "
-                          "use --transform none, or auto (the log only where every value is above zero)")
+                          "`transform` log models the log of the values, which needs every value above zero; "
+                          "use `transform` none, or auto (the log only where every value is above zero)")
     if asked != "auto":
         return asked
     return "log" if first is None and norm == "season" else "none"
@@ -115,8 +108,7 @@ def quantiles(asked: list[float] | None, levels: list[float], norm: str) -> list
     """The quantile outputs to train: those asked for, or for None (auto) the bounds of every level over a seasonal base.
 
     With a level's two bounds trained, its interval is CQR's, which widens where the network expects
-    trouble. On M4 Hourly (log, seasonal base, 8-epoch probes) this took the 95 % MSIS from 9.1 (split
-    conformal in error scales) to 8.8, and the point forecast's OWA from 0.615 to 0.587.
+    trouble (benchmarks/RESULTS.md, "Why the defaults").
     """
     if asked is not None:
         return asked

@@ -17,9 +17,11 @@ import pandas as pd
 from forecaster.baselines import naive, seasonal_naive, seasonal_naive_interval
 from forecaster.data import Series, SeriesSet
 from forecaster.errors import ConfigError, DataError
+from forecaster.estimator import checks, fitting, inference
+from forecaster.estimator.state import FittedState
 from forecaster.forecaster import Forecaster
 from forecaster.metrics import central_intervals, interval_scores, point_scores, quantile_scores, seasonal_naive_scale
-from forecaster.timeaxis import parse_time_label
+from forecaster.data.timeaxis import parse_time_label
 from forecaster.windows import all_actuals, series_of_windows
 
 MODELS = ("model", "naive", "seasonal_naive")
@@ -41,7 +43,7 @@ class BacktestResult:
     rolling: bool = False  # interval margins recalibrated at each origin from the errors seen before it
 
     def to_dict(self) -> dict:
-        """The `--json` shape of SPEC §2."""
+        """The JSON shape of `evaluate` in SPEC §2."""
         per_step = {name: {metric: frame[metric].tolist() for metric in frame.columns}
                     for name, frame in self.per_step.items()}
         return {"horizon": self.horizon, "windows": self.windows, **self.metrics,
@@ -66,38 +68,28 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
     before it (`calibration.rolling`); otherwise the stored validation margins are used throughout.
     """
     data = model.series_set(data)
-    horizon, season = model.horizon_, model.season_
+    state = model.state_
+    horizon, season = state.horizon, state.season
     stride = _checked_positive("stride", horizon if stride is None else stride)
     if folds is not None:
         _checked_positive("folds", folds)
-    origins = [_origins(model, s, data, stride, start, folds) for s in data.series]
+    origins = [_origins(state, s, data, stride, start, folds) for s in data.series]
     if not any(len(o) for o in origins):
-        raise DataError(_no_origin_message(data, model))
-    model.check_history(data, origins)
-    calibrated = model.calibrated(levels)
+        raise DataError(_no_origin_message(data, state))
+    checks.check_history(state, data, origins)
+    calibrated = inference.calibrated(state, levels)
     actual = all_actuals([s.values for s in data.series], origins, horizon)
     if retrain:
-        point, quantiles = _refit_forecasts(model, data, origins, [float(name) for name in calibrated], callback)
+        point, quantiles = _refit_forecasts(state, data, origins, [float(name) for name in calibrated], callback)
     else:
-        point, quantiles = model.quantiles_at(data, origins, levels, rolling=rolling)
-    codes = series_of_windows(origins)
-    scales = np.array([_mase_scale(model, s, o, season) for s, o in zip(data.series, origins)])
+        point, quantiles = inference.quantiles_at(state, data, origins, levels, rolling=rolling)
     baselines = {
         "naive": np.concatenate([naive(s.values, o, horizon) for s, o in zip(data.series, origins)]),
         "seasonal_naive": np.concatenate([seasonal_naive(s.values, o, horizon, season) for s, o in zip(data.series, origins)]),
     }
     predictions = {"model": point, **baselines}
     pairs = central_intervals(list(quantiles))
-    bands = {
-        "model": {level: (quantiles[low], quantiles[high]) for level, (low, high) in pairs.items()},
-        "naive": {},
-        "seasonal_naive": {level: _seasonal_naive_band(model, data, origins, level) for level in pairs},
-    }
-    metrics = {name: point_scores(actual, f, codes, scales) for name, f in predictions.items()}
-    if quantiles:
-        metrics["model"].update(quantile_scores(actual, quantiles, codes, scales))
-    metrics["seasonal_naive"].update(_band_scores(actual, bands["seasonal_naive"], codes, scales))
-    per_step = {name: _per_step(actual, f, bands[name], codes, scales) for name, f in predictions.items()}
+    metrics, per_step = _scores(state, data, origins, actual, predictions, quantiles)
     table = _forecast_table(data, origins, actual, predictions, quantiles)
     skill = 1.0 - metrics["model"]["MASE"] / metrics["seasonal_naive"]["MASE"]
     methods = {f"{level:g}": calibrated.get(f"{level:g}", {"method": "trained"})["method"] for level in pairs}
@@ -105,18 +97,37 @@ def backtest(model: Forecaster, data, stride: int | None = None, start: str | in
                           rolling=bool(methods) and rolling and not retrain)
 
 
-def _seasonal_naive_band(model: Forecaster, data: SeriesSet, origins: list[np.ndarray],
+def _scores(state: FittedState, data: SeriesSet, origins: list[np.ndarray], actual: np.ndarray,
+            predictions: dict[str, np.ndarray], quantiles: dict[float, np.ndarray]) -> tuple[dict, dict]:
+    """The metrics of the model and the baselines, overall and per step, with their intervals' where they have them."""
+    codes = series_of_windows(origins)
+    scales = np.array([_mase_scale(state, s, o, state.season) for s, o in zip(data.series, origins)])
+    pairs = central_intervals(list(quantiles))
+    bands = {
+        "model": {level: (quantiles[low], quantiles[high]) for level, (low, high) in pairs.items()},
+        "naive": {},
+        "seasonal_naive": {level: _seasonal_naive_band(state, data, origins, level) for level in pairs},
+    }
+    metrics = {name: point_scores(actual, f, codes, scales) for name, f in predictions.items()}
+    if quantiles:
+        metrics["model"].update(quantile_scores(actual, quantiles, codes, scales))
+    metrics["seasonal_naive"].update(_band_scores(actual, bands["seasonal_naive"], codes, scales))
+    per_step = {name: _per_step(actual, f, bands[name], codes, scales) for name, f in predictions.items()}
+    return metrics, per_step
+
+
+def _seasonal_naive_band(state: FittedState, data: SeriesSet, origins: list[np.ndarray],
                          level: float) -> tuple[np.ndarray, np.ndarray]:
     """The seasonal-naive interval baseline at every window: (W, H) lower and upper."""
-    horizon, season = model.horizon_, model.season_
-    parts = [seasonal_naive_interval(s.values, o, horizon, season, s.values[: _history_end(model, s, o)], level)
+    horizon, season = state.horizon, state.season
+    parts = [seasonal_naive_interval(s.values, o, horizon, season, s.values[: _history_end(state, s, o)], level)
              for s, o in zip(data.series, origins) if len(o)]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _history_end(model: Forecaster, s: Series, origins: np.ndarray) -> int:
+def _history_end(state: FittedState, s: Series, origins: np.ndarray) -> int:
     """Where the history a baseline may learn from ends: the training end, or the first origin if that comes first."""
-    fitted = model.fitted_length(s)
+    fitted = state.fitted_length(s)
     return min(len(s) if fitted is None else fitted, int(origins[0]))
 
 
@@ -128,63 +139,63 @@ def _band_scores(actual: np.ndarray, bands: dict, codes: np.ndarray, scales: np.
 
 def _checked_positive(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"--{name} must be a positive integer, got {value!r}")
+        raise ConfigError(f"`{name}` must be a positive integer, got {value!r}")
     return value
 
 
-def _origins(model: Forecaster, s: Series, data: SeriesSet, stride: int, start, folds: int | None) -> np.ndarray:
+def _origins(state: FittedState, s: Series, data: SeriesSet, stride: int, start, folds: int | None) -> np.ndarray:
     """Positions of the origins of one series: first..(n - H) every `stride`, the last `folds` kept."""
     if start is not None:
         first = int(s.time.searchsorted(parse_time_label(start, data.schema.freq)))
     else:
-        first = model.fitted_length(s)
+        first = state.fitted_length(s)
         if first is None:
             return np.array([], dtype=np.int64)
     # Every origin needs a lookback of history and a season for the seasonal-naive baseline.
-    first = max(first, model.lookback_, model.season_)
-    origins = np.arange(first, len(s) - model.horizon_ + 1, stride)
+    first = max(first, state.lookback, state.season)
+    origins = np.arange(first, len(s) - state.horizon + 1, stride)
     return origins[-folds:] if folds else origins
 
 
-def _no_origin_message(data: SeriesSet, model: Forecaster) -> str:
+def _no_origin_message(data: SeriesSet, state: FittedState) -> str:
     return (
-        f"{data.source}: no forecast origin with {model.horizon_} actuals lies after the model's training end, "
-        "so there is nothing to score honestly; train with `--holdout N` (N >= the horizon) to keep the last steps "
-        "out of fitting, give data that runs past the training end, or pass --start to score in-sample (optimistic)"
+        f"{data.source}: no forecast origin with {state.horizon} actuals lies after the model's training end, "
+        "so there is nothing to score honestly; train with `holdout` N (N >= the horizon) to keep the last steps "
+        "out of fitting, give data that runs past the training end, or pass `start` to score in-sample (optimistic)"
     )
 
 
-def _mase_scale(model: Forecaster, s: Series, origins: np.ndarray, season: int) -> float:
+def _mase_scale(state: FittedState, s: Series, origins: np.ndarray, season: int) -> float:
     """Seasonal-naive in-sample MAE of the series' training part (or, if unseen, of its history before the first origin)."""
-    info = model.series_.get(s.id)
+    info = state.series.get(s.id)
     if info is not None:
         return float(info["mase_scale"])
     return seasonal_naive_scale(s.values[: origins[0]] if len(origins) else s.values, season)
 
 
-def _refit_forecasts(model: Forecaster, data: SeriesSet, origins: list[np.ndarray], levels: list[float],
+def _refit_forecasts(state: FittedState, data: SeriesSet, origins: list[np.ndarray], levels: list[float],
                      callback) -> tuple[np.ndarray, dict[float, np.ndarray]]:
     """Refit from scratch before each fold's origin (expanding window), calibrate, and forecast from it."""
     folds = max(len(o) for o in origins)
     # Each refit calibrates the asked levels on its own validation part, as training would.
-    settings = dataclasses.replace(model.resolved_config(), levels=levels)
+    settings = dataclasses.replace(state.resolved_config(), levels=levels, holdout=0)
     windows = sum(len(o) for o in origins)
-    point, quantiles = np.empty((windows, model.horizon_)), {}
+    point, quantiles = np.empty((windows, state.horizon)), {}
     positions = np.cumsum([0] + [len(o) for o in origins[:-1]])
     for k in range(folds):
         if callback is not None:
             callback.on_fold(k + 1, folds)
         members = [i for i, o in enumerate(origins) if len(o) > k]
         history = SeriesSet([_cut(data.series[i], origins[i][k]) for i in members], data.schema, data.source)
-        refit = Forecaster(settings, holdout=0).fit(history)
-        fold_point, fold_quantiles = refit.quantiles_at(
-            SeriesSet([data.series[i] for i in members], data.schema, data.source), [origins[i][k : k + 1] for i in members],
-            scalers=refit.scalers_for(history),
+        refit = fitting.fitted(settings, history)
+        fold_point, fold_quantiles = inference.quantiles_at(
+            refit, SeriesSet([data.series[i] for i in members], data.schema, data.source),
+            [origins[i][k : k + 1] for i in members], scalers=inference.scalers_for(refit, history),
         )
         rows = [positions[i] + k for i in members]
         point[rows] = fold_point
         for q, values in fold_quantiles.items():
-            quantiles.setdefault(q, np.empty((windows, model.horizon_)))[rows] = values
+            quantiles.setdefault(q, np.empty((windows, state.horizon)))[rows] = values
     return point, quantiles
 
 
@@ -204,7 +215,7 @@ def _per_step(actual: np.ndarray, forecast: np.ndarray, bands: dict, codes: np.n
 
 def _forecast_table(data: SeriesSet, origins: list[np.ndarray], actual: np.ndarray,
                     predictions: dict[str, np.ndarray], quantiles: dict[float, np.ndarray]) -> pd.DataFrame:
-    """One row per window and step: SPEC §2's `--output` of evaluate."""
+    """One row per window and step: the CSV output of `evaluate` in SPEC §2."""
     horizon = actual.shape[1]
     ids = np.concatenate([np.full(len(o) * horizon, s.id, dtype=object) for s, o in zip(data.series, origins)])
     positions = [(o[:, None] + np.arange(horizon)[None, :]).ravel() for o in origins]

@@ -17,9 +17,8 @@ window widens by margin x its series' scale. Which scale depends on the method
   a 95 % interval), so an interval can move up or down as well as widen
   (Romano et al.'s asymmetric CQR); interval [lo - m_lo·scale, hi + m_hi·scale],
   where a negative margin narrows. The trained bounds already follow each series'
-  difficulty, so the scale is the scaler's, which only puts series on one footing.
-  On M4 Hourly's validation windows (first half calibrating, second half scored),
-  this scored MSIS 8.00 where one margin in error scales scored 8.18.
+  difficulty, so the scale is the scaler's, which only puts series on one footing
+  (measured against one margin in error scales in benchmarks/RESULTS.md, "Why the defaults").
 
 A calibration is plain JSON: {"80": {"method": "split", "margins": [H numbers], "windows": n},
 "95": {"method": "cqr", "lower": [H numbers], "upper": [H numbers], "windows": n}}. (Models saved
@@ -184,7 +183,7 @@ MIN_SEEN = 100  # earlier windows a rolling margin needs; fewer would make the 9
 # A rolling margin is recomputed once the errors seen have grown by this share. Between two refreshes the new
 # errors can shift the coverage of the standing margin by at most 3 % of those seen (all landing beyond it), and
 # as a rule by far less than the quantile's own sampling error (about 1 % of coverage at 95 % with 400 errors).
-# Recomputing at every window cost a 2,785-window ETTh1 backtest 0.6 s, more than half its total.
+# Recomputing at every window cost a backtest more than half its time (benchmarks/RESULTS.md, "Why the defaults").
 REFRESH = 1 / 32
 
 
@@ -240,8 +239,8 @@ def select(calibration: dict[str, dict], levels: list[float]) -> dict[str, dict]
     if missing:
         # The validation data is gone after training, so a new level cannot be calibrated honestly here.
         raise ConfigError(
-            f"--levels {','.join(missing)}: this model was calibrated for levels {', '.join(calibration) or 'none'} "
-            f"only; pick among them, or retrain with --levels {','.join(names)}"
+            f"`levels` {','.join(missing)}: this model was calibrated for levels {', '.join(calibration) or 'none'} "
+            f"only; pick among them, or retrain with `levels` {','.join(names)}"
         )
     return {name: calibration[name] for name in names}
 
@@ -264,6 +263,6 @@ def shortfalls(calibration: dict[str, dict]) -> list[str]:
         if windows < needed:
             notes.append(
                 f"the {name} % interval was calibrated on {windows} validation windows, fewer than the {needed} its "
-                f"guarantee needs, so it may cover less than {name} %; give a longer --val-size or more data"
+                f"guarantee needs, so it may cover less than {name} %; give a longer `val_size` or more data"
             )
     return notes

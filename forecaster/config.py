@@ -1,13 +1,16 @@
 """The typed, validated settings that flow from the CLI into the saved model.
 
 One flat dataclass, as in nanoGPT: each field is named like its CLI flag
-(`hidden_size` <-> `--hidden-size`) and like its key in `config.json`.
+(`hidden_size` <-> `--hidden-size`) and like its key in `config.json`. This is the one place that maps
+a setting to its flag: the library's messages name settings in backquotes, and `with_flags` turns
+them into flags for the CLI.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +52,7 @@ class Config:
     dropout: float | None = None  # between recurrent layers and before the head; None: 0.1, or 0.3 on little data
     lookback: int | None = None  # input window length L; None: from horizon and season
     horizon: int | None = None  # steps forecast at once H; None: the season, else 10
-    quantiles: list[float] | None = None  # extra quantile outputs (pinball loss); None: --levels' bounds over a seasonal base
+    quantiles: list[float] | None = None  # extra quantile outputs (pinball loss); None: `levels`' bounds over a seasonal base
     levels: list[float] = field(default_factory=lambda: [80.0, 95.0])  # central intervals (%) calibrated on validation
     window_norm: str = "auto"  # last | season: model changes from the last value | last season; none; auto: by data
     transform: str = "auto"  # log | none: model the log of positive series; auto: log over a seasonal base
@@ -81,7 +84,7 @@ class Config:
         _check_choice("cell", self.cell, CELLS)
         _check_choice("scaler", self.scaler, SCALERS)
         _check_choice("loss", self.loss, LOSSES)
-        _check_choice("lr-schedule", self.lr_schedule, SCHEDULES)
+        _check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
         _check_choice("fill", self.fill, FILLS)
         _check_choice("device", self.device, DEVICES)
         _check_choice("window_norm", self.window_norm, WINDOW_NORMS)
@@ -96,15 +99,15 @@ class Config:
         _check_non_negative_int("holdout", self.holdout)
         _check_non_negative_int("seed", self.seed)
         if self.theta_share is not None and not 0.0 <= self.theta_share <= 1.0:
-            raise ConfigError(f"--theta-share must be in [0, 1] (the share of Theta's forecast), got {self.theta_share}")
+            raise ConfigError(f"`theta_share` must be in [0, 1] (the share of Theta's forecast), got {self.theta_share}")
         if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"--dropout must be in [0, 1), got {self.dropout}")
+            raise ConfigError(f"`dropout` must be in [0, 1), got {self.dropout}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ConfigError(f"--lr must be a positive, finite number, got {self.lr}")
+            raise ConfigError(f"`lr` must be a positive, finite number, got {self.lr}")
         if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
-            raise ConfigError(f"--weight-decay must be zero or a positive, finite number, got {self.weight_decay}")
+            raise ConfigError(f"`weight_decay` must be zero or a positive, finite number, got {self.weight_decay}")
         if not self.grad_clip >= 0:
-            raise ConfigError(f"--grad-clip must be zero (off) or positive, got {self.grad_clip}")
+            raise ConfigError(f"`grad_clip` must be zero (off) or positive, got {self.grad_clip}")
         _check_covariates(self)
         _check_reading(self)
         if self.quantiles is not None:
@@ -125,8 +128,25 @@ class Config:
         return cls(**values)
 
 
-def _flag(name: str) -> str:
+# What the CLI's commands take besides the settings: their arguments, named in messages as settings are.
+ARGUMENTS = ("data", "out", "force", "output", "plot", "start", "stride", "folds", "retrain")
+_NAMED = re.compile(r"`([a-z][a-z_]*)`")
+
+
+def flag(name: str) -> str:
+    """The CLI flag of a setting or argument: `val_size` -> `--val-size`."""
     return "--" + name.replace("_", "-")
+
+
+def with_flags(message: str) -> str:
+    """A library message as the CLI says it: each setting named in backquotes (`val_size`) becomes its flag."""
+    names = {f.name for f in dataclasses.fields(Config)}.union(ARGUMENTS)
+    return _NAMED.sub(lambda m: flag(m[1]) if m[1] in names else m[0], message)
+
+
+def _flag(name: str) -> str:
+    """How a library message names a setting (see `with_flags`)."""
+    return f"`{name}`"
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -151,16 +171,16 @@ def _check_int(name: str, value: object, low: int, expected: str) -> None:
 
 def _check_covariates(config: Config) -> None:
     """Covariate lists are column names, each used once, none of them a target, the time or the id column."""
-    for flag, names in (("--covariates", config.covariates), ("--future-covariates", config.future_covariates)):
+    for flag, names in (("`covariates`", config.covariates), ("`future_covariates`", config.future_covariates)):
         if isinstance(names, (str, bytes)) or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ConfigError(f"{flag} must be a list of column names, got {names!r}")
     named = [*config.covariates, *config.future_covariates]
     repeated = sorted({n for n in named if named.count(n) > 1})
     if repeated:
         raise ConfigError(f"covariate column(s) {', '.join(map(repr, repeated))} named more than once in "
-                          "--covariates / --future-covariates")
-    for role, columns in (("--target", config.target or []), ("--time-col", [config.time_col]),
-                          ("--id-col", [config.id_col])):
+                          "`covariates` / `future_covariates`")
+    for role, columns in (("`target`", config.target or []), ("`time_col`", [config.time_col]),
+                          ("`id_col`", [config.id_col])):
         clash = [n for n in named if n in columns]
         if clash:
             raise ConfigError(f"column {clash[0]!r} is both a covariate and the {role} column; a column plays one part")
@@ -175,9 +195,9 @@ def _check_reading(config: Config) -> None:
         if value is not None and not _is_mark(value):
             raise ConfigError(f"{_flag(name)} must be one character such as ; or , (tab: \\t), got {value!r}")
     if config.sep is not None and config.sep == config.decimal:
-        raise ConfigError(f"--sep and --decimal must differ, got {config.sep!r} for both")
+        raise ConfigError(f"`sep` and `decimal` must differ, got {config.sep!r} for both")
     if config.date_format is not None and (not isinstance(config.date_format, str) or "%" not in config.date_format):
-        raise ConfigError(f"--date-format must be a strftime format such as %d/%m/%Y, got {config.date_format!r}")
+        raise ConfigError(f"`date_format` must be a strftime format such as %d/%m/%Y, got {config.date_format!r}")
 
 
 def _is_mark(value: object) -> bool:
@@ -187,7 +207,7 @@ def _is_mark(value: object) -> bool:
 
 
 def parse_sep(text: str | None) -> str | None:
-    """`--sep`: a character; `\\t` or `tab` spells a tab, which a shell argument cannot hold easily."""
+    """The `sep` flag's text: a character; `\\t` or `tab` spells a tab, which a shell argument cannot hold easily."""
     return "\t" if text in ("\\t", "tab") else text
 
 
@@ -196,14 +216,14 @@ def _checked_quantiles(quantiles: list[float]) -> list[float]:
     values = [float(q) for q in quantiles]
     for q in values:
         if not 0.0 < q < 1.0:
-            raise ConfigError(f"--quantiles must lie strictly between 0 and 1, got {q}")
+            raise ConfigError(f"`quantiles` must lie strictly between 0 and 1, got {q}")
     if len(set(values)) != len(values):
-        raise ConfigError(f"--quantiles has a repeated level: {values}")
+        raise ConfigError(f"`quantiles` has a repeated level: {values}")
     return sorted(values)
 
 
 def parse_quantiles(text: str | None) -> list[float] | None:
-    """Parse `--quantiles 0.1,0.5,0.9` (`auto`: None, `none`: []); the levels are validated by Config."""
+    """Parse the `quantiles` flag's `0.1,0.5,0.9` (`auto`: None, `none`: []); the levels are validated by Config."""
     if text is None or text.strip().lower() == "auto":
         return None
     if not text.strip() or text.strip().lower() == "none":
@@ -211,10 +231,10 @@ def parse_quantiles(text: str | None) -> list[float] | None:
     try:
         return [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise ConfigError(f"--quantiles must be numbers separated by commas, got {text!r}") from None
+        raise ConfigError(f"`quantiles` must be numbers separated by commas, got {text!r}") from None
 
 
-def checked_levels(levels: list[float], flag: str = "--levels") -> list[float]:
+def checked_levels(levels: list[float], flag: str = "`levels`") -> list[float]:
     """Sorted, distinct interval levels in percent, each strictly inside (0, 100)."""
     if isinstance(levels, (str, bytes)) or not isinstance(levels, (list, tuple)):
         raise ConfigError(f"{flag} must be a list of percentages such as 80,95, got {levels!r}")
@@ -227,8 +247,8 @@ def checked_levels(levels: list[float], flag: str = "--levels") -> list[float]:
     return sorted(values)
 
 
-def parse_levels(text: str | None, flag: str = "--levels") -> list[float] | None:
-    """Parse `--levels 80,95` (percentages); `none` means no intervals, no text means the default."""
+def parse_levels(text: str | None, flag: str = "`levels`") -> list[float] | None:
+    """Parse the `levels` flag's `80,95` (percentages); `none` means no intervals, no text means the default."""
     if text is None:
         return None
     if text.strip().lower() in ("none", ""):
@@ -241,17 +261,17 @@ def parse_levels(text: str | None, flag: str = "--levels") -> list[float] | None
 
 
 def parse_threads(text: str) -> int | None:
-    """Parse `--threads N` (`auto`: None, the automatic count); the number is validated by Config."""
+    """Parse the `threads` flag's `N` (`auto`: None, the automatic count); the number is validated by Config."""
     if text.strip().lower() == "auto":
         return None
     try:
         return int(text)
     except ValueError:
-        raise ConfigError(f"--threads must be a positive integer or auto, got {text!r}") from None
+        raise ConfigError(f"`threads` must be a positive integer or auto, got {text!r}") from None
 
 
 def parse_columns(values: list[str] | None) -> list[str] | None:
-    """Split repeated or comma-separated column flags (`--target a,b --target c`)."""
+    """Split repeated or comma-separated column flags (`a,b` and `c` of the target given twice)."""
     if not values:
         return None
     columns = [part.strip() for value in values for part in value.split(",") if part.strip()]

@@ -1,6 +1,6 @@
 """Atomic writing: a hidden, locked temporary beside the target, then one atomic rename into place.
 
-Output files (CSV, PNG) are written here; model directories go through the same steps from `persistence`.
+Output files (CSV, PNG) go through these steps from `outputs`, model directories from `persistence`.
 Temporaries are named `.NAME.PID.xxxx.partial[.ext]` (or `.NAME.PID.xxxx.old` for a directory set aside),
 and their writer holds an flock on them while it runs: the kernel drops it when the writer dies, whatever
 becomes of its process id, so that a later write can tell a dead writer's leftovers from a write in progress.
@@ -15,20 +15,16 @@ import os
 import re
 import shutil
 import signal
-import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-from forecaster.errors import OutputError
 
 try:
     import fcntl
 except ImportError:  # Windows: no flock, and then no temporary is ever taken for a dead writer's
     fcntl = None
 
-STDOUT = "-"  # the output name that means "write to standard output"
 _AT_FDCWD = -100
 _RENAME_NOREPLACE, _RENAME_EXCHANGE = 1, 2
 
@@ -41,78 +37,6 @@ def _libc_renameat2():
 
 
 _RENAMEAT2 = _libc_renameat2()
-
-
-# ------------------------------------------------------------------ output files
-def is_stdout(path: Path | str | None) -> bool:
-    return path is not None and str(path) == STDOUT
-
-
-def check_output(path: Path, force: bool) -> None:
-    """Refuse early an output that is not a plain file, exists without `force`, or cannot be written."""
-    path = Path(path)
-    problem = not_a_regular_file(path)
-    if problem:
-        raise OutputError(f"{path}: {problem}")
-    if os.path.lexists(path) and not force:
-        raise OutputError(f"{path}: already exists; pass --force to replace it, or choose another name")
-    parent = parent_of(path)
-    if parent.exists() and not parent.is_dir():
-        raise OutputError(f"{path}: {parent} is a file, not a folder; choose another name")
-    if not parent.is_dir():
-        raise OutputError(f"{path}: folder {parent} does not exist; create it or choose another name")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"{path}: cannot write in {parent}")
-
-
-def not_a_regular_file(path: Path) -> str | None:
-    """Why `path` may not be replaced by a file; None when it is missing or a regular file."""
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        return None  # missing, or under a folder that is not one: the folder checks say which
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a directory; give a file name"
-    if stat.S_ISLNK(mode):
-        return "is a symbolic link; forecaster replaces regular files only, give the file itself or another name"
-    return ("is not a regular file (a device, pipe or socket); forecaster replaces regular files only, "
-            "choose another name")
-
-
-def write_atomically(path: Path, write: Callable[[Path], object], force: bool = False) -> None:
-    """Call `write(tmp_path)` on a temporary file beside `path`, then rename it into place.
-
-    A crash or Ctrl-C mid-write leaves the old file (or nothing), never half a file; a kill -9 leaves
-    a hidden `.NAME.PID.*.partial.EXT` file that the next write of `path` removes. Without `force`,
-    of several writers of one new name exactly one succeeds.
-    """
-    path = Path(path)
-    check_output(path, force)
-    with contextlib.ExitStack() as stack:
-        try:
-            remove_stale_files(path)
-            temporary = stack.enter_context(staging_file(path))
-        except OSError as exc:
-            raise OutputError(f"{path}: cannot write there ({exc.strerror or exc}); choose another name") from exc
-        try:
-            write(temporary)
-            public_modes(temporary)
-            fsync(temporary)
-            place(temporary, path, replace=force, check_replaced=lambda old: _check_regular(old, path))
-        except FileExistsError:
-            raise OutputError(f"{path}: already exists (written meanwhile by another process); "
-                              "pass --force to replace it, or choose another name") from None
-        except OSError as exc:
-            raise OutputError(f"{path}: could not write it ({exc.strerror or exc}); nothing was changed there; "
-                              "free some disk space or choose another name") from exc
-
-
-def _check_regular(replaced: Path, path: Path) -> None:
-    problem = not_a_regular_file(replaced)
-    if problem:
-        raise OutputError(f"{path}: {problem}")
 
 
 # ------------------------------------------------------------------ temporaries

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from forecaster.estimator.state import EPOCH_FIELDS
+
 
 def is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
@@ -68,9 +70,8 @@ def _series_problem(series_id: str, info: object) -> str | None:
 
 
 def _is_history(value: object) -> bool:
-    fields = ("epoch", "train_loss", "val_loss", "lr", "seconds")
     return isinstance(value, list) and all(
-        isinstance(record, dict) and all(_is_number(record.get(key)) for key in fields) for record in value
+        isinstance(record, dict) and all(_is_number(record.get(key)) for key in EPOCH_FIELDS) for record in value
     )
 
 
@@ -161,7 +162,7 @@ def time_problem(manifest: dict[str, Any]) -> str | None:
     """A frequency or training end in the manifest that pandas cannot read, in words; None when all read."""
     import pandas as pd
 
-    from forecaster.timeaxis import STEPS, offset_of
+    from forecaster.data.timeaxis import STEPS, offset_of
 
     freq = manifest["schema"]["freq"]
     if freq != STEPS:

@@ -23,7 +23,7 @@ class NetworkShape:
     outputs: int  # per step: the point forecast, then one per quantile
     window_norm: str = "last"  # last | season: forecast changes from the last value | the last season; none
     known: int = 0  # the last `known` input channels are known ahead (the future covariates)
-    members: int = 1  # networks in a median ensemble (--ensemble)
+    members: int = 1  # networks in a median ensemble (`ensemble`)
     season: int = 1  # the seasonal period, for window_norm "season"
     season_changes: bool = False  # the encoder also reads each step's change from a season before; absent in older models
 
@@ -88,7 +88,7 @@ class RecurrentForecaster(nn.Module):
         base = None
         if self.shape.window_norm in ("last", "season"):
             # Forecast changes from the window's last value (as NLinear does): robust to level shifts
-            # the training-part scaler never saw. On ETTh1 (H=96) it cut test MSE from 0.22 to 0.054.
+            # the training-part scaler never saw (benchmarks/RESULTS.md, "Why the defaults").
             level = x[:, -1:, :1]  # (B, 1, 1)
             x = torch.cat([x[..., :1] - level, x[..., 1:]], dim=-1)
             # "season": changes from the last season repeated (seasonal naive), where the season dominates.
@@ -107,8 +107,7 @@ class RecurrentForecaster(nn.Module):
         """(B, L, C) windows -> (B, L, 1): each step's target minus the one a season before; zero over the first season.
 
         A recurrent cell cannot subtract the value from 24 steps ago exactly, and over a seasonal base this
-        difference is what the network has to extrapolate: on M4 Hourly (12-epoch probes) reading it took
-        OWA from 0.554 to 0.505 and the 95 % MSIS from 8.03 to 7.51, at the same training time.
+        difference is what the network has to extrapolate (benchmarks/RESULTS.md, "Why the defaults").
         """
         season = self.shape.season
         changes = x[:, season:, :1] - x[:, :-season, :1]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.data import Series, SeriesSet
-from forecaster.timeaxis import STEPS, axis_step
+from forecaster.data.timeaxis import STEPS, axis_step
 
 
 def padded(data: SeriesSet, lengths: list[int]) -> tuple[SeriesSet, int]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecaster.data import SeriesSet
-from forecaster.files import write_atomically
+from forecaster.outputs import write_atomically
 
 HISTORY_SHOWN = 5  # horizons of history drawn before a forecast
 MAX_PANELS = 4

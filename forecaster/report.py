@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from forecaster.config import flag
 from forecaster.text import visible
 
 POINT_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
@@ -27,7 +28,7 @@ def theta_share(share: float, asked: float | None) -> str:
 def season_source(source: str | None, freq: str) -> str:
     """How the season was chosen, in words (see `seasonality.chosen_season`); '-' for models that did not record it."""
     return {"frequency": f"from the frequency {freq}", "detected": "detected in the data by autocorrelation",
-            "given": "given with --season", "none": "none found: not in the frequency, not in the data"}.get(source, "-")
+            "given": f"given with {flag('season')}", "none": "none found: not in the frequency, not in the data"}.get(source, "-")
 
 
 def number(value: Any, digits: int = 4) -> str:
@@ -83,7 +84,7 @@ class TrainingProgress:
 
 
 class FoldProgress:
-    """A backtest callback that draws the refits of `evaluate --retrain`."""
+    """A backtest callback that draws the refits of a retraining backtest (`retrain`)."""
 
     def __init__(self, console: Console) -> None:
         self.progress = Progress(TextColumn("[bold]refit"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -166,7 +167,7 @@ def per_step_table(result, metric: str = "MAE", rows: int = 12) -> Table:
     """One metric per horizon step for the model and the baselines; long horizons show `rows` spread steps."""
     steps = list(result.per_step["model"].index)
     if len(steps) > rows:
-        # Always the first and last step; `evaluate --json` and `--output` keep every step.
+        # Always the first and last step; evaluate's JSON and CSV outputs keep every step.
         steps = sorted({steps[round(i * (len(steps) - 1) / (rows - 1))] for i in range(rows)})
     shown = "" if len(steps) == result.horizon else f" ({len(steps)} of {result.horizon} steps)"
     table = Table(title=f"{metric} by horizon step{shown}", title_justify="left")
@@ -183,8 +184,28 @@ def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
     overview = Table(title=_text(f"model {path}"), show_header=False, title_justify="left")
     overview.add_column(style="bold")
     overview.add_column()
+    for key, value in _overview(manifest).items():
+        overview.add_row(key, _text(value))
+    settings = Table(title="settings", show_header=False, title_justify="left")
+    settings.add_column(style="bold")
+    settings.add_column()
+    for key, value in manifest["config"].items():
+        settings.add_row(_text(key), _text(value))
+    tables = [overview, settings, _history_table(manifest.get("history", []))]
+    validation = manifest.get("validation", {})
+    if validation:
+        scores = Table(title="validation", title_justify="left")
+        for key in validation:
+            scores.add_column(_text(key), justify="right")
+        scores.add_row(*(number(v) for v in validation.values()))
+        tables.append(scores)
+    return tables
+
+
+def _overview(manifest: dict[str, Any]) -> dict[str, object]:
+    """The overview's rows: what the model is, how it reads data, and how its training ended."""
     schema = manifest["schema"]
-    rows = {
+    return {
         "format version": manifest["format_version"],
         "versions": ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items()),
         "layout": schema["layout"],
@@ -209,22 +230,6 @@ def info_tables(manifest: dict[str, Any], path: str) -> list[Table]:
         "stopped": f"{manifest.get('stopped')} (best epoch {manifest.get('best_epoch')})",
         "weights sha256": manifest["weights_sha256"],
     }
-    for key, value in rows.items():
-        overview.add_row(key, _text(value))
-    settings = Table(title="settings", show_header=False, title_justify="left")
-    settings.add_column(style="bold")
-    settings.add_column()
-    for key, value in manifest["config"].items():
-        settings.add_row(_text(key), _text(value))
-    tables = [overview, settings, _history_table(manifest.get("history", []))]
-    validation = manifest.get("validation", {})
-    if validation:
-        scores = Table(title="validation", title_justify="left")
-        for key in validation:
-            scores.add_column(_text(key), justify="right")
-        scores.add_row(*(number(v) for v in validation.values()))
-        tables.append(scores)
-    return tables
 
 
 def _history_table(history: list[dict[str, float]], shown: int = 10) -> Table:

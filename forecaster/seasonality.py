@@ -11,7 +11,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from forecaster.timeaxis import MAX_SEASON, season_of
+from forecaster.data.timeaxis import MAX_SEASON, season_of
 
 SIGNIFICANCE = 0.05  # chance of claiming a season in data without one, over all the lags tried together
 MIN_ACF = 0.1  # a weaker seasonal correlation is no use to a forecast, however significant in long data

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from typing import Protocol
 
 import torch
@@ -19,6 +19,7 @@ from forecaster import auto, distributed, interrupts
 from forecaster.config import DEVICES, Config
 from forecaster.distributed import Shard
 from forecaster.errors import ConfigError
+from forecaster.estimator.state import EpochRecord, TrainingResult
 from forecaster.windows import WindowSet
 
 EVAL_BATCH = 4096  # windows per forward pass when no gradient is kept
@@ -28,30 +29,6 @@ MIN_BATCHES = 16  # optimizer steps an epoch takes at the least: a few dozen win
 # Fewer validation windows than this rank epochs by noise (a rising trend kept its first, flat epoch):
 # training then runs every epoch and keeps the last.
 MIN_RANKING_WINDOWS = 8
-
-
-@dataclass
-class EpochRecord:
-    """What one epoch did; the list of these is the training history saved with the model."""
-
-    epoch: int
-    train_loss: float
-    val_loss: float
-    lr: float
-    seconds: float
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-
-@dataclass
-class TrainingResult:
-    """How training ended; the network holds the best weights when it returns."""
-
-    history: list[EpochRecord] = field(default_factory=list)
-    best_epoch: int = 0  # 0: no epoch finished with a finite validation loss
-    best_val_loss: float = math.inf
-    stopped: str = "max_epochs"  # max_epochs | early_stopping | interrupted | peer_lost | diverged
 
 
 class TrainingCallback(Protocol):
@@ -80,7 +57,7 @@ class SilentCallback:
 def resolve_device(name: str) -> torch.device:
     """`auto` picks CUDA, then MPS, then CPU; an explicit device must exist."""
     if name not in DEVICES:
-        raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, got {name!r}")
+        raise ConfigError(f"`device` must be one of {', '.join(DEVICES)}, got {name!r}")
     if name == "auto":
         if torch.cuda.is_available():
             return _cuda()
@@ -88,9 +65,9 @@ def resolve_device(name: str) -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA GPU is available to torch here; use --device cpu or auto")
+        raise ConfigError("`device` cuda: no CUDA GPU is available to torch here; use `device` cpu or auto")
     if name == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError("--device mps: Apple's MPS backend is not available here; use --device cpu or auto")
+        raise ConfigError("`device` mps: Apple's MPS backend is not available here; use `device` cpu or auto")
     return _cuda() if name == "cuda" else torch.device(name)
 
 
@@ -102,9 +79,8 @@ def _cuda() -> torch.device:
 def autocast(device: torch.device, precision: str):
     """The mixed-precision context for `precision` on `device` (a no-op for fp32).
 
-    `auto` means bf16 only on a CUDA GPU that supports it. On CPUs bf16 is opt-in: on the AVX-512-BF16
-    CPU measured here (no AMX), at batch 256, it trained the LSTM 1.9x and the GRU 1.2x faster
-    (benchmarks/throughput.py), but ETTh1's H=96 test MSE rose from 0.0517 to 0.0557.
+    `auto` means bf16 only on a CUDA GPU that supports it. On CPUs bf16 is opt-in: faster, but less
+    accurate (benchmarks/RESULTS.md, "Why the defaults").
     """
     if precision == "auto":
         precision = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
@@ -124,7 +100,7 @@ def forecast_loss(output: torch.Tensor, target: torch.Tensor, loss: str, quantil
     elif loss == "huber":
         value = nn.functional.huber_loss(point, target)
     else:
-        raise ConfigError(f"--loss {loss!r} must be resolved to mse, mae or huber before training")
+        raise ConfigError(f"`loss` {loss!r} must be resolved to mse, mae or huber before training")
     if len(quantiles):
         error = target.unsqueeze(-1) - output[..., 1:]  # (B, H, Q)
         value = value + torch.maximum(quantiles * error, (quantiles - 1) * error).mean()

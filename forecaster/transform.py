@@ -1,4 +1,4 @@
-"""The value transform (`--transform`): the network may model the log of positive series.
+"""The value transform (the `transform` setting): the network may model the log of positive series.
 
 Where a series' noise grows with its level (loads, traffic, sales), the log makes an error of
 10 % the same size at every level, and a seasonal-naive base becomes a multiplicative one.
@@ -38,6 +38,6 @@ def _logged(series: Series, source: str) -> np.ndarray:
         i = int(bad[0])
         raise DataError(
             f"{source}: series {series.id!r} has {series.values[i]:g} at {series.time[i]}, but this model forecasts the "
-            "log of the values (--transform log), which needs every value above zero; retrain with --transform none"
+            "log of the values (`transform` log), which needs every value above zero; retrain with `transform` none"
         )
     return np.log(series.values)

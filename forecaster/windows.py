@@ -38,9 +38,8 @@ def split_bounds(n: int, holdout: int, val_size: int | None, horizon: int, serie
 def default_val_size(n_fit: int, horizon: int, series: int) -> int:
     """20 % of the fitted steps, but over many series no more than about VAL_WINDOWS_WANTED windows in all need.
 
-    The steps validation takes are the most recent, which training then never sees. Over M4 Hourly's
-    414 series, 20 % took the last 140-192 hours of each; 96 (49 windows each) took 12-epoch probes from
-    OWA 0.573 to 0.554 and MSIS 8.35 to 8.03, where one horizon (48: one window each) gave 0.562 and 8.73.
+    The steps validation takes are the most recent, which training then never sees; over many series
+    fewer of them served better (benchmarks/RESULTS.md, "Why the defaults").
     """
     enough = horizon - 1 + math.ceil(VAL_WINDOWS_WANTED / series)
     return max(horizon, min(round(0.2 * n_fit), enough))

@@ -1,12 +1,17 @@
-"""Shared fixtures: the reference data beside the repository, and tiny synthetic series."""
+"""Shared fixtures and helpers: the reference data beside the repository, tiny synthetic series, and the CLI's
+runners and assertions (SPEC §3's contract for a user error)."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from forecaster.cli import app
 from forecaster.config import Config
 from forecaster.data import load_series
 from forecaster.errors import DataError
@@ -69,3 +74,47 @@ def refusal(tmp_path, text: str, **settings) -> str:
 
 def days(*dates: str) -> list[pd.Timestamp]:
     return [pd.Timestamp(d) for d in dates]
+
+
+# ------------------------------------------------------------------ the CLI
+def invoke(*args, **kwargs):
+    return CliRunner().invoke(app, [str(a) for a in args], **kwargs)
+
+
+def forecaster_process(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "forecaster", *map(str, args)],
+                          capture_output=True, text=True, timeout=120, **kwargs)
+
+
+def described(result) -> str:
+    return f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}\n{result.exception!r}"
+
+
+def ok(result):
+    """Assert success and return the result, showing both streams on failure."""
+    assert result.exit_code == 0, described(result)
+    return result
+
+
+def user_error(result, *fragments: str, only_line: bool = True) -> str:
+    """Assert SPEC §3's bad-input contract and return the error line: exit 2, one line, no traceback."""
+    assert result.exit_code == 2, described(result)
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr
+    if only_line:
+        assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return errors[0]
+
+
+def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(directory.iterdir())}
+
+
+def leftovers(directory: Path) -> list[str]:
+    """Temporary files or directories of an atomic write that were not cleaned up."""
+    return [p.name for p in directory.iterdir() if p.name.endswith((".partial", ".old")) or ".partial." in p.name]

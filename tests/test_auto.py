@@ -33,7 +33,7 @@ def test_window_norm_takes_the_seasonal_base_where_seasonal_naive_clearly_wins()
     assert auto.window_norm("auto", walk, 24, 24, 72) == "last"
     assert auto.window_norm("auto", cycle, 24, 1, 72) == "last"  # no season to repeat
     assert auto.window_norm("none", cycle, 24, 24, 72) == "none"
-    with pytest.raises(ConfigError, match="--window-norm season"):
+    with pytest.raises(ConfigError, match="`window_norm` season"):
         auto.window_norm("season", cycle, 24, 96, 72)  # the season does not fit the lookback
 
 
@@ -64,7 +64,7 @@ def test_transform_takes_the_log_only_over_a_seasonal_base_of_positive_values():
 
 
 def test_an_explicit_log_of_values_at_or_below_zero_is_refused_naming_the_series_and_value():
-    with pytest.raises(ConfigError, match=r"data.csv: series 's1' has 0 at 1, but --transform log .* above zero"):
+    with pytest.raises(ConfigError, match=r"data.csv: series 's1' has 0 at 1, but `transform` log .* above zero"):
         auto.transform("log", series_set([1.0, 2.0], [1.0, 0.0, 3.0]), "season")
 
 
@@ -94,7 +94,7 @@ def test_fit_builds_the_network_with_the_resolved_dropout():
     model.fit(pd.DataFrame({"t": t, "y": np.sin(2 * np.pi * t / 24)}))
     assert model.net_.shape.dropout == 0.3  # 480 training steps: 20 horizons
     assert model.config.dropout is None  # the setting stays automatic
-    assert model.resolved_config().dropout == 0.3  # but a refit (evaluate --retrain) reuses the resolved rate
+    assert model.state_.resolved_config().dropout == 0.3  # but a refit (evaluate --retrain) reuses the resolved rate
 
 
 def test_auto_transform_decides_from_every_value_the_log_would_be_taken_of(tmp_path):

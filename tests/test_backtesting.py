@@ -32,7 +32,7 @@ def test_origins_start_after_the_training_end_every_horizon(model, frame):
 def test_stride_and_folds(model, frame):
     assert backtest(model, frame, stride=1).windows == HOLDOUT - 24 + 1
     assert backtest(model, frame, stride=1, folds=5).windows == 5
-    with pytest.raises(ConfigError, match="--stride"):
+    with pytest.raises(ConfigError, match="`stride`"):
         backtest(model, frame, stride=0)
 
 
@@ -63,6 +63,12 @@ def test_per_step_scores_have_one_row_per_step(model, frame):
     result = backtest(model, frame)
     assert list(result.per_step["model"].index) == list(range(1, 25))
     assert result.per_step["naive"].loc[1, "MAE"] <= result.per_step["naive"].loc[24, "MAE"] + 1.0
+    table = result.forecasts  # its actuals and baselines are checked by hand above
+    for name in ("naive", "seasonal_naive"):
+        by_hand = (table["actual"] - table[name]).abs().groupby(table["step"]).mean()
+        np.testing.assert_allclose(result.per_step[name]["MAE"].to_numpy(), by_hand.to_numpy(), rtol=1e-12)
+    # every step has the same windows, so the steps' MAEs average to the overall one
+    assert result.per_step["model"]["MAE"].mean() == pytest.approx(result.metrics["model"]["MAE"])
 
 
 def test_json_shape(model, frame):
@@ -73,7 +79,7 @@ def test_json_shape(model, frame):
 
 def test_no_origin_after_the_training_end_says_how_to_get_one(frame):
     model = Forecaster(**TINY).fit(frame)
-    with pytest.raises(DataError, match="--holdout"):
+    with pytest.raises(DataError, match="`holdout`"):
         backtest(model, frame)
 
 
@@ -124,6 +130,9 @@ def test_seasonal_naive_interval_baseline_by_hand(model, frame):
 
 
 def test_json_carries_every_step(model, frame):
-    per_step = backtest(model, frame).to_dict()["per_step"]
+    result = backtest(model, frame)
+    per_step = result.to_dict()["per_step"]
     assert set(per_step) == {"model", "naive", "seasonal_naive"}
     assert len(per_step["model"]["MAE"]) == 24
+    for name, frame_of_steps in result.per_step.items():
+        assert per_step[name] == {metric: frame_of_steps[metric].tolist() for metric in frame_of_steps.columns}

@@ -12,6 +12,7 @@ from forecaster.calibration import (
     shortfalls,
 )
 from forecaster.errors import ConfigError, ModelFileError
+from forecaster.estimator import inference
 
 from conftest import TINY, daily_cycle
 
@@ -145,7 +146,7 @@ def test_too_few_windows_are_named_with_the_fix():
     calibration = {"80": {"method": "split", "margins": [1.0], "windows": 10},
                    "95": {"method": "split", "margins": [1.0], "windows": 10}}
     notes = shortfalls(calibration)
-    assert len(notes) == 1 and "95 %" in notes[0] and "19" in notes[0] and "--val-size" in notes[0]
+    assert len(notes) == 1 and "95 %" in notes[0] and "19" in notes[0] and "`val_size`" in notes[0]
 
 
 # ------------------------------------------------------------------ the estimator
@@ -220,9 +221,9 @@ def test_backtest_reports_every_level_for_the_model_and_the_seasonal_naive_basel
 def test_levels_pick_among_the_calibrated_ones(point_model, frame):
     assert point_model.predict(frame, levels=[80]).columns.tolist()[3:] == ["q0.1", "q0.9"]
     assert point_model.predict(frame, levels=[]).columns.tolist() == ["series", "timestamp", "forecast"]
-    with pytest.raises(ConfigError, match=r"--levels 90: .*calibrated for levels 80, 95.*retrain with --levels 90"):
+    with pytest.raises(ConfigError, match=r"`levels` 90: .*calibrated for levels 80, 95.*retrain with `levels` 90"):
         point_model.predict(frame, levels=[90])
-    with pytest.raises(ConfigError, match="--levels"):
+    with pytest.raises(ConfigError, match="`levels`"):
         point_model.predict(frame, levels=[120])
     assert set(backtest(point_model, frame, levels=[95]).intervals) == {"95"}
 
@@ -270,7 +271,7 @@ def test_a_model_saved_before_error_scales_keeps_its_scaler_scaled_margins(point
     path.write_text(json.dumps(stored))
     old = Forecaster.load(tmp_path / "m")
     forecast = old.predict(frame)
-    scale = old.scalers_for(old.series_set(frame))[0].scale
+    scale = inference.scalers_for(old.state_, old.series_set(frame))[0].scale
     margin = old.calibration_["80"]["margins"]
     np.testing.assert_allclose(forecast["q0.9"] - forecast["forecast"], np.asarray(margin) * scale)
 
@@ -286,22 +287,22 @@ def test_split_intervals_follow_each_series_error_not_its_spread():
     frame = _two_series(calm=0.1, wild=1.8)
     model = Forecaster(**TINY, holdout=HOLDOUT, val_size=240, lookback=48, id_col="id", quantiles=[]).fit(frame)
     data = model.series_set(frame)
-    spreads = [sc.scale for sc in model.scalers_for(data)]
+    spreads = [sc.scale for sc in inference.scalers_for(model.state_, data)]
     assert spreads[0] == pytest.approx(spreads[1], rel=0.1)  # the scaler cannot tell them apart
     errors = {sid: info["error_scale"] for sid, info in model.series_.items()}
     assert errors["calm"] < 0.25 * errors["wild"]
     forecast = model.predict(frame)
     width = (forecast["q0.9"] - forecast["q0.1"]).groupby(forecast["series"]).mean()
     assert width["calm"] < 0.25 * width["wild"]
-    np.testing.assert_allclose(model.interval_scales(data, model.scalers_for(data)), [errors["calm"], errors["wild"]])
+    np.testing.assert_allclose(inference.interval_scales(model.state_, data, inference.scalers_for(model.state_, data)), [errors["calm"], errors["wild"]])
 
 
 def test_a_series_unseen_in_training_takes_its_spread_times_the_median_ratio(point_model, frame):
     unseen = frame.assign(load=frame["load"] * 3.0)
     data = point_model.series_set(unseen)
     data.series[0].id = "new"
-    scaler = point_model.scalers_for(data)[0]
-    assert point_model.interval_scales(data, [scaler]) == pytest.approx([scaler.scale * point_model.error_ratio_])
+    scaler = inference.scalers_for(point_model.state_, data)[0]
+    assert inference.interval_scales(point_model.state_, data, [scaler]) == pytest.approx([scaler.scale * point_model.error_ratio_])
 
 
 @pytest.mark.parametrize(("edit", "message"), [
@@ -329,9 +330,9 @@ def test_a_model_saved_before_one_sided_margins_keeps_its_symmetric_cqr(quantile
     path.write_text(json.dumps(stored))
     old = Forecaster.load(tmp_path / "m")
     data, origins = old.series_set(frame), [np.array([len(frame)])]
-    scaler = old.scalers_for(data)[0]
-    output = old._forecast(transform.to_model(data, old.transform_), origins, [scaler])  # model space
-    _, columns = old.quantiles_at(data, origins)
+    scaler = inference.scalers_for(old.state_, data)[0]
+    output = inference.forecast(old.state_, transform.to_model(data, old.transform_), origins, [scaler])  # model space
+    _, columns = inference.quantiles_at(old.state_, data, origins)
     assert old.transform_ == "log"  # a positive daily cycle over a seasonal base
     low, high = (np.log(columns[q][0]) for q in (0.1, 0.9))
     margins = np.asarray(entry["margins"]) * scaler.scale

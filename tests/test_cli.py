@@ -22,12 +22,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer.testing
-from typer.testing import CliRunner
 
 import forecaster.cli
 import forecaster.forecaster
+import forecaster.loading
 import forecaster.persistence
 from forecaster.cli import app
+
+from conftest import forecaster_process, invoke, leftovers, ok, snapshot, user_error
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
 ENERGY = SAMPLES / "energy_hourly.csv"  # hourly, 2 gaps and 5 missing values: training prints a cleaning notice
@@ -43,53 +45,8 @@ HORIZON = 24  # the default horizon of an hourly series: its season
 WINDOWS = 2  # --holdout 48 leaves two origins 24 steps apart
 
 
-def invoke(*args, **kwargs):
-    return CliRunner().invoke(app, [str(a) for a in args], **kwargs)
-
-
-def forecaster_process(*args, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "forecaster", *map(str, args)],
-                          capture_output=True, text=True, timeout=120, **kwargs)
-
-
-def described(result) -> str:
-    return f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}\n{result.exception!r}"
-
-
-def ok(result):
-    """Assert success and return the result, showing both streams on failure."""
-    assert result.exit_code == 0, described(result)
-    return result
-
-
-def user_error(result, *fragments: str, only_line: bool = True) -> str:
-    """Assert SPEC §3's bad-input contract and return the error line: exit 2, one line, no traceback."""
-    assert result.exit_code == 2, described(result)
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    errors = [line for line in lines if line.startswith("error:")]
-    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr
-    if only_line:
-        assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
-    return errors[0]
-
-
 def train_tiny(data: Path, out: Path, *extra) -> typer.testing.Result:
     return ok(invoke("train", data, *TINY, "--out", out, "--quiet", *extra))
-
-
-def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(directory.iterdir())}
-
-
-def leftovers(directory: Path) -> list[str]:
-    """Temporary files or directories of an atomic write that were not cleaned up."""
-    return [p.name for p in directory.iterdir() if p.name.endswith((".partial", ".old")) or ".partial." in p.name]
-
-
 
 
 @pytest.fixture(scope="module")
@@ -494,7 +451,7 @@ def test_info_fast_path_leaves_a_completion_request_to_typer(monkeypatch):
 
 
 def test_info_fast_path_errors_match_typer(models, monkeypatch, capsys):
-    monkeypatch.setattr(forecaster.persistence, "read_manifest", _boom)
+    monkeypatch.setattr(forecaster.loading, "read_manifest", _boom)
     expected = invoke("info", models["plain"])
     assert _main_with(["info", models["plain"]], monkeypatch, capsys) == (1, "", expected.stderr)
 
@@ -641,7 +598,7 @@ def _boom(*args, **kwargs):
 
 
 def test_a_bug_exits_1_with_a_hint_at_debug(models, monkeypatch):
-    monkeypatch.setattr(forecaster.persistence, "read_manifest", _boom)
+    monkeypatch.setattr(forecaster.loading, "read_manifest", _boom)
     result = invoke("info", models["plain"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output and result.stdout == ""
@@ -657,7 +614,7 @@ def test_a_bug_in_training_exits_1_and_saves_nothing(tmp_path, monkeypatch):
 
 
 def test_debug_lets_a_bug_raise(models, monkeypatch):
-    monkeypatch.setattr(forecaster.persistence, "read_manifest", _boom)
+    monkeypatch.setattr(forecaster.loading, "read_manifest", _boom)
     with pytest.raises(RuntimeError, match="boom"):
         invoke("info", models["plain"], "--debug", catch_exceptions=False)
 
@@ -671,7 +628,7 @@ def test_debug_lets_a_user_error_raise(tmp_path):
 
 def test_debug_prints_the_traceback_in_a_real_process(models):
     # A bug planted in a real process: without --debug one line, with it Python's own traceback.
-    script = ("import sys, forecaster.persistence as p\n"
+    script = ("import sys, forecaster.loading as p\n"
               "def boom(*a, **k): raise RuntimeError('boom')\n"
               "p.read_manifest = boom\n"
               "from forecaster.cli import main\n"
@@ -721,3 +678,30 @@ def test_ctrl_c_saves_the_best_epoch_and_exits_130(tmp_path):
     manifest = json.loads((model / "config.json").read_text())
     assert manifest["stopped"] == "interrupted" and manifest["best_epoch"] >= 1
     ok(invoke("predict", model, "--data", ENERGY, "--horizon", "3"))  # the saved model loads: checksum and all
+
+
+def test_train_has_an_option_for_every_setting_whose_default_is_configs():
+    import dataclasses
+
+    from typer.main import get_command
+
+    from forecaster.cli.training import PARSED
+    from forecaster.config import Config
+
+    options = {param.name: param for param in get_command(app).commands["train"].params}
+    for setting in dataclasses.fields(Config):
+        assert setting.name in options, f"train has no option for the setting {setting.name}"
+        expected = setting.default if setting.default is not dataclasses.MISSING else setting.default_factory()
+        given = PARSED.get(setting.name, lambda value: value)(options[setting.name].default)
+        assert given == expected, f"--{setting.name.replace('_', '-')} defaults to {given!r}, Config to {expected!r}"
+
+
+def test_a_library_error_names_the_setting_and_the_cli_the_flag(tmp_path):
+    from forecaster import Forecaster
+    from forecaster.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="^`horizon` must be a positive integer") as refused:
+        Forecaster(horizon=0)
+    assert "--" not in str(refused.value)
+    message = user_error(invoke("train", STEPS, "--horizon", "0", "--out", tmp_path / "m"))
+    assert "--horizon must be a positive integer" in message and "`" not in message

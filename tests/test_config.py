@@ -1,6 +1,6 @@
 import pytest
 
-from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles
+from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles, with_flags
 from forecaster.errors import ConfigError
 
 
@@ -34,9 +34,17 @@ from forecaster.errors import ConfigError
         ({"levels": "80"}, "--levels"),
     ],
 )
-def test_out_of_range_settings_name_their_flag(settings, flag):
-    with pytest.raises(ConfigError, match=flag):
+def test_out_of_range_settings_name_the_setting_and_the_cli_its_flag(settings, flag):
+    setting = flag.removeprefix("--").replace("-", "_")
+    with pytest.raises(ConfigError, match=f"`{setting}`") as refused:
         Config(**settings)
+    assert "--" not in str(refused.value)  # a library user never reads about flags
+    assert with_flags(str(refused.value)).startswith(f"{flag} ")
+
+
+def test_with_flags_renders_settings_and_arguments_and_leaves_other_quotes():
+    assert with_flags("lower `val_size` or `holdout`; pass `force`, `out` m") == "lower --val-size or --holdout; pass --force, --out m"
+    assert with_flags("the `known` channels and `forecaster train`") == "the `known` channels and `forecaster train`"
 
 
 def test_quantiles_are_sorted():
@@ -51,9 +59,9 @@ def test_levels_default_to_80_and_95_and_are_sorted():
 def test_parse_levels():
     assert parse_levels("80, 95") == [80.0, 95.0]
     assert parse_levels("none") == [] and parse_levels(None) is None
-    with pytest.raises(ConfigError, match="--levels.*80,95"):
+    with pytest.raises(ConfigError, match="`levels`.*80,95"):
         parse_levels("80%")
-    with pytest.raises(ConfigError, match="--levels must lie strictly between 0 and 100"):
+    with pytest.raises(ConfigError, match="`levels` must lie strictly between 0 and 100"):
         parse_levels("0.8,95.5,100")
 
 
@@ -68,7 +76,7 @@ def test_parse_helpers():
     assert parse_quantiles("0.1, 0.9") == [0.1, 0.9]
     assert parse_quantiles(None) is None and parse_quantiles("auto") is None
     assert parse_quantiles("none") == []
-    with pytest.raises(ConfigError, match="--quantiles"):
+    with pytest.raises(ConfigError, match="`quantiles`"):
         parse_quantiles("0.1,high")
     assert parse_columns(["a,b", "c"]) == ["a", "b", "c"]
     assert parse_columns(None) is None

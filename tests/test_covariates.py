@@ -6,6 +6,7 @@ covariate) and on a flag known ahead; a model given both must beat one without b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecaster import Forecaster
+from forecaster.estimator import inference
 from forecaster.cli import app
 
 SMALL = ["--hidden-size", "16", "--num-layers", "1", "--dropout", "0", "--batch-size", "32", "--lookback", "12"]
@@ -164,13 +166,8 @@ def test_an_ensemble_forecasts_the_median_of_its_members(files, tmp_path):
     data = loaded.series_set(frame)
     origins = [np.array([len(s) for s in data.series])]
     members = np.stack([_member_forecast(loaded, member, data, origins) for member in loaded.net_.members])
-    np.testing.assert_allclose(loaded.forecast_at(data, origins)[..., 0], np.median(members, axis=0), rtol=1e-5)
+    np.testing.assert_allclose(inference.forecast_at(loaded.state_, data, origins)[..., 0], np.median(members, axis=0), rtol=1e-5)
 
 
 def _member_forecast(model, member, data, origins) -> np.ndarray:
-    whole = model.net_
-    try:
-        model.net_ = member
-        return model.forecast_at(data, origins)[..., 0]
-    finally:
-        model.net_ = whole
+    return inference.forecast_at(dataclasses.replace(model.state_, net=member), data, origins)[..., 0]

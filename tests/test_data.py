@@ -8,9 +8,9 @@ import pytest
 
 from forecaster.config import Config
 from forecaster.data import MinLength, Schema, load_series, series_from_frame
-from forecaster.reading import SNIFF_BYTES, read_table
+from forecaster.data.reading import SNIFF_BYTES, read_table
 from forecaster.errors import DataError
-from forecaster.timeaxis import season_of
+from forecaster.data.timeaxis import season_of
 
 from conftest import days, load, refusal, write
 
@@ -150,7 +150,7 @@ def test_damaged_parquet_file_is_refused(tmp_path):
 
 def test_unknown_time_col_names_it_and_lists_the_columns(tmp_path):
     message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n", time_col="when")
-    assert "'when'" in message and "date, v" in message and "--time-col" in message
+    assert "'when'" in message and "date, v" in message and "`time_col`" in message
 
 
 # --- frequency ---
@@ -191,12 +191,12 @@ def test_freq_setting_overrides_inference_and_fills_the_finer_grid(tmp_path):
 
 def test_too_few_timestamps_to_infer_a_frequency_is_refused(tmp_path):
     message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n")
-    assert "data.csv" in message and "--freq" in message
+    assert "data.csv" in message and "`freq`" in message
 
 
 def test_unknown_freq_setting_is_refused(tmp_path):
     message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", freq="fortnightly")
-    assert "--freq 'fortnightly'" in message
+    assert "`freq` 'fortnightly'" in message
 
 
 # --- gaps and filling ---
@@ -225,7 +225,7 @@ def test_fill_methods(tmp_path, fill, expected):
 
 def test_fill_error_names_the_series_and_the_first_missing_timestamp(tmp_path):
     message = refusal(tmp_path, "date,a,b\n2024-01-01,1,1\n2024-01-02,2,\n2024-01-03,3,3\n", fill="error")
-    assert "data.csv" in message and "'b'" in message and "2024-01-02" in message and "--fill" in message
+    assert "data.csv" in message and "'b'" in message and "2024-01-02" in message and "`fill`" in message
 
 
 def test_fill_error_refuses_an_inserted_timestamp_too(tmp_path):
@@ -367,12 +367,12 @@ def test_timestamp_off_the_frequency_grid_is_refused(tmp_path):
 
 def test_unknown_target_names_it_and_lists_the_columns(tmp_path):
     message = refusal(tmp_path, "date,a,b\n2024-01-01,1,2\n", target=["sales"])
-    assert "'sales'" in message and "the columns are date, a, b" in message and "--target" in message
+    assert "'sales'" in message and "the columns are date, a, b" in message and "`target`" in message
 
 
 def test_long_file_with_two_targets_is_refused(tmp_path):
     message = refusal(tmp_path, "unique_id,ds,y,z\nA,2024-01-01,1,2\n", target=["y", "z"])
-    assert "long format takes one --target column, got y, z" in message
+    assert "long format takes one `target` column, got y, z" in message
 
 
 def test_all_missing_series_is_refused(tmp_path):
@@ -382,7 +382,7 @@ def test_all_missing_series_is_refused(tmp_path):
 
 def test_file_without_any_value_column_is_refused(tmp_path):
     message = refusal(tmp_path, "date,region\n2024-01-01,north\n2024-01-02,south\n")
-    assert "no numeric value column found among date, region" in message and "--target" in message
+    assert "no numeric value column found among date, region" in message and "`target`" in message
 
 
 def test_boolean_columns_are_not_taken_as_targets(tmp_path):
@@ -424,7 +424,7 @@ def test_years_with_a_gap_are_a_yearly_axis_with_the_year_inserted(tmp_path):
 
 def test_years_on_several_rows_without_a_quarter_or_month_are_refused(tmp_path):
     message = refusal(tmp_path, numbered(["2020,1", "2020,2", "2021,3", "2021,4"], "year,v"))
-    assert "column 'year' holds whole years, some of them on several rows" in message and "--time-col" in message
+    assert "column 'year' holds whole years, some of them on several rows" in message and "`time_col`" in message
 
 
 def test_years_beyond_what_a_timestamp_holds_stay_integer_steps(tmp_path):
@@ -546,7 +546,7 @@ def test_mostly_filled_series_are_warned_about_together(tmp_path):
                    for d in range(1, 8))
     data = load(tmp_path, "date,full,a,b\n" + rows)
     assert data.warnings == [
-        "series 'a' (71% filled), 'b' (57% filled) are mostly filled-in values (--fill interpolate), "
+        "series 'a' (71% filled), 'b' (57% filled) are mostly filled-in values (`fill` interpolate), "
         "which makes their forecasts unreliable; check the file for gaps or a stray date"
     ]
 

@@ -19,10 +19,12 @@ import pandas as pd
 import pytest
 
 import forecaster.files
+import forecaster.outputs
 from forecaster.errors import OutputError
-from forecaster.files import deferred_signals, write_atomically
+from forecaster.files import deferred_signals
+from forecaster.outputs import write_atomically
 
-from test_cli import invoke, leftovers, ok, user_error
+from conftest import invoke, leftovers, ok, user_error
 
 TINY = ["--hidden-size", "8", "--num-layers", "1", "--epochs", "1", "--batch-size", "64", "--lookback", "6",
         "--horizon", "3", "--seed", "0"]
@@ -61,7 +63,7 @@ def test_write_atomically_leaves_nothing_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
     write_atomically(target, lambda p: p.write_text("whole"))
     assert target.read_text() == "whole"
-    with pytest.raises(OutputError, match="--force"):
+    with pytest.raises(OutputError, match="`force`"):
         write_atomically(target, lambda p: p.write_text("again"))
     write_atomically(target, lambda p: p.write_text("again"), force=True)
     assert target.read_text() == "again" and os.listdir(tmp_path) == ["out.csv"]
@@ -114,7 +116,7 @@ def test_a_swap_that_finds_a_symlink_puts_it_back(tmp_path, monkeypatch):
     mine, target = tmp_path / "mine.csv", tmp_path / "out.csv"
     mine.write_text("mine")
     target.write_text("old forecast")
-    monkeypatch.setattr(forecaster.files, "check_output", lambda path, force: None)
+    monkeypatch.setattr(forecaster.outputs, "check_output", lambda path, force: None)
 
     def swap_in_a_symlink(path):
         target.unlink()
@@ -192,7 +194,7 @@ def test_of_writers_racing_to_a_new_file_exactly_one_wins(tmp_path, without_rena
     targets = [tmp_path / f"out{trial}.csv" for trial in range(TRIALS)]
     for target, outcomes in zip(targets, race(_race_to_write, targets, without_renameat2)):
         [winner] = [index for index, outcome in outcomes if outcome == "ok"]
-        assert all("already exists" in outcome and "--force" in outcome
+        assert all("already exists" in outcome and "`force`" in outcome
                    for index, outcome in outcomes if index != winner), outcomes
         assert target.read_text() == f"writer {winner}\n"
     assert sorted(os.listdir(tmp_path)) == sorted(t.name for t in targets)

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from forecaster import Forecaster
+from forecaster.estimator import inference
 from forecaster.errors import ConfigError, DataError, NotFittedError
 
 from conftest import TINY, daily_cycle
@@ -42,13 +43,13 @@ def test_auto_window_norm_follows_the_season_where_it_dominates(fitted, frame):
     assert fitted.schema_.calendar == ["hour", "weekday"]  # the calendar comes with it by default
     walk = frame.assign(load=np.cumsum(np.random.default_rng(1).normal(size=len(frame))))
     model = Forecaster(**{**TINY, "epochs": 1}).fit(walk)
-    assert model.resolved_config().window_norm == "last" and model.schema_.calendar == []
+    assert model.state_.resolved_config().window_norm == "last" and model.schema_.calendar == []
     assert not model.net_.shape.season_changes
     assert Forecaster(**{**TINY, "epochs": 1}, calendar=True).fit(walk).schema_.calendar == ["hour", "weekday"]
 
 
 def test_season_norm_needs_the_season_inside_the_lookback(frame):
-    with pytest.raises(ConfigError, match="--window-norm season"):
+    with pytest.raises(ConfigError, match="`window_norm` season"):
         Forecaster(**TINY, window_norm="season", lookback=12).fit(frame)
 
 
@@ -70,7 +71,7 @@ def test_predict_shorter_horizon_and_refuses_a_longer_one(fitted, frame):
 
 def test_holdout_is_kept_out_of_fitting(fitted, frame):
     # The training end is the last step before the 48 held-out ones.
-    assert fitted.training_end("load") == frame["date"].iloc[-49]
+    assert fitted.state_.training_end("load") == frame["date"].iloc[-49]
 
 
 def test_holdout_values_do_not_change_the_model(frame):
@@ -139,7 +140,7 @@ def test_several_series_train_one_global_model_with_their_own_scalers():
 
 def test_a_series_too_short_is_refused_with_the_fix():
     frame = pd.DataFrame({"value": np.arange(20.0)})
-    with pytest.raises(DataError, match="too short.*lower --lookback"):
+    with pytest.raises(DataError, match="too short.*lower `lookback`"):
         Forecaster(**TINY, lookback=15, horizon=5).fit(frame)
 
 
@@ -187,7 +188,7 @@ def test_values_beyond_what_float32_holds_after_scaling_are_refused(frame):
 
 
 def test_validation_sample_spreads_over_every_series():
-    from forecaster.forecaster import _spread
+    from forecaster.estimator.fitting import spread as _spread
 
     origins = [np.arange(100), np.arange(10), np.arange(0)]
     assert _spread(origins, 1000) is origins
@@ -210,12 +211,12 @@ def several():
 
 
 def test_predict_builds_the_frame_each_series_would_give_alone(several):
-    from forecaster.timeaxis import future_index
+    from forecaster.data.timeaxis import future_index
 
     frame, model = several
     data = model.series_set(frame)
     assert model.schema_.calendar == ["hour"]
-    point, columns = model.quantiles_at(data, [np.array([len(s)]) for s in data.series])
+    point, columns = inference.quantiles_at(model.state_, data, [np.array([len(s)]) for s in data.series])
     expected = pd.concat([pd.DataFrame({"series": s.id, "timestamp": future_index(s.time[-1], "h", 5),
                                         "forecast": point[i, :5], **{f"q{q:g}": v[i, :5] for q, v in columns.items()}})
                           for i, s in enumerate(data.series)], ignore_index=True)
@@ -228,8 +229,8 @@ def test_forecasts_from_an_origin_do_not_depend_on_the_other_origins_asked(sever
     frame, model = several
     data = model.series_set(frame)
     origins = [np.array([30, 61, 96]), np.array([], dtype=np.int64), np.array([45, 90])]
-    together = model.forecast_at(data, origins)
-    alone = [model.forecast_at(data, [o[k:k + 1] if i == j else np.array([], dtype=np.int64)
+    together = inference.forecast_at(model.state_, data, origins)
+    alone = [inference.forecast_at(model.state_, data, [o[k:k + 1] if i == j else np.array([], dtype=np.int64)
                                       for j in range(len(origins))])
              for i, o in enumerate(origins) for k in range(len(o))]
     # Batches of different sizes may round differently (1e-8 here), so values near zero need an absolute bound.

@@ -22,11 +22,11 @@ import typer.testing
 
 import forecaster.forecaster
 from forecaster.errors import DataError
-from forecaster.persistence import MAX_CONFIG_BYTES
+from forecaster.loading import MAX_CONFIG_BYTES
 from forecaster.text import visible
-from forecaster.timeaxis import STEPS, future_index, offset_of
+from forecaster.data.timeaxis import STEPS, future_index, offset_of
 
-from test_cli import described, forecaster_process, invoke, ok, snapshot, user_error
+from conftest import described, forecaster_process, invoke, ok, snapshot, user_error
 from test_robustness import TINY, csv_file, edit_config, hourly
 
 ESC = "\x1b"

@@ -18,7 +18,7 @@ from forecaster import Forecaster
 from forecaster.errors import DataError
 
 from conftest import TINY
-from test_cli import invoke, ok
+from conftest import invoke, ok
 
 FLAGS = ["--hidden-size", "8", "--num-layers", "1", "--epochs", "1", "--lookback", "6", "--horizon", "3"]
 

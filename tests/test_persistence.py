@@ -16,13 +16,14 @@ import pandas as pd
 import pytest
 import torch
 
-from forecaster import Forecaster, files, persistence
+from forecaster import Forecaster, files, loading, persistence
 from forecaster.errors import ModelFileError
 from forecaster.model import RecurrentForecaster
-from forecaster.persistence import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE, file_sha256, read_manifest
+from forecaster.loading import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE, read_manifest
+from forecaster.persistence import file_sha256
 
 from conftest import TINY
-from test_cli import invoke, ok, user_error
+from conftest import invoke, ok, user_error
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def test_no_staging_directory_is_left_behind(saved):
 def test_existing_directory_is_kept_without_force_and_replaced_with_it(saved, tmp_path):
     target = copy_of(saved, tmp_path)
     model = Forecaster.load(target)
-    with pytest.raises(ModelFileError, match="--force"):
+    with pytest.raises(ModelFileError, match="`force`"):
         model.save(target)
     (target / "marker").write_text("old")
     # A file that is not a model's makes the directory more than a model: --force never deletes it (issue 18).
@@ -184,7 +185,8 @@ def test_a_seasonal_model_saved_before_season_changes_loads_and_forecasts(tmp_pa
     model = Forecaster(**TINY, season=4, window_norm="season").fit(frame)
     assert model.net_.shape.season_changes
     # What an older release saved: the encoder reads the channels only, and config.json has no such key.
-    model.net_ = RecurrentForecaster(dataclasses.replace(model.net_.shape, season_changes=False)).eval()
+    model.state_ = dataclasses.replace(
+        model.state_, net=RecurrentForecaster(dataclasses.replace(model.net_.shape, season_changes=False)).eval())
     model.save(tmp_path / "m")
     manifest = json.loads((tmp_path / "m" / CONFIG_FILE).read_text())
     del manifest["network"]["season_changes"]
@@ -284,7 +286,7 @@ def _race_to_save(index, source, targets, barrier, results, without_renameat2):
     if without_renameat2:
         files._RENAMEAT2 = None  # the mkdir-claim fallback
     model = Forecaster.load(source)
-    manifest = {**model._manifest(), "writer": index}
+    manifest = {**model.state_.to_manifest(), "writer": index}
     for trial, target in enumerate(targets):
         barrier.wait(timeout=60)
         try:
@@ -310,7 +312,7 @@ def test_of_saves_racing_to_a_new_directory_exactly_one_wins(saved, tmp_path, wi
     for trial, target in enumerate(targets):
         mine = [(index, outcome) for t, index, outcome in outcomes if t == trial]
         [winner] = [index for index, outcome in mine if outcome == "ok"]
-        assert all("exists" in outcome and "--force" in outcome for index, outcome in mine if index != winner), mine
+        assert all("exists" in outcome and "`force`" in outcome for index, outcome in mine if index != winner), mine
         assert read_manifest(Path(target))["writer"] == winner
         Forecaster.load(target)  # whole: the checksum holds
     assert sorted(os.listdir(tmp_path)) == [f"m{trial}" for trial in range(TRIALS)]
@@ -343,7 +345,7 @@ def _save_over_and_over(target, models, stop):
 def test_a_reader_during_repeated_forced_saves_always_sees_one_whole_model(tmp_path):
     frame = pd.DataFrame({"value": np.sin(np.arange(200) / 4)})
     fitted = [Forecaster(**TINY, seed=seed).fit(frame) for seed in (0, 1)]
-    models = [(model._manifest(), model.net_.state_dict()) for model in fitted]
+    models = [(model.state_.to_manifest(), model.net_.state_dict()) for model in fitted]
     target = tmp_path / "m"
     persistence.save_model(target, *models[0])
     weights = {read_manifest(target)["weights_sha256"]: models[0][1]}
@@ -357,7 +359,7 @@ def test_a_reader_during_repeated_forced_saves_always_sees_one_whole_model(tmp_p
     try:
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline:
-            manifest, tensors = persistence.load_model(target)  # a false "checksum mismatch" raises here
+            manifest, tensors = loading.load_model(target)  # a false "checksum mismatch" raises here
             expected = weights[manifest["weights_sha256"]]
             assert all(torch.equal(tensors[name], expected[name]) for name in expected)
             loads += 1

@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from forecaster.config import Config
 from forecaster.data import SeriesSet, load_series, series_from_frame
 from forecaster.errors import DataError
-from forecaster.timeaxis import STEPS
+from forecaster.data.timeaxis import STEPS
 
-from test_cli import invoke, ok
+from conftest import invoke, ok
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CLI = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

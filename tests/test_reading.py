@@ -1,4 +1,4 @@
-"""forecaster.reading: a file, a pipe or standard input is read once, its separator and decimal mark sniffed.
+"""forecaster.data.reading: a file, a pipe or standard input is read once, its separator and decimal mark sniffed.
 
 The CLI tests train tiny models (hidden 8, one epoch) and check what was read: the model's schema
 and series, the forecast's first timestamp and its values, not only the exit code. Pipes are real
@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from forecaster.cli import app
 from forecaster.config import parse_sep
+from forecaster.data.reading import SNIFF_BYTES, read_table
 from forecaster.errors import DataError
-from forecaster.reading import SNIFF_BYTES, read_table
+
+from conftest import invoke
 
 TINY = ["--epochs", "1", "--hidden-size", "8", "--num-layers", "1", "--lookback", "12", "--horizon", "6"]
 SMALL_ROWS, BIG_ROWS = 300, 4000  # an hourly file under and over the sniffer's 64 KiB head
@@ -35,10 +35,6 @@ def hourly_file(tmp_path: Path, rows: int, name: str = "data.csv") -> Path:
     path = tmp_path / name
     pd.DataFrame({"date": time, "load": values.round(4)}).to_csv(path, index=False)
     return path
-
-
-def invoke(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def forecaster_process(*args, **kwargs) -> subprocess.CompletedProcess:

@@ -29,7 +29,7 @@ import torch
 import forecaster.training
 from forecaster.persistence import file_sha256
 
-from test_cli import invoke, leftovers, ok, snapshot, user_error
+from conftest import invoke, leftovers, ok, snapshot, user_error
 
 TINY = ["--hidden-size", "8", "--num-layers", "1", "--epochs", "1", "--batch-size", "64", "--lookback", "6", "--horizon", "3"]
 STEPS = 120
@@ -157,7 +157,7 @@ def test_an_unreadable_data_file_is_refused(tmp_path, data_file, monkeypatch):
         def refused(path):
             raise PermissionError(13, "Permission denied", str(path))
 
-        monkeypatch.setattr("forecaster.reading._seekable", refused)
+        monkeypatch.setattr("forecaster.data.reading._seekable", refused)
     user_error(train(data, tmp_path / "m"), str(data), "not allowed to read it", "permissions")
 
 
@@ -529,7 +529,7 @@ def test_an_input_output_error_while_reading_exits_2_naming_the_file(data_file, 
     def failing_disk(stream, path, *options):
         raise OSError(5, "Input/output error", str(path))
 
-    monkeypatch.setattr("forecaster.reading._read", failing_disk)
+    monkeypatch.setattr("forecaster.data.reading._read", failing_disk)
     user_error(train(data_file, tmp_path / "m"), f"{data_file}: Input/output error", "check the path")
 
 
@@ -653,7 +653,7 @@ model.save(target, force=True)
 _WRITE_THEN_HANG = """
 import sys, time
 from pathlib import Path
-from forecaster.files import write_atomically
+from forecaster.outputs import write_atomically
 
 target, marker = map(Path, sys.argv[1:3])
 

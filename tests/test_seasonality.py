@@ -11,10 +11,10 @@ import pytest
 from forecaster import Forecaster
 from forecaster.metrics import seasonal_naive_scale
 from forecaster.seasonality import Season, chosen_season, detected_season
-from forecaster.timeaxis import STEPS
+from forecaster.data.timeaxis import STEPS
 
 from conftest import TINY
-from test_cli import invoke, ok
+from conftest import invoke, ok
 
 rng = np.random.default_rng(7)
 

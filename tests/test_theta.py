@@ -68,7 +68,7 @@ def test_blending_moves_the_quantiles_with_the_point():
 
 
 def test_a_share_outside_zero_to_one_is_refused():
-    with pytest.raises(ConfigError, match="theta-share"):
+    with pytest.raises(ConfigError, match="`theta_share`"):
         Config(theta_share=1.5)
 
 

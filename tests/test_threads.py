@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-import forecaster.forecaster
+import forecaster.estimator.fitting
 import forecaster.threads
 from forecaster import Forecaster
 from forecaster.config import Config, parse_threads
@@ -15,7 +15,8 @@ from forecaster.errors import ConfigError
 from forecaster.threads import MAX_AUTO_THREADS, auto_threads, threads_limited, use_threads
 
 from conftest import TINY, daily_cycle
-from test_cli import ENERGY, invoke, ok, train_tiny, user_error
+from conftest import invoke, ok, user_error
+from test_cli import ENERGY, train_tiny
 
 
 @pytest.fixture(autouse=True)
@@ -68,22 +69,22 @@ def test_threads_limited_sets_and_restores():
 
 def test_a_library_fit_runs_with_its_threads_and_gives_them_back(monkeypatch):
     seen = []
-    train = forecaster.forecaster.train
+    train = forecaster.estimator.fitting.train
 
     def spying(*args, **kwargs):
         seen.append(torch.get_num_threads())
         return train(*args, **kwargs)
 
-    monkeypatch.setattr(forecaster.forecaster, "train", spying)
+    monkeypatch.setattr(forecaster.estimator.fitting, "train", spying)
     torch.set_num_threads(2)
     model = Forecaster(**{**TINY, "epochs": 1}, threads=1).fit(daily_cycle(24 * 10, 0.2, seed=0))
     assert seen == [1] and torch.get_num_threads() == 2
-    assert model.resolved_config().threads is None  # a refit runs as the process that makes it
+    assert model.state_.resolved_config().threads is None  # a refit runs as the process that makes it
 
 
 @pytest.mark.parametrize("text", ["0", "-1", "two"])
 def test_bad_thread_counts_are_refused(text):
-    with pytest.raises(ConfigError, match="--threads"):
+    with pytest.raises(ConfigError, match="`threads`"):
         Config(threads=parse_threads(text))
 
 

@@ -1,23 +1,12 @@
-"""forecaster.timeaxis: frequencies, seasonal periods, regular grids, gap filling, future steps."""
+"""forecaster.data.timeaxis: frequencies, seasonal periods, regular grids, gap filling, future steps."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from forecaster.errors import DataError
-from forecaster.timeaxis import (
-    STEPS,
-    filled_flat,
-    filled_values,
-    future_index,
-    infer_freq,
-    infer_freq_flat,
-    parse_time_label,
-    regular_index,
-    season_of,
-    series_grids,
-    time_label,
-)
+from forecaster.data.timeaxis import STEPS, future_index, infer_freq, infer_freq_flat, parse_time_label, season_of, time_label
+from forecaster.data.fill import filled_flat, filled_values, regular_index, series_grids
 
 
 def grid(start: str, periods: int, freq: str) -> pd.DatetimeIndex:
@@ -122,7 +111,7 @@ def test_steps_across_all_series_decide_when_gaps_hide_the_frequency():
 
 
 def test_too_few_timestamps_to_infer_is_refused():
-    with pytest.raises(DataError, match="data.csv: too few timestamps to infer a frequency; set --freq"):
+    with pytest.raises(DataError, match="data.csv: too few timestamps to infer a frequency; set `freq`"):
         infer_freq([grid("2024-01-01", 2, "D")], "data.csv")
 
 
@@ -145,11 +134,11 @@ def test_regular_index_refuses_a_timestamp_off_the_grid():
         regular_index(times, "D", "data.csv", "load")
     message = str(caught.value)
     assert "data.csv" in message and "series 'load'" in message
-    assert "2024-01-02 12:00:00 off the 'D' grid (1 such)" in message and "--freq" in message
+    assert "2024-01-02 12:00:00 off the 'D' grid (1 such)" in message and "`freq`" in message
 
 
 def test_regular_index_refuses_an_unknown_frequency():
-    with pytest.raises(DataError, match="--freq 'often' is not a pandas frequency"):
+    with pytest.raises(DataError, match="`freq` 'often' is not a pandas frequency"):
         regular_index(grid("2024-01-01", 3, "D"), "often", "data.csv", "v")
 
 
@@ -203,7 +192,7 @@ def test_error_fill_names_series_first_missing_timestamp_and_count():
         filled_values(series, "error", "data.csv", "load")
     message = str(caught.value)
     assert "data.csv: series 'load' is missing a value at 2024-01-02 00:00:00 (2 missing in all)" in message
-    assert "--fill interpolate|ffill|zero" in message
+    assert "`fill` interpolate|ffill|zero" in message
 
 
 @pytest.mark.parametrize("method", ["interpolate", "ffill", "zero", "error"])

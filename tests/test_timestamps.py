@@ -1,11 +1,11 @@
-"""forecaster.timestamps: the time column is found, and its cells read as steps or datetimes or refused at their row."""
+"""forecaster.data.timestamps: the time column is found, and its cells read as steps or datetimes or refused at their row."""
 
 import pandas as pd
 import pytest
 
 from forecaster.config import Config
 from forecaster.data import series_from_frame
-from forecaster.timestamps import RowLabeller, parsed_times
+from forecaster.data.timestamps import RowLabeller, parsed_times
 
 from conftest import days, load, refusal
 
@@ -69,7 +69,7 @@ def test_mixed_utc_offsets_are_put_on_utc(tmp_path):
 
 def test_unparseable_timestamp_names_value_and_line(tmp_path):
     message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\nnot a day,3\n2024-01-04,4\n")
-    assert "column 'date'" in message and "'not a day' at line 4" in message and "--time-col" in message
+    assert "column 'date'" in message and "'not a day' at line 4" in message and "`time_col`" in message
 
 
 def test_empty_timestamp_names_its_line(tmp_path):
@@ -173,8 +173,8 @@ def test_dates_that_read_both_ways_are_refused_naming_date_format(tmp_path):
     message = refusal(tmp_path, dated(TWELVE_DAYS, "%d/%m/%Y"))
     assert "column 'date' reads as dates both day-first and month-first ('02/01/2023' is 2 January 2023 or " \
            "1 February 2023), and both give a regular time grid" in message
-    assert "--date-format %d/%m/%Y (DD/MM/YYYY) or --date-format %m/%d/%Y (MM/DD/YYYY)" in message
-    assert "--freq" not in message
+    assert "`date_format` %d/%m/%Y (DD/MM/YYYY) or `date_format` %m/%d/%Y (MM/DD/YYYY)" in message
+    assert "`freq`" not in message
 
 
 @pytest.mark.parametrize("date_format", ["%d/%m/%Y", "%m/%d/%Y"])
@@ -198,11 +198,11 @@ def test_a_date_that_matches_no_order_is_named_at_its_line(tmp_path):
 
 def test_a_cell_that_does_not_match_the_date_format_is_named(tmp_path):
     message = refusal(tmp_path, dated(TWELVE_DAYS, "%d/%m/%Y"), date_format="%Y-%m-%d")
-    assert "'01/01/2023' at line 2, which does not match --date-format '%Y-%m-%d' (12 such)" in message
+    assert "'01/01/2023' at line 2, which does not match `date_format` '%Y-%m-%d' (12 such)" in message
 
 
 def test_a_date_format_pandas_cannot_read_is_refused(tmp_path):
-    assert "--date-format '%Q' is not a format pandas reads" in refusal(tmp_path, dated(TWELVE_DAYS, "%d/%m/%Y"),
+    assert "`date_format` '%Q' is not a format pandas reads" in refusal(tmp_path, dated(TWELVE_DAYS, "%d/%m/%Y"),
                                                                           date_format="%Q")
 
 

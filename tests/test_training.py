@@ -95,13 +95,19 @@ def test_schedules_run_and_cosine_lowers_the_rate(schedule):
     assert all(math.isfinite(r) for r in rates)
     if schedule == "cosine":
         assert rates[-1] < rates[0]
+        # Each epoch's rate is cosine annealing's over the epochs: lr (1 + cos(pi e / E)) / 2 at epoch e = 0, 1, 2.
+        assert rates == pytest.approx([1e-3 * (1 + math.cos(math.pi * e / 3)) / 2 for e in range(3)], rel=1e-12)
+    elif schedule == "none":
+        assert rates == [1e-3] * 3
+    else:  # plateau halves the rate only after the validation loss stalls; never raises it, never below halves
+        assert rates[0] == 1e-3 and all(later in (earlier, earlier / 2) for earlier, later in zip(rates, rates[1:]))
 
 
 def test_resolve_device():
     assert resolve_device("cpu").type == "cpu"
     assert resolve_device("auto").type in ("cpu", "cuda", "mps")
     if not torch.cuda.is_available():
-        with pytest.raises(ConfigError, match="--device cuda"):
+        with pytest.raises(ConfigError, match="`device` cuda"):
             resolve_device("cuda")
 
 

@@ -10,13 +10,14 @@ from forecaster import Forecaster, transform
 from forecaster.config import Config
 from forecaster.data import series_from_frame
 from forecaster.errors import ConfigError, DataError
+from forecaster.estimator import inference
 
 from conftest import TINY, daily_cycle
-from test_cli import invoke, ok, user_error
+from conftest import invoke, ok, user_error
 
 
 def test_an_unknown_transform_names_the_flag():
-    with pytest.raises(ConfigError, match="--transform"):
+    with pytest.raises(ConfigError, match="`transform`"):
         Config(transform="sqrt")
 
 
@@ -33,7 +34,7 @@ def test_model_space_is_the_log_and_back_is_exp():
 def test_a_value_at_or_below_zero_is_refused_with_its_series_time_and_fix():
     frame = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=3, freq="D"), "y": [1.0, 0.0, 2.0]})
     data = series_from_frame(frame, Config(), source="f.csv")
-    with pytest.raises(DataError, match=r"f.csv: series 'y' has 0 at 2024-01-02.*--transform none"):
+    with pytest.raises(DataError, match=r"f.csv: series 'y' has 0 at 2024-01-02.*`transform` none"):
         transform.to_model(data, "log")
 
 
@@ -48,11 +49,11 @@ def logged(frame):
 
 
 def test_a_log_model_forecasts_exp_of_its_model_space_forecast(logged, frame):
-    assert logged.transform_ == "log" and logged.resolved_config().transform == "log"
+    assert logged.transform_ == "log" and logged.state_.resolved_config().transform == "log"
     data = logged.series_set(frame)
     origins = [np.array([len(frame) - 48, len(frame) - 24])]
-    model_space = logged._forecast(transform.to_model(data, "log"), origins, logged.scalers_for(data))
-    np.testing.assert_allclose(logged.forecast_at(data, origins), np.exp(model_space))
+    model_space = inference.forecast(logged.state_, transform.to_model(data, "log"), origins, inference.scalers_for(logged.state_, data))
+    np.testing.assert_allclose(inference.forecast_at(logged.state_, data, origins), np.exp(model_space))
 
 
 def test_log_intervals_are_symmetric_in_the_log_and_reach_further_up(logged, frame):

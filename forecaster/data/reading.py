@@ -84,7 +84,7 @@ def _read(stream: BinaryIO, path: Path, name: str, sep: str | None, decimal: str
     sep = sep or _sniffed_sep(lines)
     decimal = decimal or _sniffed_decimal(lines, sep)
     if decimal == sep:
-        raise DataError(f"{name}: the decimal mark {decimal!r} is also the field separator; set --sep to the other one")
+        raise DataError(f"{name}: the decimal mark {decimal!r} is also the field separator; set `sep` to the other one")
     try:
         return pd.read_csv(stream, sep=sep, decimal=decimal, skipinitialspace=True, encoding="utf-8")
     except pd.errors.EmptyDataError:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.timestamps import TIME_NAMES, RowLabeller, time_column
+from forecaster.data.timestamps import TIME_NAMES, RowLabeller, time_column
 
 YEAR_NAMES = ("year", "years", "yr", "yyyy")
 # The column beside the year that gives the step within it: its names, its largest value, months per step.
@@ -57,7 +57,7 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None, source
             time_col = parts[0]
             if id_col is None and len(parts) == 1 and frame[time_col].duplicated().any():
                 raise DataError(f"{source}: column {time_col!r} holds whole years, some of them on several rows; add "
-                                "a 'quarter' (1-4) or 'month' (1-12) column, or name the time column with --time-col")
+                                "a 'quarter' (1-4) or 'month' (1-12) column, or name the time column with `time_col`")
             parts = parts if FIRST_YEAR <= frame[time_col].min() and frame[time_col].max() <= LAST_YEAR else []
             guesses.insert(0, _time_guess(time_col, parts))
             if by_month(parts):  # the table's one series takes the month columns; anything else beside them is unused

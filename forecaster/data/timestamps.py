@@ -16,7 +16,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.timeaxis import MAX_GRID, STEPS, infer_freq_flat
+from forecaster.data.timeaxis import MAX_GRID, STEPS, infer_freq_flat
 
 TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
 MAX_STEP = 2**53  # a step number read as a float is exact only up to here
@@ -99,8 +99,8 @@ def parsed_times(
     bad = parsed.isna().to_numpy()
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        what, fix = ((f"does not match --date-format {date_format!r}", "fix it or --date-format") if date_format
-                     else ("is not a date or time", "fix it, or name the real time column with --time-col"))
+        what, fix = ((f"does not match `date_format` {date_format!r}", "fix it or `date_format`") if date_format
+                     else ("is not a date or time", "fix it, or name the real time column with `time_col`"))
         raise DataError(
             f"{source}: column {time_col!r} has {column.iloc[first]!r} at {rows(first)}, which {what} "
             f"({int(bad.sum())} such); {fix}"
@@ -128,7 +128,7 @@ def _check_format(date_format: str | None, distinct: _Distinct, source: str) -> 
     try:
         pd.to_datetime(distinct.values[:1], errors="coerce", format=date_format, utc=True)
     except ValueError as exc:
-        raise DataError(f"{source}: --date-format {date_format!r} is not a format pandas reads ({exc})") from None
+        raise DataError(f"{source}: `date_format` {date_format!r} is not a format pandas reads ({exc})") from None
 
 
 def _day_and_month_format(
@@ -207,7 +207,7 @@ def _ambiguous(texts: pd.Series, readings: dict[str, pd.DatetimeIndex], orders: 
     example = f"{texts.iloc[differ]!r} is {day.day} {day:%B %Y} or {month.day} {month:%B %Y}"
     grid = "both give a regular time grid" if both else "neither gives a regular time grid"
     return (f"{source}: column {time_col!r} reads as dates both day-first and month-first ({example}), and {grid}; "
-            f"say which with --date-format {day_first} ({_shown(day_first)}) or --date-format {month_first} "
+            f"say which with `date_format` {day_first} ({_shown(day_first)}) or `date_format` {month_first} "
             f"({_shown(month_first)})")
 
 

@@ -1,0 +1,41 @@
+"""Tables and words for people: numbers, the season's and the Theta share's origin, `info`'s tables."""
+
+import json
+
+import pytest
+from rich.console import Console
+
+from forecaster import Forecaster, report
+
+from conftest import TINY, daily_cycle
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (None, "-"), (3, "3"), (float("nan"), "n/a"), (float("inf"), "n/a"), (0.0, "0.0000"), (0.12345, "0.1235"),
+    (1234.5, "1234"), (123456.0, "1.235e+05"), (0.0001234, "1.234e-04"),
+])
+def test_numbers_are_compact(value, shown):
+    assert report.number(value) == shown
+
+
+def test_the_season_and_theta_share_say_who_chose_them():
+    assert report.season_source("given", "h") == "given with --season"
+    assert report.season_source("frequency", "h") == "from the frequency h"
+    assert report.season_source(None, "h") == "-"
+    assert report.theta_share(0.5, None) == "0.5 (best on validation)"
+    assert report.theta_share(0.0, 0.0) == "0 (given)"
+
+
+def test_info_tables_show_the_model(tmp_path):
+    model = Forecaster(**TINY, holdout=24).fit(daily_cycle(24 * 12, 0.1, seed=0))
+    manifest = json.loads(json.dumps({**model.state_.to_manifest(), "format_version": 1, "weights_sha256": "ab" * 32}))
+    tables = report.info_tables(manifest, "models/m")
+    assert [table.title for table in tables][1:] == ["settings", f"training history (last "
+                                                     f"{min(10, len(manifest['history']))} of "
+                                                     f"{len(manifest['history'])} epochs)", "validation"]
+    console = Console(record=True, width=200)
+    for table in tables:
+        console.print(table)
+    text = console.export_text()
+    assert "model models/m" in text and "lookback / horizon / season" in text
+    assert f"{model.lookback_} / {model.horizon_} / {model.season_}" in text and "ab" * 32 in text
