@@ -1,12 +1,14 @@
 """Training throughput against the machine's own limit (issue 7, target 3).
 
-    python benchmarks/throughput.py [--windows 4096] [--repeats 3]
+    python benchmarks/throughput.py [--windows 4096] [--repeats 3] [--segments 1,24]
 
 Windows per second of the real training loop (`training.train`, one epoch) for the LSTM
-and the GRU at lookback 336, hidden 64, 2 layers, batch 256, in fp32 and bf16, beside
+and the GRU at lookback 336, hidden 64, 2 layers, batch 256, in fp32 and bf16, step-wise
+(segment 1) and segment-wise (`--segment`, SegRNN: 336 / 24 = 14 recurrent steps), beside
 torch's float32 (and bf16) matmul GFLOP/s on this machine, and the fraction reached:
 windows/s x FLOPs per training window / matmul FLOP/s. FLOPs per window count the
-recurrent matmuls (2 per multiply-add) of the forward pass, times 3 for forward + backward.
+recurrent matmuls (2 per multiply-add) of the forward pass, and with segments their embedding,
+times 3 for forward + backward.
 """
 
 from __future__ import annotations
@@ -41,19 +43,21 @@ def matmul_gflops(dtype: torch.dtype, size: int = 1024, repeats: int = 20) -> fl
     return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9
 
 
-def flops_per_training_window(cell: str) -> float:
-    per_step = sum(2 * GATES[cell] * HIDDEN * (inputs + HIDDEN) for inputs in [1] + [HIDDEN] * (LAYERS - 1))
-    forward = LOOKBACK * per_step + 2 * HIDDEN * HORIZON
+def flops_per_training_window(cell: str, segment: int = 1) -> float:
+    first = HIDDEN if segment > 1 else 1  # the cell's first layer reads the embedded segment, or the one channel
+    per_step = sum(2 * GATES[cell] * HIDDEN * (inputs + HIDDEN) for inputs in [first] + [HIDDEN] * (LAYERS - 1))
+    embedding = 2 * LOOKBACK * HIDDEN if segment > 1 else 0  # (W * 1) -> hidden for each of the L / W segments
+    forward = LOOKBACK // segment * per_step + embedding + 2 * HIDDEN * HORIZON
     return 3 * forward
 
 
-def windows_per_second(cell: str, precision: str, windows: int) -> float:
+def windows_per_second(cell: str, precision: str, windows: int, segment: int = 1) -> float:
     values = np.sin(np.arange(windows + LOOKBACK + HORIZON + 64) / 24.0)[:, None]
     data, _ = stacked([values])
     train_set = WindowSet(data, origin_starts(0, np.arange(LOOKBACK, LOOKBACK + windows), LOOKBACK), LOOKBACK, HORIZON)
     val_set = WindowSet(data, origin_starts(0, np.arange(LOOKBACK, LOOKBACK + 64), LOOKBACK), LOOKBACK, HORIZON)
     torch.manual_seed(0)
-    net = RecurrentForecaster(NetworkShape(cell, 1, HIDDEN, LAYERS, 0.1, HORIZON, 1))
+    net = RecurrentForecaster(NetworkShape(cell, 1, HIDDEN, LAYERS, 0.1, HORIZON, 1, segment=segment))
     config = Config(epochs=1, batch_size=BATCH, windows_per_epoch=windows, precision=precision)
     started = time.perf_counter()
     train(net, train_set, val_set, config)
@@ -64,26 +68,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--windows", type=int, default=4096)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--segments", default="1,24", help="segment lengths to measure, each dividing 336")
+    parser.add_argument("--cells", default="lstm,gru")
+    parser.add_argument("--precisions", default="fp32,bf16")
     parser.add_argument("--results", type=Path, default=Path("benchmarks/RESULTS.md"))
     args = parser.parse_args()
-    peak = {"fp32": matmul_gflops(torch.float32), "bf16": matmul_gflops(torch.bfloat16)}
+    segments = [int(w) for w in args.segments.split(",")]
+    if any(w < 1 or LOOKBACK % w for w in segments):
+        parser.error(f"each of --segments must divide the lookback {LOOKBACK}, got {args.segments}")
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16}
+    peak = {precision: matmul_gflops(dtypes[precision]) for precision in args.precisions.split(",")}
     lines = [
-        f"Command: `python benchmarks/throughput.py --windows {args.windows} --repeats {args.repeats}` "
+        f"Command: `python benchmarks/throughput.py --windows {args.windows} --repeats {args.repeats} "
+        f"--segments {args.segments} --cells {args.cells} --precisions {args.precisions}` "
         f"(lookback {LOOKBACK}, hidden {HIDDEN}, {LAYERS} layers, batch {BATCH}; median of {args.repeats})",
         "",
-        f"torch matmul (1024x1024): fp32 {peak['fp32']:.0f} GFLOP/s, bf16 {peak['bf16']:.0f} GFLOP/s",
+        "torch matmul (1024x1024): " + ", ".join(f"{p} {rate:.0f} GFLOP/s" for p, rate in peak.items()),
         "",
-        "| cell | precision | windows/s | GFLOP per window | GFLOP/s reached | fraction of matmul peak |",
-        "|---|---|---|---|---|---|",
+        "| cell | precision | segment | windows/s | GFLOP per window | GFLOP/s reached | fraction of matmul peak |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for cell in ("lstm", "gru"):
-        for precision in ("fp32", "bf16"):
-            rate = statistics.median(windows_per_second(cell, precision, args.windows) for _ in range(args.repeats))
-            flops = flops_per_training_window(cell)
-            reached = rate * flops / 1e9
-            lines.append(f"| {cell} | {precision} | {rate:.0f} | {flops / 1e9:.3f} | {reached:.1f} | "
-                         f"{reached / peak[precision]:.1%} |")
-            print(lines[-1], flush=True)
+    for cell in args.cells.split(","):
+        for precision in args.precisions.split(","):
+            for segment in segments:
+                rate = statistics.median(windows_per_second(cell, precision, args.windows, segment)
+                                         for _ in range(args.repeats))
+                flops = flops_per_training_window(cell, segment)
+                reached = rate * flops / 1e9
+                lines.append(f"| {cell} | {precision} | {segment} | {rate:.0f} | {flops / 1e9:.3f} | {reached:.1f} | "
+                             f"{reached / peak[precision]:.1%} |")
+                print(lines[-1], flush=True)
     append_results(args.results, "Training throughput (windows per second)", "\n".join(lines))
 
 

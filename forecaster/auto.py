@@ -18,7 +18,7 @@ from forecaster.data import Series, SeriesSet
 from forecaster.errors import ConfigError
 
 
-def lookback(horizon: int, season: int, train_lengths: list[int]) -> int:
+def lookback(horizon: int, season: int, train_lengths: list[int], segment: int = 1) -> int:
     """A lookback of two horizons or three seasons, whichever is longer, cut to fit the typical series.
 
     Cut so that the median training part still yields about as many windows as the lookback is
@@ -28,7 +28,9 @@ def lookback(horizon: int, season: int, train_lengths: list[int]) -> int:
     wanted = max(2 * horizon, 3 * season)
     typical = int(np.median(train_lengths))
     room = (typical - horizon) // 2
-    return max(1, min(wanted, max(room, min(season, typical - horizon))))
+    steps = max(1, min(wanted, max(room, min(season, typical - horizon))))
+    # Up, not down, to whole segments: the network reads whole segments, and short series are lengthened anyway.
+    return -(-steps // segment) * segment
 
 
 def window_norm(asked: str, parts: list[np.ndarray], horizon: int, season: int, lookback: int) -> str:

@@ -50,7 +50,8 @@ class Config:
     hidden_size: int = 64  # width of each recurrent layer
     num_layers: int = 2  # stacked recurrent layers
     dropout: float | None = None  # between recurrent layers and before the head; None: 0.1, or 0.3 on little data
-    lookback: int | None = None  # input window length L; None: from horizon and season
+    lookback: int | None = None  # input window length L; None: from horizon and season (a whole number of segments)
+    segment: int = 1  # steps the recurrent cell reads at once, embedded (SegRNN); 1: step by step; L must be a multiple
     horizon: int | None = None  # steps forecast at once H; None: the season, else 10
     quantiles: list[float] | None = None  # extra quantile outputs (pinball loss); None: `levels`' bounds over a seasonal base
     levels: list[float] = field(default_factory=lambda: [80.0, 95.0])  # central intervals (%) calibrated on validation
@@ -90,11 +91,15 @@ class Config:
         _check_choice("window_norm", self.window_norm, WINDOW_NORMS)
         _check_choice("precision", self.precision, PRECISIONS)
         _check_choice("transform", self.transform, TRANSFORMS)
-        for name in ("hidden_size", "num_layers", "ensemble", "epochs", "batch_size", "windows_per_epoch"):
+        for name in ("hidden_size", "num_layers", "segment", "ensemble", "epochs", "batch_size", "windows_per_epoch"):
             _check_positive_int(name, getattr(self, name))
         for name in ("lookback", "horizon", "season", "val_size", "threads"):
             if getattr(self, name) is not None:
                 _check_positive_int(name, getattr(self, name))
+        if self.lookback is not None and self.lookback % self.segment:
+            raise ConfigError(f"`lookback` {self.lookback} is not a multiple of `segment` {self.segment}: the window is "
+                              f"read in whole segments; use a `lookback` such as {-(-self.lookback // self.segment) * self.segment}, "
+                              "or leave it automatic (rounded up to whole segments)")
         _check_non_negative_int("patience", self.patience)
         _check_non_negative_int("holdout", self.holdout)
         _check_non_negative_int("seed", self.seed)

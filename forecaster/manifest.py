@@ -144,6 +144,10 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
             return problem
     if manifest["network"].get("horizon") != manifest["horizon"]:
         return f"horizon {manifest['horizon']!r} differs from the network's {_shown(manifest['network'].get('horizon'))}"
+    segment = manifest["network"].get("segment", 1)  # saved before segments: step-wise
+    if not is_count(segment) or manifest["lookback"] % segment:
+        return (f"the network's segment {_shown(segment)} does not divide lookback {manifest['lookback']!r}; "
+                "expected a positive whole number of steps that does")
     for name, entry in manifest.get("calibration", {}).items():
         for key in margin_keys(entry):
             if len(entry[key]) != manifest["horizon"]:

@@ -1,4 +1,4 @@
-"""The recurrent network: an LSTM/GRU/RNN encoder and a direct multi-horizon head."""
+"""The recurrent network: an LSTM/GRU/RNN encoder, step- or segment-wise, and a direct multi-horizon head."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class NetworkShape:
     members: int = 1  # networks in a median ensemble (`ensemble`)
     season: int = 1  # the seasonal period, for window_norm "season"
     season_changes: bool = False  # the encoder also reads each step's change from a season before; absent in older models
+    segment: int = 1  # steps per recurrent step: 1 reads the window step by step; W > 1 reads embedded W-step segments
 
 
 class RecurrentForecaster(nn.Module):
@@ -33,13 +34,20 @@ class RecurrentForecaster(nn.Module):
 
     With known-ahead channels, a small per-step decoder adds what those channels say about
     each of the H steps to the head's forecast, given the encoder's state.
+
+    With `segment` W > 1 the encoder reads the window as SegRNN does (Lin et al. 2023): cut into L / W
+    segments from its end, each segment's W steps of every channel embedded by one layer, so the cell
+    runs L / W steps instead of L.
     """
 
     def __init__(self, shape: NetworkShape) -> None:
         super().__init__()
         self.shape = shape
+        channels = shape.input_size + int(shape.season_changes)  # what the encoder reads per step
+        if shape.segment > 1:  # only then: a step-wise network keeps its parameters, created in the same order
+            self.embed = nn.Sequential(nn.Linear(shape.segment * channels, shape.hidden_size), nn.ReLU())
         self.encoder = _CELLS[shape.cell](
-            input_size=shape.input_size + int(shape.season_changes),
+            input_size=shape.hidden_size if shape.segment > 1 else channels,
             hidden_size=shape.hidden_size,
             num_layers=shape.num_layers,
             # torch warns (and ignores it) when dropout is set on a single layer.
@@ -56,7 +64,7 @@ class RecurrentForecaster(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Xavier input weights, orthogonal recurrent weights, zero biases, LSTM forget bias 1."""
+        """Xavier input (and segment embedding) weights, orthogonal recurrent weights, zero biases, LSTM forget bias 1."""
         for name, param in self.encoder.named_parameters():
             if name.startswith("weight_ih"):
                 nn.init.xavier_uniform_(param)
@@ -74,6 +82,9 @@ class RecurrentForecaster(nn.Module):
                     param.data[hidden : 2 * hidden] = 1.0
         nn.init.xavier_uniform_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+        if self.shape.segment > 1:
+            nn.init.xavier_uniform_(self.embed[0].weight)
+            nn.init.zeros_(self.embed[0].bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, L, C) scaled windows -> (B, H, outputs) scaled forecasts.
@@ -95,13 +106,27 @@ class RecurrentForecaster(nn.Module):
             base = level if self.shape.window_norm == "last" else self._last_season(x) + level
         if self.shape.season_changes:
             x = torch.cat([x, self._season_changes(x)], dim=-1)
-        encoded, _ = self.encoder(x)  # (B, L, C) -> (B, L, hidden)
+        if self.shape.segment > 1:
+            x = self._segments(x)  # (B, L, C) -> (B, L / W, hidden)
+        encoded, _ = self.encoder(x)  # (B, steps, C or hidden) -> (B, steps, hidden)
         state = self.dropout(encoded[:, -1])  # (B, hidden)
         out = self.head(state).view(-1, horizon, self.shape.outputs)  # (B, H * outputs) -> (B, H, outputs)
         if ahead is not None:
             steps = torch.cat([state.unsqueeze(1).expand(-1, horizon, -1), ahead], dim=-1)  # (B, H, hidden + K)
             out = out + self.decoder(steps)
         return out if base is None else out + base
+
+    def _segments(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, L, C) windows -> (B, L // W, hidden): each W-step segment, counted from the window's end, embedded.
+
+        Segments end at the origin, so the latest steps always share one; a lookback that is not a whole
+        number of segments (refused by `Config`) would lose its oldest steps here.
+        """
+        batch, steps, channels = x.shape
+        segment = self.shape.segment
+        count = steps // segment
+        x = x[:, steps - count * segment:].reshape(batch, count, segment * channels)  # (B, L/W, W * C), step-major
+        return self.embed(x)
 
     def _season_changes(self, x: torch.Tensor) -> torch.Tensor:
         """(B, L, C) windows -> (B, L, 1): each step's target minus the one a season before; zero over the first season.

@@ -23,6 +23,9 @@ def test_lookback_is_two_horizons_or_three_seasons_cut_to_fit_the_median_series(
     assert auto.lookback(horizon=24, season=24, train_lengths=[60]) == 24  # never below a season that fits
     # The median series decides: a few short ones are lengthened rather than cutting every lookback.
     assert auto.lookback(horizon=6, season=1, train_lengths=[8, 30, 30, 30, 2]) == 12
+    # With segments, rounded up to a whole number of them.
+    assert auto.lookback(horizon=24, season=24, train_lengths=[124], segment=24) == 72  # 50 steps: 3 segments
+    assert auto.lookback(horizon=48, season=24, train_lengths=[10_000], segment=24) == 96  # already whole
 
 
 def test_window_norm_takes_the_seasonal_base_where_seasonal_naive_clearly_wins():

@@ -174,6 +174,25 @@ def test_train_several_targets_make_one_global_model(tmp_path):
     assert manifest["schema"]["targets"] == ["store_a", "store_b", "store_c"]
 
 
+def test_train_segment_wise_and_predict(tmp_path):
+    train_tiny(ENERGY, tmp_path / "m", "--target", "load", "--segment", "4")
+    manifest = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert manifest["network"]["segment"] == 4 and manifest["lookback"] % 4 == 0
+    frame = pd.read_csv(io.StringIO(ok(invoke("predict", tmp_path / "m", "--data", ENERGY)).stdout),
+                        parse_dates=["timestamp"])
+    last = pd.to_datetime(pd.read_csv(ENERGY)["timestamp"]).iloc[-1]
+    assert len(frame) == HORIZON and frame["timestamp"].iloc[0] == last + pd.Timedelta(hours=1)
+    values = frame.drop(columns=["series", "timestamp"]).to_numpy()
+    assert values.size and pd.notna(values).all() and (abs(values) < float("inf")).all()
+
+
+def test_train_refuses_a_lookback_of_part_segments_naming_both_flags(tmp_path):
+    user_error(invoke("train", ENERGY, *TINY, "--out", tmp_path / "m", "--lookback", "50", "--segment", "24"),
+               "--lookback 50 is not a multiple of --segment 24")
+    user_error(invoke("train", ENERGY, *TINY, "--out", tmp_path / "m", "--segment", "0"), "--segment")
+    assert not (tmp_path / "m").exists()
+
+
 # --------------------------------------------------------------- predict
 def test_predict_prints_csv_when_stdout_is_not_a_terminal(models):
     result = ok(invoke("predict", models["plain"], "--data", ENERGY))

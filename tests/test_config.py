@@ -32,6 +32,8 @@ from forecaster.errors import ConfigError
         ({"levels": [100]}, "--levels"),
         ({"levels": [80, 80]}, "--levels"),
         ({"levels": "80"}, "--levels"),
+        ({"segment": 0}, "--segment"),
+        ({"segment": 2.5}, "--segment"),
     ],
 )
 def test_out_of_range_settings_name_the_setting_and_the_cli_its_flag(settings, flag):
@@ -80,3 +82,13 @@ def test_parse_helpers():
         parse_quantiles("0.1,high")
     assert parse_columns(["a,b", "c"]) == ["a", "b", "c"]
     assert parse_columns(None) is None
+
+
+def test_an_explicit_lookback_must_be_whole_segments():
+    assert Config(lookback=48, segment=24).segment == 24
+    assert Config(segment=24).lookback is None  # the automatic lookback is rounded up to whole segments
+    with pytest.raises(ConfigError) as refused:
+        Config(lookback=50, segment=24)
+    assert str(refused.value).startswith("`lookback` 50 is not a multiple of `segment` 24")
+    assert "such as 72" in str(refused.value)  # the next whole number of segments
+    assert with_flags(str(refused.value)).startswith("--lookback 50 is not a multiple of --segment 24")

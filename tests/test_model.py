@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from forecaster.model import NetworkShape, RecurrentForecaster
+from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 
 
 def shape(cell: str = "lstm", **changes) -> NetworkShape:
@@ -118,3 +118,61 @@ def test_median_ensemble_takes_the_middle_member_and_saves_each():
     assert any(name.startswith("members.2.") for name in net.state_dict())
     pair = build_network(shape(members=2, dropout=0.0)).eval()
     torch.testing.assert_close(pair(x), (pair.members[0](x) + pair.members[1](x)) / 2)
+
+
+# ------------------------------------------------- segment-wise recurrence (SegRNN)
+def test_a_step_wise_network_is_the_one_before_segments():
+    """Segment 1 creates the same parameters in the same order: a seeded network is the one releases before it built.
+
+    The figures are this network's forecasts at commit cedd6e3, before `segment` existed.
+    """
+    torch.manual_seed(0)
+    net = RecurrentForecaster(shape("lstm")).eval()
+    assert net.shape.segment == 1 and not hasattr(net, "embed")
+    assert [(name, tuple(value.shape)) for name, value in net.state_dict().items()] == [
+        ("encoder.weight_ih_l0", (24, 1)), ("encoder.weight_hh_l0", (24, 6)), ("encoder.bias_ih_l0", (24,)),
+        ("encoder.bias_hh_l0", (24,)), ("encoder.weight_ih_l1", (24, 6)), ("encoder.weight_hh_l1", (24, 6)),
+        ("encoder.bias_ih_l1", (24,)), ("encoder.bias_hh_l1", (24,)), ("head.weight", (12, 6)), ("head.bias", (12,))]
+    x = torch.arange(2 * 16, dtype=torch.float32).reshape(2, 16, 1).sin()[:, :12]
+    with torch.no_grad():
+        out = net(x)
+    expected = [-1.0056209564208984, -0.9663141965866089, -0.9265834093093872, -1.0992916822433472,
+                -1.0458158254623413, -0.9779331088066101]
+    assert out.flatten()[:6].tolist() == expected
+    assert out.sum().item() == pytest.approx(-0.15737318992614746, abs=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_segments_embed_each_w_steps_and_shorten_the_recurrence(cell):
+    net = RecurrentForecaster(shape(cell, input_size=2, segment=4))
+    assert net.embed[0].in_features == 4 * 2 and net.encoder.input_size == 6  # (W * C) -> hidden, read by the cell
+    seen = []
+    net.encoder.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape))
+    assert net(torch.randn(5, 12, 2)).shape == (5, 4, 3)  # (B, L, C) -> (B, H, outputs)
+    assert seen == [(5, 3, 6)]  # L / W = 3 recurrent steps
+
+
+def test_segments_are_cut_from_the_window_end_step_major():
+    net = RecurrentForecaster(shape(input_size=2, segment=2, window_norm="none"))
+    net.embed = torch.nn.Identity()  # to see the segments themselves
+    x = torch.arange(10.0).reshape(1, 5, 2)  # 5 steps of 2 channels: the oldest step falls outside whole segments
+    assert net._segments(x).tolist() == [[[2.0, 3.0, 4.0, 5.0], [6.0, 7.0, 8.0, 9.0]]]
+
+
+def test_segments_with_known_ahead_channels_quantiles_season_changes_and_members():
+    torch.manual_seed(0)
+    seg = shape("gru", input_size=3, known=1, segment=3, window_norm="season", season=3, season_changes=True,
+                dropout=0.0, members=3)
+    net = build_network(seg).eval()
+    assert net.members[0].embed[0].in_features == 3 * (3 + 1)  # the season's change is read within each segment
+    x = torch.randn(2, 9 + 4, 3)  # lookback 9 (3 segments), then the 4 forecast steps
+    with torch.no_grad():
+        base = net(x)
+        assert base.shape == (2, 4, 3)  # the point forecast and two quantiles per step
+        flagged = x.clone()
+        flagged[:, 9 + 1, 2] += 1.0  # the known-ahead value of step 2 still moves step 2 only
+        changed = (net(flagged) - base).abs().amax(dim=(0, 2))
+        assert changed[1] > 0 and changed[[0, 2, 3]].max() == 0
+        shifted = x.clone()
+        shifted[..., 0] += 5.0  # the target's level
+        assert torch.allclose(net(shifted), base + 5.0, atol=1e-4)  # window norm as before: the level is added back

@@ -196,6 +196,29 @@ def test_a_seasonal_model_saved_before_season_changes_loads_and_forecasts(tmp_pa
     pd.testing.assert_frame_equal(loaded.predict(frame), model.predict(frame))
 
 
+def test_a_segment_wise_model_round_trips_with_its_segment(tmp_path):
+    frame = pd.DataFrame({"value": np.sin(np.arange(200) / 4)})
+    model = Forecaster(**TINY, segment=4, horizon=6).fit(frame)
+    assert model.net_.shape.segment == 4 and model.lookback_ % 4 == 0  # the automatic lookback: whole segments
+    model.save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / CONFIG_FILE).read_text())
+    assert manifest["network"]["segment"] == 4 and manifest["config"]["segment"] == 4
+    loaded = Forecaster.load(tmp_path / "m")
+    assert loaded.net_.shape == model.net_.shape and loaded.config.segment == 4
+    pd.testing.assert_frame_equal(loaded.predict(frame), model.predict(frame))
+
+
+def test_a_model_saved_before_segments_loads_step_wise(saved, tmp_path):
+    path = copy_of(saved, tmp_path)
+    manifest = json.loads((path / CONFIG_FILE).read_text())
+    del manifest["network"]["segment"], manifest["config"]["segment"]  # what an older release saved
+    (path / CONFIG_FILE).write_text(json.dumps(manifest))
+    loaded = Forecaster.load(path)
+    assert loaded.net_.shape.segment == 1 and loaded.config.segment == 1
+    frame = pd.DataFrame({"value": np.sin(np.arange(200) / 4)})
+    pd.testing.assert_frame_equal(loaded.predict(frame), Forecaster.load(saved).predict(frame))
+
+
 # ------------------------------------------------- issue 18: what --force may replace, races, signals
 def tree(directory) -> dict[str, bytes | None]:
     """Every path under `directory` with its bytes (None for a folder): what must stay untouched."""

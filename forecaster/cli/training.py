@@ -69,7 +69,10 @@ def train(
     hidden_size: Annotated[int, typer.Option(help="Units per recurrent layer.")] = DEFAULTS["hidden_size"],
     num_layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = DEFAULTS["num_layers"],
     dropout: Annotated[Optional[float], typer.Option(help="Dropout between layers and before the head, in [0, 1) (default: 0.1, or 0.3 where the training parts hold fewer than 64 horizons).")] = DEFAULTS["dropout"],
-    lookback: Annotated[Optional[int], typer.Option(help="Input window length L (default: from horizon and season).")] = DEFAULTS["lookback"],
+    lookback: Annotated[Optional[int], typer.Option(help="Input window length L (default: from horizon and season, rounded up to whole segments).")] = DEFAULTS["lookback"],
+    segment: Annotated[int, typer.Option(
+        help="Steps the recurrent cell reads at once (SegRNN): W > 1 cuts the lookback into L/W embedded segments, "
+             "L a multiple of W (default 1: step by step).")] = DEFAULTS["segment"],
     horizon: Annotated[Optional[int], typer.Option(help="Steps forecast at once H (default: the season, else 10).")] = DEFAULTS["horizon"],
     quantiles: Annotated[Optional[str], typer.Option(help="Quantile outputs, e.g. 0.1,0.5,0.9 (pinball loss).")] = None,
     levels: Annotated[str, typer.Option(help="Central intervals in %, calibrated on the validation part (none: no intervals).")] = "80,95",

@@ -82,7 +82,7 @@ def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
                                        [s.values[: max(0, len(s) - cfg.holdout)] for s in data.series])
     horizon = cfg.horizon or (season.period if season.period > 1 else 10)
     splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon, len(data.series)) for s in data.series]
-    lookback = cfg.lookback or auto.lookback(horizon, season.period, [sp.n_train for sp in splits])
+    lookback = cfg.lookback or auto.lookback(horizon, season.period, [sp.n_train for sp in splits], cfg.segment)
     checks.check_lengths(data, splits, lookback, horizon, cfg)
     added = [0] * len(splits)
     if cfg.lookback is None:  # a series shorter than the automatic lookback needs is lengthened, not refused
@@ -118,7 +118,7 @@ def _windows(plan: _Plan, data: SeriesSet, schema, scalers: list[Scaler], cov_sc
     # The season's change helps where seasonal naive is the base, not over the last value (benchmarks/RESULTS.md).
     shape = NetworkShape(plan.config.cell, features.channel_count(schema), plan.config.hidden_size,
                          plan.config.num_layers, dropout, horizon, 1 + len(plan.config.quantiles), plan.norm, known,
-                         season=plan.season.period, season_changes=plan.norm == "season")
+                         season=plan.season.period, season_changes=plan.norm == "season", segment=plan.config.segment)
     return train_set, val_set, shape
 
 
