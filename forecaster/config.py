@@ -25,6 +25,9 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 WINDOW_NORMS = ("auto", "last", "season", "none")
 PRECISIONS = ("auto", "fp32", "bf16")
 TRANSFORMS = ("auto", "log", "none")
+# Fewer validation windows than this rank epochs by noise (a rising trend kept its first, flat epoch): training
+# then runs every epoch and keeps the last. Here, free of torch, because `info` reports it too.
+MIN_RANKING_WINDOWS = 8
 MAX_INT = 2**63 - 1  # torch keeps sizes and seeds in 64-bit integers; a larger one overflows deep inside it
 
 

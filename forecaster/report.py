@@ -20,9 +20,15 @@ POINT_METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 BASELINE_NAMES = {"model": "model", "naive": "naive", "seasonal_naive": "seasonal naive"}
 
 
-def theta_share(share: float, asked: float | None) -> str:
-    """The share of Theta's forecast in the model's, and who chose it."""
-    return f"{share:g} ({'given' if asked is not None else 'best on validation'})"
+def theta_share(share: float, asked: float | None, windows: int | None) -> str:
+    """The share of Theta's forecast in the model's, and who chose it (`windows`: validation windows, if recorded)."""
+    from forecaster.config import MIN_RANKING_WINDOWS
+
+    if asked is not None:
+        return f"{share:g} (given)"
+    if windows is not None and windows < MIN_RANKING_WINDOWS:
+        return f"{share:g} (too few validation windows to choose)"
+    return f"{share:g} (best on validation)"
 
 
 def season_source(source: str | None, freq: str) -> str:
@@ -222,7 +228,8 @@ def _overview(manifest: dict[str, Any]) -> dict[str, object]:
         "series": f"{len(manifest['series'])}: " + ", ".join(list(manifest["series"])[:5]) + (" …" if len(manifest["series"]) > 5 else ""),
         "lookback / horizon / season": f"{manifest['lookback']} / {manifest['horizon']} / {manifest['season']}",
         "season chosen": season_source(manifest.get("season_source"), schema["freq"]),
-        "theta share": theta_share(manifest.get("theta_share", 0.0), manifest["config"].get("theta_share")),
+        "theta share": theta_share(manifest.get("theta_share", 0.0), manifest["config"].get("theta_share"),
+                                   manifest.get("validation", {}).get("windows")),
         "window norm / transform": f"{manifest['network'].get('window_norm', '-')} / {manifest.get('transform', 'none')}",
         "quantiles": ", ".join(f"{q:g}" for q in manifest.get("quantiles", [])) or "-",
         "intervals": ", ".join(f"{level} % ({entry['method']}, {entry['windows']} windows)"

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from forecaster import auto, distributed, interrupts
-from forecaster.config import DEVICES, Config
+from forecaster.config import DEVICES, MIN_RANKING_WINDOWS, Config
 from forecaster.distributed import Shard
 from forecaster.errors import ConfigError
 from forecaster.estimator.state import EpochRecord, TrainingResult
@@ -26,9 +26,6 @@ EVAL_BATCH = 4096  # windows per forward pass when no gradient is kept
 CUT_SHORT = ("interrupted", "peer_lost")  # a signal, or a lost training process: the best epoch so far is kept
 VAL_WINDOWS = 8192  # validation windows scored per epoch, at most: enough to rank epochs, cheap on many series
 MIN_BATCHES = 16  # optimizer steps an epoch takes at the least: a few dozen windows would make one step an epoch
-# Fewer validation windows than this rank epochs by noise (a rising trend kept its first, flat epoch):
-# training then runs every epoch and keeps the last.
-MIN_RANKING_WINDOWS = 8
 
 
 class TrainingCallback(Protocol):

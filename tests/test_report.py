@@ -22,8 +22,10 @@ def test_the_season_and_theta_share_say_who_chose_them():
     assert report.season_source("given", "h") == "given with --season"
     assert report.season_source("frequency", "h") == "from the frequency h"
     assert report.season_source(None, "h") == "-"
-    assert report.theta_share(0.5, None) == "0.5 (best on validation)"
-    assert report.theta_share(0.0, 0.0) == "0 (given)"
+    assert report.theta_share(0.5, None, 40) == "0.5 (best on validation)"
+    assert report.theta_share(0.5, None, None) == "0.5 (best on validation)"  # a model saved before the count
+    assert report.theta_share(0.0, 0.0, 1) == "0 (given)"
+    assert report.theta_share(0.0, None, 7) == "0 (too few validation windows to choose)"
 
 
 def test_info_tables_show_the_model(tmp_path):

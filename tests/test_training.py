@@ -51,7 +51,7 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement():
 
 
 def test_too_few_validation_windows_to_rank_epochs_train_every_epoch_and_keep_the_last():
-    from forecaster.training import MIN_RANKING_WINDOWS
+    from forecaster.config import MIN_RANKING_WINDOWS
 
     train_set, _ = sine_windows()
     values = np.sin(2 * np.pi * np.arange(300) / 12)[:, None]
@@ -215,3 +215,20 @@ def test_a_short_rising_trend_is_continued_not_flattened(tmp_path):
     assert forecast["timestamp"].iloc[0] == "2024-01-01"
     slope = np.polyfit(np.arange(12), forecast["forecast"], 1)[0]
     assert 1.6 < slope < 2.4 and forecast["forecast"].iloc[0] > sales[-3:].mean()
+
+
+def test_without_intervals_the_few_windows_warning_and_the_summary_still_say_why(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from test_cli import invoke, ok
+
+    months = pd.date_range("2019-01-01", periods=60, freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"month": months, "sales": 100 + 2.0 * np.arange(60)}).to_csv(tmp_path / "trend.csv", index=False)
+    trained = ok(invoke("train", tmp_path / "trend.csv", "--levels", "none", "--hidden-size", "8", "--num-layers", "1",
+                        "--epochs", "2", "--out", tmp_path / "m", "--json"))
+    assert "fewer than 8 validation windows cannot rank epochs" in trained.stderr  # no calibration to read it from
+    assert json.loads(trained.stdout)["theta share"] == "0 (too few validation windows to choose)"
+    manifest = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert manifest["validation"]["windows"] == 1  # 60 months: 12 validate, one 12-month window

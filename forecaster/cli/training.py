@@ -181,9 +181,7 @@ def _say_choices(model, stderr: Console) -> None:
     from forecaster import report
 
     stderr.print(f"season: {model.season_} ({escape(report.season_source(model.season_source_, model.schema_.freq))})")
-    share = report.theta_share(model.theta_share_, model.config.theta_share)
-    unchosen = _few_windows(model) and model.config.theta_share is None
-    stderr.print(f"theta share: {'0 (too few validation windows to choose)' if unchosen else share}")
+    stderr.print(f"theta share: {_theta_share(model)}")
     lengthened = sum("lengthened" in info for info in model.series_.values())
     if lengthened:
         stderr.print(f"{lengthened} series shorter than lookback {model.lookback_} + horizon "
@@ -193,7 +191,7 @@ def _say_choices(model, stderr: Console) -> None:
 def _warn(model, stderr: Console) -> None:
     """Warnings about the saved model: intervals on few windows, epochs unranked, a loss that diverged."""
     from forecaster.calibration import shortfalls
-    from forecaster.training import MIN_RANKING_WINDOWS
+    from forecaster.config import MIN_RANKING_WINDOWS
 
     for note in shortfalls(model.calibration_):
         stderr.print(f"[yellow]warning:[/] {with_flags(note)}")
@@ -231,10 +229,15 @@ def _by(guard) -> str:
 
 def _few_windows(model) -> bool:
     """Whether the model was validated on too few windows to rank epochs or choose a Theta share (see training)."""
-    from forecaster.training import MIN_RANKING_WINDOWS
+    from forecaster.config import MIN_RANKING_WINDOWS
 
-    windows = [entry["windows"] for entry in model.calibration_.values()]
-    return bool(windows) and min(windows) < MIN_RANKING_WINDOWS
+    return model.validation_["windows"] < MIN_RANKING_WINDOWS
+
+
+def _theta_share(model) -> str:
+    from forecaster import report
+
+    return report.theta_share(model.theta_share_, model.config.theta_share, model.validation_["windows"])
 
 
 def _interruption_report(model, model_dir: Path, guard, stderr: Console) -> int:
@@ -266,7 +269,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
         "horizon": model.horizon_,
         "season": model.season_,
         "season chosen": report.season_source(model.season_source_, model.schema_.freq),
-        "theta share": report.theta_share(model.theta_share_, model.config.theta_share),
+        "theta share": _theta_share(model),
         "epochs run": len(model.result_.history),
         "best epoch": model.result_.best_epoch,
         "stopped": model.result_.stopped,

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from forecaster import auto, calibration, features, padding, seasonality, theta, transform
-from forecaster.config import Config
+from forecaster.config import MIN_RANKING_WINDOWS, Config
 from forecaster.data import SeriesSet
 from forecaster.errors import TrainingError
 from forecaster.estimator import checks, inference
@@ -24,7 +24,7 @@ from forecaster.metrics import point_scores, seasonal_naive_scale
 from forecaster.model import NetworkShape, RecurrentForecaster, build_network
 from forecaster.scaling import Scaler, fit_scaler
 from forecaster.data.timeaxis import time_label
-from forecaster.training import CUT_SHORT, MIN_RANKING_WINDOWS, mean_loss, resolve_device, train
+from forecaster.training import CUT_SHORT, mean_loss, resolve_device, train
 from forecaster.windows import Split, WindowSet, all_actuals, origin_starts, series_of_windows, split_bounds
 
 # Validation windows sampled after training, at most: evenly spread, they rank and calibrate as well as all.
@@ -160,7 +160,7 @@ def _theta_share(state: FittedState, data: SeriesSet, splits: list[Split], scale
     """The share of Theta's forecast to blend in: as configured, or the one best on validation windows."""
     if state.config.theta_share is not None:
         return state.config.theta_share
-    origins = spread([np.arange(sp.n_train, sp.n_fit - state.horizon + 1) for sp in splits], THETA_WINDOWS)
+    origins = spread(_validation_origins(splits, state.horizon), THETA_WINDOWS)
     if sum(len(o) for o in origins) < MIN_RANKING_WINDOWS:
         return 0.0  # too few windows to choose by: the network's own forecast
     network = inference.forecast(state, data, origins, scalers)[..., 0]
@@ -200,7 +200,8 @@ def _validated(state: FittedState, raw: SeriesSet, data: SeriesSet, splits: list
     # Many long series have millions of validation windows; an even sample ranks and calibrates as well.
     scores = {"loss": mean_loss(state.net, val_set.spread(VALIDATION_WINDOWS), state.resolved_config().loss,
                                 quantiles, state.config.precision)}
-    origins = spread([np.arange(sp.n_train, sp.n_fit - state.horizon + 1) for sp in splits], VALIDATION_WINDOWS)
+    every = _validation_origins(splits, state.horizon)
+    origins = spread(every, VALIDATION_WINDOWS)
     output = inference.forecast(state, data, origins, scalers)  # (W, H, 1 + Q), model space
     actual = all_actuals([s.values for s in raw.series], origins, state.horizon)
     modelled = all_actuals([s.values for s in data.series], origins, state.horizon)
@@ -209,6 +210,7 @@ def _validated(state: FittedState, raw: SeriesSet, data: SeriesSet, splits: list
     point = np.maximum(inference.finite(transform.from_model(output[..., 0], state.transform), raw, origins),
                        inference.floors(state, raw, origins)[:, None])  # as predict gives it
     scores.update(point_scores(actual, point, codes, scales))
+    scores["windows"] = sum(len(o) for o in every)  # all of them, sampled or not: fewer than 8 rank nothing
     units = inference.interval_units(state, data, scalers, [len(o) for o in origins])
     # The network was never fitted to these windows (early stopping only chose its epoch), so their errors
     # stand for the errors on new data: the calibration rests on that.
@@ -230,8 +232,13 @@ def _starts(offsets: np.ndarray, splits: list[Split], lookback: int, horizon: in
     if part == "train":
         ranges = [np.arange(lookback, sp.n_train - horizon + 1) for sp in splits]
     else:
-        ranges = [np.arange(sp.n_train, sp.n_fit - horizon + 1) for sp in splits]
+        ranges = _validation_origins(splits, horizon)
     return np.concatenate([origin_starts(off, r, lookback) for off, r in zip(offsets, ranges)])
+
+
+def _validation_origins(splits: list[Split], horizon: int) -> list[np.ndarray]:
+    """Each series' forecast origins whose H targets all lie in its validation part."""
+    return [np.arange(sp.n_train, sp.n_fit - horizon + 1) for sp in splits]
 
 
 def _combined(nets: list[RecurrentForecaster], device: torch.device) -> torch.nn.Module:
