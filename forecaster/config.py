@@ -24,6 +24,7 @@ FILLS = ("interpolate", "ffill", "zero", "error")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 WINDOW_NORMS = ("auto", "last", "season", "none")
 PRECISIONS = ("auto", "fp32", "bf16")
+DECODERS = ("direct", "parallel")
 TRANSFORMS = ("auto", "log", "none")
 # Fewer validation windows than this rank epochs by noise (a rising trend kept its first, flat epoch): training
 # then runs every epoch and keeps the last. Here, free of torch, because `info` reports it too.
@@ -55,6 +56,7 @@ class Config:
     dropout: float | None = None  # between recurrent layers and before the head; None: 0.1, or 0.3 on little data
     lookback: int | None = None  # input window length L; None: from horizon and season (a whole number of segments)
     segment: int = 1  # steps the recurrent cell reads at once, embedded (SegRNN); 1: step by step; L must be a multiple
+    decoder: str = "direct"  # direct: one linear head for all H steps | parallel: one cell step per output segment (SegRNN)
     horizon: int | None = None  # steps forecast at once H; None: the season, else 10
     quantiles: list[float] | None = None  # extra quantile outputs (pinball loss); None: `levels`' bounds over a seasonal base
     levels: list[float] = field(default_factory=lambda: [80.0, 95.0])  # central intervals (%) calibrated on validation
@@ -93,6 +95,7 @@ class Config:
         _check_choice("device", self.device, DEVICES)
         _check_choice("window_norm", self.window_norm, WINDOW_NORMS)
         _check_choice("precision", self.precision, PRECISIONS)
+        _check_choice("decoder", self.decoder, DECODERS)
         _check_choice("transform", self.transform, TRANSFORMS)
         for name in ("hidden_size", "num_layers", "segment", "ensemble", "epochs", "batch_size", "windows_per_epoch"):
             _check_positive_int(name, getattr(self, name))

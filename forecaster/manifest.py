@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from forecaster.config import DECODERS
 from forecaster.estimator.state import EPOCH_FIELDS
 
 
@@ -148,6 +149,9 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
     if not is_count(segment) or manifest["lookback"] % segment:
         return (f"the network's segment {_shown(segment)} does not divide lookback {manifest['lookback']!r}; "
                 "expected a positive whole number of steps that does")
+    decoder = manifest["network"].get("decoder", "direct")  # saved before parallel decoding: the linear head
+    if decoder not in DECODERS:
+        return f"the network's decoder is {_shown(decoder)}, expected one of {', '.join(DECODERS)}"
     for name, entry in manifest.get("calibration", {}).items():
         for key in margin_keys(entry):
             if len(entry[key]) != manifest["horizon"]:

@@ -27,6 +27,7 @@ class NetworkShape:
     season: int = 1  # the seasonal period, for window_norm "season"
     season_changes: bool = False  # the encoder also reads each step's change from a season before; absent in older models
     segment: int = 1  # steps per recurrent step: 1 reads the window step by step; W > 1 reads embedded W-step segments
+    decoder: str = "direct"  # direct: one linear head for all H steps; parallel: one cell step per W-step output segment
 
 
 class RecurrentForecaster(nn.Module):
@@ -55,7 +56,11 @@ class RecurrentForecaster(nn.Module):
             batch_first=True,
         )
         self.dropout = nn.Dropout(shape.dropout)
-        self.head = nn.Linear(shape.hidden_size, shape.horizon * shape.outputs)
+        if shape.decoder == "parallel":  # SegRNN's parallel decoding: output segment k's position, one cell step
+            self.positions = nn.Parameter(torch.empty(self._output_segments(), self.encoder.input_size))
+            self.head = nn.Linear(shape.hidden_size, shape.segment * shape.outputs)
+        else:
+            self.head = nn.Linear(shape.hidden_size, shape.horizon * shape.outputs)
         if shape.known:
             self.decoder = nn.Sequential(
                 nn.Linear(shape.hidden_size + shape.known, shape.hidden_size), nn.ReLU(),
@@ -85,6 +90,8 @@ class RecurrentForecaster(nn.Module):
         if self.shape.segment > 1:
             nn.init.xavier_uniform_(self.embed[0].weight)
             nn.init.zeros_(self.embed[0].bias)
+        if self.shape.decoder == "parallel":
+            nn.init.normal_(self.positions, std=1.0)  # of the scale the embedded segments have (ReLU of unit variance)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, L, C) scaled windows -> (B, H, outputs) scaled forecasts.
@@ -108,13 +115,34 @@ class RecurrentForecaster(nn.Module):
             x = torch.cat([x, self._season_changes(x)], dim=-1)
         if self.shape.segment > 1:
             x = self._segments(x)  # (B, L, C) -> (B, L / W, hidden)
-        encoded, _ = self.encoder(x)  # (B, steps, C or hidden) -> (B, steps, hidden)
+        encoded, memory = self.encoder(x)  # (B, steps, C or hidden) -> (B, steps, hidden)
         state = self.dropout(encoded[:, -1])  # (B, hidden)
-        out = self.head(state).view(-1, horizon, self.shape.outputs)  # (B, H * outputs) -> (B, H, outputs)
+        if self.shape.decoder == "parallel":
+            out = self._decoded(memory)
+        else:
+            out = self.head(state).view(-1, horizon, self.shape.outputs)  # (B, H * outputs) -> (B, H, outputs)
         if ahead is not None:
             steps = torch.cat([state.unsqueeze(1).expand(-1, horizon, -1), ahead], dim=-1)  # (B, H, hidden + K)
             out = out + self.decoder(steps)
         return out if base is None else out + base
+
+    def _output_segments(self) -> int:
+        """How many W-step segments cover the horizon; the last one's excess steps are dropped."""
+        return -(-self.shape.horizon // self.shape.segment)
+
+    def _decoded(self, memory: torch.Tensor | tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """The encoder's final state -> (B, H, outputs): every output segment decoded at once, as SegRNN does.
+
+        Each segment's learned position embedding is the input of one cell step from the encoder's final
+        state (h, and c for an LSTM, of every layer); a linear map turns that step's output into W steps.
+        """
+        count = len(self.positions)
+        repeated = tuple(m.repeat_interleave(count, dim=1) for m in (memory if isinstance(memory, tuple) else (memory,)))
+        batch = repeated[0].shape[1] // count
+        steps = self.positions.repeat(batch, 1).unsqueeze(1)  # (B * count, 1, inputs): batch-major, like `repeated`
+        decoded, _ = self.encoder(steps, repeated if len(repeated) == 2 else repeated[0])  # (B * count, 1, hidden)
+        out = self.head(self.dropout(decoded[:, 0]))  # (B * count, W * outputs)
+        return out.view(batch, count * self.shape.segment, self.shape.outputs)[:, : self.shape.horizon]
 
     def _segments(self, x: torch.Tensor) -> torch.Tensor:
         """(B, L, C) windows -> (B, L // W, hidden): each W-step segment, counted from the window's end, embedded.

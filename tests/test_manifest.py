@@ -37,6 +37,7 @@ def test_a_saved_manifest_has_no_problem(manifest):
     (lambda m: m["series"]["load"]["scaler"].update(scale=0), "series 'load' has scaler"),
     (lambda m: m["series"]["load"].update(error_scale=-1), "series 'load' has error_scale -1"),
     (lambda m: m["network"].update(horizon=5), "horizon 24 differs from the network's 5"),
+    (lambda m: m["network"].update(decoder="beam"), "the network's decoder is \"beam\", expected one of direct, parallel"),
     (lambda m: m["calibration"]["80"]["lower"].pop(), "calibration level '80' has 23 lower margins"),
 ])
 def test_each_bad_value_is_named(manifest, edit, named):

@@ -176,3 +176,40 @@ def test_segments_with_known_ahead_channels_quantiles_season_changes_and_members
         shifted = x.clone()
         shifted[..., 0] += 5.0  # the target's level
         assert torch.allclose(net(shifted), base + 5.0, atol=1e-4)  # window norm as before: the level is added back
+
+
+# ------------------------------------------------- parallel decoding (SegRNN)
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_parallel_decoding_gives_each_output_segment_one_cell_step(cell):
+    net = RecurrentForecaster(shape(cell, input_size=2, segment=3, horizon=7, decoder="parallel"))
+    assert net.positions.shape == (3, net.encoder.input_size)  # ceil(7 / 3) output segments, one position each
+    assert net.head.out_features == 3 * 3  # W steps of 3 outputs per segment
+    seen = []
+    net.encoder.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape))
+    assert net(torch.randn(5, 12, 2)).shape == (5, 7, 3)  # the last segment's excess steps dropped
+    assert seen == [(5, 4, 6), (5 * 3, 1, 6)]  # 12 / 3 encoder steps, then one step per (window, output segment)
+
+
+def test_parallel_decoding_starts_every_segment_from_its_own_windows_state():
+    torch.manual_seed(0)
+    net = RecurrentForecaster(shape("lstm", segment=2, horizon=4, decoder="parallel", dropout=0.0)).eval()
+    x = torch.randn(3, 8, 1)
+    with torch.no_grad():
+        together = net(x)
+        alone = torch.cat([net(x[i : i + 1]) for i in range(3)])
+        torch.testing.assert_close(together, alone)  # no window's state leaks into another's segments
+        first, second = net._decoded(net.encoder(net._segments(x - x[:, -1:]))[1]).unbind(1)[:2]
+        assert not torch.allclose(first, second)  # the positions tell the segments apart
+
+
+def test_parallel_decoding_with_known_ahead_channels_and_step_wise_reading():
+    torch.manual_seed(0)
+    net = RecurrentForecaster(shape("gru", input_size=2, known=1, horizon=5, decoder="parallel", dropout=0.0)).eval()
+    assert net.positions.shape == (5, 2)  # segment 1: one position per step, read by the cell as an input step
+    x = torch.randn(2, 6 + 5, 2)
+    with torch.no_grad():
+        base = net(x)
+        flagged = x.clone()
+        flagged[:, 6 + 3, 1] += 1.0
+        changed = (net(flagged) - base).abs().amax(dim=(0, 2))
+    assert changed[3] > 0 and changed[[0, 1, 2, 4]].max() == 0

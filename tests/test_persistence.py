@@ -208,13 +208,26 @@ def test_a_segment_wise_model_round_trips_with_its_segment(tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(frame), model.predict(frame))
 
 
+def test_a_parallel_decoding_model_round_trips_with_its_decoder(tmp_path):
+    frame = pd.DataFrame({"value": np.sin(np.arange(200) / 4)})
+    model = Forecaster(**TINY, segment=4, decoder="parallel", horizon=6).fit(frame)
+    assert model.net_.shape.decoder == "parallel"
+    model.save(tmp_path / "m")
+    assert json.loads((tmp_path / "m" / CONFIG_FILE).read_text())["network"]["decoder"] == "parallel"
+    loaded = Forecaster.load(tmp_path / "m")
+    assert loaded.net_.shape == model.net_.shape and loaded.config.decoder == "parallel"
+    pd.testing.assert_frame_equal(loaded.predict(frame), model.predict(frame))
+
+
 def test_a_model_saved_before_segments_loads_step_wise(saved, tmp_path):
     path = copy_of(saved, tmp_path)
     manifest = json.loads((path / CONFIG_FILE).read_text())
-    del manifest["network"]["segment"], manifest["config"]["segment"]  # what an older release saved
+    for part in ("network", "config"):  # what an older release saved
+        del manifest[part]["segment"], manifest[part]["decoder"]
     (path / CONFIG_FILE).write_text(json.dumps(manifest))
     loaded = Forecaster.load(path)
     assert loaded.net_.shape.segment == 1 and loaded.config.segment == 1
+    assert loaded.net_.shape.decoder == "direct" and loaded.config.decoder == "direct"
     frame = pd.DataFrame({"value": np.sin(np.arange(200) / 4)})
     pd.testing.assert_frame_equal(loaded.predict(frame), Forecaster.load(saved).predict(frame))
 

@@ -73,6 +73,9 @@ def train(
     segment: Annotated[int, typer.Option(
         help="Steps the recurrent cell reads at once (SegRNN): W > 1 cuts the lookback into L/W embedded segments, "
              "L a multiple of W (default 1: step by step).")] = DEFAULTS["segment"],
+    decoder: Annotated[str, typer.Option(
+        help="direct | parallel: one linear head for all H steps, or one cell step per W-step output segment, "
+             "all at once (SegRNN).")] = DEFAULTS["decoder"],
     horizon: Annotated[Optional[int], typer.Option(help="Steps forecast at once H (default: the season, else 10).")] = DEFAULTS["horizon"],
     quantiles: Annotated[Optional[str], typer.Option(help="Quantile outputs, e.g. 0.1,0.5,0.9 (pinball loss).")] = None,
     levels: Annotated[str, typer.Option(help="Central intervals in %, calibrated on the validation part (none: no intervals).")] = "80,95",

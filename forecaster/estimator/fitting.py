@@ -118,7 +118,8 @@ def _windows(plan: _Plan, data: SeriesSet, schema, scalers: list[Scaler], cov_sc
     # The season's change helps where seasonal naive is the base, not over the last value (benchmarks/RESULTS.md).
     shape = NetworkShape(plan.config.cell, features.channel_count(schema), plan.config.hidden_size,
                          plan.config.num_layers, dropout, horizon, 1 + len(plan.config.quantiles), plan.norm, known,
-                         season=plan.season.period, season_changes=plan.norm == "season", segment=plan.config.segment)
+                         season=plan.season.period, season_changes=plan.norm == "season", segment=plan.config.segment,
+                         decoder=plan.config.decoder)
     return train_set, val_set, shape
 
 
