@@ -33,6 +33,42 @@ def lookback(horizon: int, season: int, train_lengths: list[int], segment: int =
     return -(-steps // segment) * segment
 
 
+# Lookbacks shorter than this are read step by step: cheap anyway, and where the short-series benchmarks
+# (M3, Tourism) were measured. Segments longer than LONGEST_SEGMENT blur what the cell sees; the season
+# outside that range gives way to FIXED_SEGMENT (a day of hourly data, as measured on ETTh1 and M4 Hourly).
+SEGMENTED_FROM = 64
+LONGEST_SEGMENT = 48
+FIXED_SEGMENT = 24
+
+
+def segment(asked: int | None, season: int, lookback: int, lookback_given: bool) -> int:
+    """Steps per recurrent step: the season where it is a sensible length, else FIXED_SEGMENT; 1 on short lookbacks.
+
+    `lookback` is the one given, or the automatic one of a step-wise network. A given lookback is never
+    changed: when it is not whole segments of that length, the longest of its divisors from half that
+    length up is taken, else the window is read step by step.
+    """
+    if asked is not None:
+        return asked
+    width = season if 4 <= season <= LONGEST_SEGMENT else FIXED_SEGMENT
+    if lookback < max(SEGMENTED_FROM, 3 * width):
+        return 1
+    if not lookback_given:
+        return width
+    return next((w for w in range(width, (width + 1) // 2 - 1, -1) if lookback % w == 0), 1)
+
+
+def segment_reason(segment: int, season: int, lookback: int) -> str:
+    """Why `segment` (chosen by `segment`) is what it is, in words."""
+    width = season if 4 <= season <= LONGEST_SEGMENT else FIXED_SEGMENT
+    if segment == 1:
+        if lookback < max(SEGMENTED_FROM, 3 * width):
+            return f"lookback {lookback} is short: read step by step"
+        return f"no segment length from {(width + 1) // 2} to {width} divides lookback {lookback}: read step by step"
+    what = "the season" if segment == season else "a fixed length" if segment == FIXED_SEGMENT else "a divisor of the lookback"
+    return f"{what}; lookback {lookback} read as {lookback // segment} segments"
+
+
 def window_norm(asked: str, parts: list[np.ndarray], horizon: int, season: int, lookback: int) -> str:
     """The window normalization to train with: the one asked for, or for `auto` the better of the two baselines.
 

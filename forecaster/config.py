@@ -55,7 +55,7 @@ class Config:
     num_layers: int = 2  # stacked recurrent layers
     dropout: float | None = None  # between recurrent layers and before the head; None: 0.1, or 0.3 on little data
     lookback: int | None = None  # input window length L; None: from horizon and season (a whole number of segments)
-    segment: int = 1  # steps the recurrent cell reads at once, embedded (SegRNN); 1: step by step; L must be a multiple
+    segment: int | None = None  # steps the recurrent cell reads at once, embedded (SegRNN); 1: step by step; None: by rule
     decoder: str = "direct"  # direct: one linear head for all H steps | parallel: one cell step per output segment (SegRNN)
     horizon: int | None = None  # steps forecast at once H; None: the season, else 10
     quantiles: list[float] | None = None  # extra quantile outputs (pinball loss); None: `levels`' bounds over a seasonal base
@@ -97,12 +97,12 @@ class Config:
         _check_choice("precision", self.precision, PRECISIONS)
         _check_choice("decoder", self.decoder, DECODERS)
         _check_choice("transform", self.transform, TRANSFORMS)
-        for name in ("hidden_size", "num_layers", "segment", "ensemble", "epochs", "batch_size", "windows_per_epoch"):
+        for name in ("hidden_size", "num_layers", "ensemble", "epochs", "batch_size", "windows_per_epoch"):
             _check_positive_int(name, getattr(self, name))
-        for name in ("lookback", "horizon", "season", "val_size", "threads"):
+        for name in ("lookback", "segment", "horizon", "season", "val_size", "threads"):
             if getattr(self, name) is not None:
                 _check_positive_int(name, getattr(self, name))
-        if self.lookback is not None and self.lookback % self.segment:
+        if self.lookback is not None and self.segment is not None and self.lookback % self.segment:
             raise ConfigError(f"`lookback` {self.lookback} is not a multiple of `segment` {self.segment}: the window is "
                               f"read in whole segments; use a `lookback` such as {-(-self.lookback // self.segment) * self.segment}, "
                               "or leave it automatic (rounded up to whole segments)")
@@ -273,12 +273,21 @@ def parse_levels(text: str | None, flag: str = "`levels`") -> list[float] | None
 
 def parse_threads(text: str) -> int | None:
     """Parse the `threads` flag's `N` (`auto`: None, the automatic count); the number is validated by Config."""
+    return _count_or_auto("threads", text)
+
+
+def parse_segment(text: str) -> int | None:
+    """Parse the `segment` flag's `W` (`auto`: None, chosen by rule when fitting); the number is validated by Config."""
+    return _count_or_auto("segment", text)
+
+
+def _count_or_auto(name: str, text: str) -> int | None:
     if text.strip().lower() == "auto":
         return None
     try:
         return int(text)
     except ValueError:
-        raise ConfigError(f"`threads` must be a positive integer or auto, got {text!r}") from None
+        raise ConfigError(f"`{name}` must be a positive integer or auto, got {text!r}") from None
 
 
 def parse_columns(values: list[str] | None) -> list[str] | None:

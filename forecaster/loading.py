@@ -19,7 +19,7 @@ from forecaster import files
 from forecaster.errors import ModelFileError
 from forecaster.manifest import is_count, manifest_problem, time_problem
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the config's segment is automatic unless given; format 1's default was 1 (step by step)
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 HOLDS_DIRECTORIES = os.open in os.supports_dir_fd  # not on Windows: there a model is read by its path
@@ -68,6 +68,18 @@ def read_manifest(path: Path) -> dict[str, Any]:
     problem = manifest_problem(manifest)
     if problem:
         raise ModelFileError(f"{config_path}: damaged model config, {problem}; retrain the model")
+    return upgraded(manifest)
+
+
+def upgraded(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A valid manifest in today's terms: what an older format left to its defaults, written out.
+
+    The format version stays the file's own, for `info` to show.
+    """
+    config = manifest["config"]
+    if manifest["format_version"] < 2 and isinstance(config, dict):
+        # Format 1 read windows step by step unless `segment` was given; today's default chooses by rule.
+        manifest = {**manifest, "config": {**config, "segment": config.get("segment", 1)}}
     return manifest
 
 

@@ -222,8 +222,9 @@ def _overview(manifest: dict[str, Any]) -> dict[str, object]:
         "covariates (past / future)": f"{', '.join(schema.get('covariates', [])) or '-'} / "
                                       f"{', '.join(schema.get('future_covariates', [])) or '-'}",
         "calendar features": ", ".join(schema.get("calendar", [])) or "-",
-        "network": ", ".join(f"{key.replace('_', ' ')} {manifest['network'].get(key, '-')}"
-                             for key in ("cell", "num_layers", "hidden_size", "dropout")),
+        "network": ", ".join(f"{key.replace('_', ' ')} {manifest['network'].get(key, default)}"  # absent: older models'
+                             for key, default in (("cell", "-"), ("num_layers", "-"), ("hidden_size", "-"),
+                                                  ("dropout", "-"), ("segment", 1), ("decoder", "direct"))),
         "ensemble": f"{manifest['network'].get('members', 1)} network(s)",
         "series": f"{len(manifest['series'])}: " + ", ".join(list(manifest["series"])[:5]) + (" …" if len(manifest["series"]) > 5 else ""),
         "lookback / horizon / season": f"{manifest['lookback']} / {manifest['horizon']} / {manifest['season']}",

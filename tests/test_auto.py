@@ -28,6 +28,42 @@ def test_lookback_is_two_horizons_or_three_seasons_cut_to_fit_the_median_series(
     assert auto.lookback(horizon=48, season=24, train_lengths=[10_000], segment=24) == 96  # already whole
 
 
+def test_segment_is_the_season_or_a_fixed_length_on_long_lookbacks_and_step_wise_on_short_ones():
+    assert auto.segment(None, season=24, lookback=96, lookback_given=False) == 24  # M4 Hourly's: 4 segments
+    assert auto.segment(None, season=24, lookback=336, lookback_given=True) == 24  # ETTh1's: 14 segments
+    assert auto.segment(None, season=12, lookback=36, lookback_given=False) == 1  # M3 Monthly's: short
+    assert auto.segment(None, season=48, lookback=96, lookback_given=False) == 1  # not three segments of the season
+    assert auto.segment(None, season=1, lookback=100, lookback_given=False) == 24  # no season: the fixed length
+    assert auto.segment(None, season=168, lookback=336, lookback_given=False) == 24  # a season too long to read at once
+    assert auto.segment(3, season=24, lookback=96, lookback_given=False) == 3  # given: kept
+
+
+def test_a_given_lookback_is_kept_and_read_in_the_longest_segments_that_divide_it():
+    assert auto.segment(None, season=7, lookback=100, lookback_given=True) == 5  # 7 and 6 do not divide 100
+    assert auto.segment(None, season=1, lookback=100, lookback_given=True) == 20  # from 24 down to 12: 20
+    assert auto.segment(None, season=24, lookback=97, lookback_given=True) == 1  # a prime: step by step
+
+
+def test_the_segment_chosen_is_said_with_its_reason():
+    assert auto.segment_reason(24, season=24, lookback=336) == "the season; lookback 336 read as 14 segments"
+    assert auto.segment_reason(24, season=1, lookback=96) == "a fixed length; lookback 96 read as 4 segments"
+    assert auto.segment_reason(5, season=7, lookback=100) == "a divisor of the lookback; lookback 100 read as 20 segments"
+    assert auto.segment_reason(1, season=12, lookback=36) == "lookback 36 is short: read step by step"
+    assert auto.segment_reason(1, season=24, lookback=97) == (
+        "no segment length from 12 to 24 divides lookback 97: read step by step")
+
+
+def test_fitting_reads_a_long_automatic_lookback_in_seasons_and_saves_the_setting_as_automatic(tmp_path):
+    hours = np.arange(24 * 40)
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=len(hours), freq="h"),
+                          "value": np.sin(2 * np.pi * hours / 24)})
+    model = Forecaster(hidden_size=8, num_layers=1, epochs=1, horizon=24).fit(frame)
+    assert model.lookback_ == 72 and model.net_.shape.segment == 24  # three seasons, three segments
+    assert model.config.segment is None  # refitting chooses again, on the data it is given
+    model.save(tmp_path / "m")
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["config"]["segment"] is None
+
+
 def test_window_norm_takes_the_seasonal_base_where_seasonal_naive_clearly_wins():
     t = np.arange(24 * 40)
     cycle = [10 + 5 * np.sin(2 * np.pi * t / 24)]

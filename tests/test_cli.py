@@ -186,10 +186,24 @@ def test_train_segment_wise_and_predict(tmp_path):
     assert values.size and pd.notna(values).all() and (abs(values) < float("inf")).all()
 
 
+def test_train_says_the_segment_it_chose_and_why(tmp_path):
+    trained = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--out", tmp_path / "m"))
+    assert "segment: 24 (the season; lookback 72 read as 3 segments)" in trained.stderr
+    manifest = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert manifest["network"]["segment"] == 24 and manifest["config"]["segment"] is None
+    given = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--segment", "1", "--out", tmp_path / "m1",
+                      "--json", "--quiet"))
+    assert json.loads(given.stdout)["segment"] == 1
+    short = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--lookback", "24", "--out", tmp_path / "m2"))
+    assert "segment: 1 (lookback 24 is short: read step by step)" in short.stderr
+
+
 def test_train_refuses_a_lookback_of_part_segments_naming_both_flags(tmp_path):
     user_error(invoke("train", ENERGY, *TINY, "--out", tmp_path / "m", "--lookback", "50", "--segment", "24"),
                "--lookback 50 is not a multiple of --segment 24")
     user_error(invoke("train", ENERGY, *TINY, "--out", tmp_path / "m", "--segment", "0"), "--segment")
+    user_error(invoke("train", ENERGY, *TINY, "--out", tmp_path / "m", "--segment", "day"),
+               "--segment must be a positive integer or auto, got 'day'")
     assert not (tmp_path / "m").exists()
 
 

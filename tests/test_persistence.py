@@ -219,9 +219,28 @@ def test_a_parallel_decoding_model_round_trips_with_its_decoder(tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(frame), model.predict(frame))
 
 
+SAVED = Path(__file__).parent / "saved"
+
+
+def test_a_format_1_model_of_the_last_release_forecasts_as_it_did(tmp_path):
+    loaded = Forecaster.load(SAVED / "format1_energy")
+    assert read_manifest(SAVED / "format1_energy")["format_version"] == 1  # the file's own version, for `info`
+    assert loaded.config.segment == 1 and loaded.net_.shape.segment == 1 and loaded.net_.shape.decoder == "direct"
+    frame = pd.read_csv(Path(__file__).parents[1] / "sample_data" / "energy_hourly.csv", parse_dates=["timestamp"])
+    forecast = loaded.predict(frame[["timestamp", "load"]])
+    expected = pd.read_csv(SAVED / "format1_energy_forecast.csv", parse_dates=["timestamp"])
+    assert forecast["timestamp"].iloc[0] == pd.Timestamp("2024-04-30 00:00")
+    np.testing.assert_allclose(forecast[["forecast", "q0.1", "q0.9"]].to_numpy(),
+                               expected[["forecast", "q0.1", "q0.9"]].to_numpy(), rtol=1e-5)
+    loaded.save(tmp_path / "m")  # saved again: today's format, the setting written out
+    manifest = json.loads((tmp_path / "m" / CONFIG_FILE).read_text())
+    assert manifest["format_version"] == FORMAT_VERSION == 2 and manifest["config"]["segment"] == 1
+
+
 def test_a_model_saved_before_segments_loads_step_wise(saved, tmp_path):
     path = copy_of(saved, tmp_path)
     manifest = json.loads((path / CONFIG_FILE).read_text())
+    manifest["format_version"] = 1
     for part in ("network", "config"):  # what an older release saved
         del manifest[part]["segment"], manifest[part]["decoder"]
     (path / CONFIG_FILE).write_text(json.dumps(manifest))

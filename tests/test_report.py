@@ -41,3 +41,9 @@ def test_info_tables_show_the_model(tmp_path):
     text = console.export_text()
     assert "model models/m" in text and "lookback / horizon / season" in text
     assert f"{model.lookback_} / {model.horizon_} / {model.season_}" in text and "ab" * 32 in text
+    segment, decoder = model.net_.shape.segment, model.net_.shape.decoder
+    assert f"dropout 0.0, segment {segment}, decoder {decoder}" in text
+    del manifest["network"]["segment"], manifest["network"]["decoder"]  # as an older release saved it
+    console = Console(record=True, width=200)
+    console.print(report.info_tables(manifest, "models/m")[0])
+    assert "segment 1, decoder direct" in console.export_text()

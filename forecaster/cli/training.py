@@ -19,7 +19,9 @@ from rich.markup import escape
 from forecaster.cli.running import (
     EXIT_USER_ERROR, AsJson, Debug, Device, Quiet, Threads, app, fail, print_json, report_cleaning, run,
 )
-from forecaster.config import Config, parse_columns, parse_levels, parse_quantiles, parse_sep, parse_threads, with_flags
+from forecaster.config import (
+    Config, flag, parse_columns, parse_levels, parse_quantiles, parse_segment, parse_sep, parse_threads, with_flags,
+)
 
 PEER_ERROR_GRACE = 10.0  # seconds a torchrun process other than the first waits for the first to report an error
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config) if f.default is not dataclasses.MISSING}
@@ -32,6 +34,7 @@ PARSED = {
     "quantiles": parse_quantiles,
     "levels": parse_levels,
     "threads": parse_threads,
+    "segment": parse_segment,
 }
 
 
@@ -70,9 +73,9 @@ def train(
     num_layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = DEFAULTS["num_layers"],
     dropout: Annotated[Optional[float], typer.Option(help="Dropout between layers and before the head, in [0, 1) (default: 0.1, or 0.3 where the training parts hold fewer than 64 horizons).")] = DEFAULTS["dropout"],
     lookback: Annotated[Optional[int], typer.Option(help="Input window length L (default: from horizon and season, rounded up to whole segments).")] = DEFAULTS["lookback"],
-    segment: Annotated[int, typer.Option(
+    segment: Annotated[str, typer.Option(
         help="Steps the recurrent cell reads at once (SegRNN): W > 1 cuts the lookback into L/W embedded segments, "
-             "L a multiple of W (default 1: step by step).")] = DEFAULTS["segment"],
+             "L a multiple of W; 1: step by step (auto: the season, else 24, on lookbacks of 64 steps and more).")] = "auto",
     decoder: Annotated[str, typer.Option(
         help="direct | parallel: one linear head for all H steps, or one cell step per W-step output segment, "
              "all at once (SegRNN).")] = DEFAULTS["decoder"],
@@ -184,11 +187,21 @@ def _say_choices(model, stderr: Console) -> None:
     from forecaster import report
 
     stderr.print(f"season: {model.season_} ({escape(report.season_source(model.season_source_, model.schema_.freq))})")
+    stderr.print(f"segment: {_segment_choice(model)}")
     stderr.print(f"theta share: {_theta_share(model)}")
     lengthened = sum("lengthened" in info for info in model.series_.values())
     if lengthened:
         stderr.print(f"{lengthened} series shorter than lookback {model.lookback_} + horizon "
                      f"{model.horizon_} of training lengthened at their start with their first value")
+
+
+def _segment_choice(model) -> str:
+    from forecaster import auto
+
+    segment = model.net_.shape.segment
+    if model.config.segment is not None:
+        return f"{segment} (given with {flag('segment')})"
+    return f"{segment} ({auto.segment_reason(segment, model.season_, model.lookback_)})"
 
 
 def _warn(model, stderr: Console) -> None:
@@ -269,6 +282,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
         "series": len(series.series),
         "cell": f"{model.config.cell} {model.config.num_layers}x{model.config.hidden_size}",
         "lookback": model.lookback_,
+        "segment": model.net_.shape.segment,
         "horizon": model.horizon_,
         "season": model.season_,
         "season chosen": report.season_source(model.season_source_, model.schema_.freq),

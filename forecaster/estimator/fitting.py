@@ -38,7 +38,7 @@ MIN_ERROR_SCALE = 0.01  # an error scale is at least this share of the series' s
 class _Plan:
     """The automatic settings resolved for one fit, and the split of every series."""
 
-    config: Config  # with the quantiles the network is trained on
+    config: Config  # with the quantiles and the segment the network is trained with
     season: seasonality.Season
     horizon: int
     lookback: int
@@ -82,7 +82,10 @@ def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
                                        [s.values[: max(0, len(s) - cfg.holdout)] for s in data.series])
     horizon = cfg.horizon or (season.period if season.period > 1 else 10)
     splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon, len(data.series)) for s in data.series]
-    lookback = cfg.lookback or auto.lookback(horizon, season.period, [sp.n_train for sp in splits], cfg.segment)
+    lengths = [sp.n_train for sp in splits]
+    segment = auto.segment(cfg.segment, season.period, cfg.lookback or auto.lookback(horizon, season.period, lengths),
+                           lookback_given=cfg.lookback is not None)
+    lookback = cfg.lookback or auto.lookback(horizon, season.period, lengths, segment)
     checks.check_lengths(data, splits, lookback, horizon, cfg)
     added = [0] * len(splits)
     if cfg.lookback is None:  # a series shorter than the automatic lookback needs is lengthened, not refused
@@ -91,7 +94,7 @@ def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
     norm = auto.window_norm(cfg.window_norm, parts, horizon, season.period, lookback)
     chosen_transform = auto.transform(cfg.transform, data, norm)
     quantiles = auto.quantiles(cfg.quantiles, cfg.levels, norm)
-    plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles), season, horizon, lookback, splits, added, norm,
+    plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles, segment=segment), season, horizon, lookback, splits, added, norm,
                  chosen_transform)
     return plan, data
 
