@@ -17,28 +17,29 @@ from forecaster.calibration import level_quantiles
 from forecaster.data import Series, SeriesSet
 from forecaster.errors import ConfigError
 
+# Lookbacks shorter than this are read step by step: cheap anyway, and where the short-series benchmarks
+# (M3, Tourism) were measured. Segments longer than LONGEST_SEGMENT blur what the cell sees; the season
+# outside that range gives way to FIXED_SEGMENT (a day of hourly data, as measured on ETTh1 and M4 Hourly).
+SEGMENTED_FROM = 64
+SEGMENTED_SEASONS = 7  # seasons an automatic lookback spans when read in segments (step by step: 3)
+LONGEST_SEGMENT = 48
+FIXED_SEGMENT = 24
+
 
 def lookback(horizon: int, season: int, train_lengths: list[int], segment: int = 1) -> int:
-    """A lookback of two horizons or three seasons, whichever is longer, cut to fit the typical series.
+    """A lookback of two horizons or three seasons (seven when read in segments), whichever is longer, cut to fit.
 
     Cut so that the median training part still yields about as many windows as the lookback is
     long, and never below one season or one step. Series shorter than that are lengthened at their
     start (`padding`) rather than cutting every series' lookback to the shortest one's.
     """
-    wanted = max(2 * horizon, 3 * season)
+    # Segments make a long window cheap, and a week of hourly data beat three days on M4 Hourly.
+    wanted = max(2 * horizon, (3 if segment == 1 else SEGMENTED_SEASONS) * season)
     typical = int(np.median(train_lengths))
     room = (typical - horizon) // 2
     steps = max(1, min(wanted, max(room, min(season, typical - horizon))))
     # Up, not down, to whole segments: the network reads whole segments, and short series are lengthened anyway.
     return -(-steps // segment) * segment
-
-
-# Lookbacks shorter than this are read step by step: cheap anyway, and where the short-series benchmarks
-# (M3, Tourism) were measured. Segments longer than LONGEST_SEGMENT blur what the cell sees; the season
-# outside that range gives way to FIXED_SEGMENT (a day of hourly data, as measured on ETTh1 and M4 Hourly).
-SEGMENTED_FROM = 64
-LONGEST_SEGMENT = 48
-FIXED_SEGMENT = 24
 
 
 def segment(asked: int | None, season: int, lookback: int, lookback_given: bool) -> int:

@@ -25,7 +25,9 @@ def test_lookback_is_two_horizons_or_three_seasons_cut_to_fit_the_median_series(
     assert auto.lookback(horizon=6, season=1, train_lengths=[8, 30, 30, 30, 2]) == 12
     # With segments, rounded up to a whole number of them.
     assert auto.lookback(horizon=24, season=24, train_lengths=[124], segment=24) == 72  # 50 steps: 3 segments
-    assert auto.lookback(horizon=48, season=24, train_lengths=[10_000], segment=24) == 96  # already whole
+    # Read in segments, seven seasons: a week of hourly data.
+    assert auto.lookback(horizon=48, season=24, train_lengths=[10_000], segment=24) == 168
+    assert auto.lookback(horizon=96, season=24, train_lengths=[10_000], segment=24) == 192  # two horizons are longer
 
 
 def test_segment_is_the_season_or_a_fixed_length_on_long_lookbacks_and_step_wise_on_short_ones():
@@ -53,12 +55,12 @@ def test_the_segment_chosen_is_said_with_its_reason():
         "no segment length from 12 to 24 divides lookback 97: read step by step")
 
 
-def test_fitting_reads_a_long_automatic_lookback_in_seasons_and_saves_the_setting_as_automatic(tmp_path):
+def test_fitting_reads_a_week_of_hours_in_days_and_saves_the_setting_as_automatic(tmp_path):
     hours = np.arange(24 * 40)
     frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=len(hours), freq="h"),
                           "value": np.sin(2 * np.pi * hours / 24)})
     model = Forecaster(hidden_size=8, num_layers=1, epochs=1, horizon=24).fit(frame)
-    assert model.lookback_ == 72 and model.net_.shape.segment == 24  # three seasons, three segments
+    assert model.lookback_ == 168 and model.net_.shape.segment == 24  # seven seasons, seven segments
     assert model.config.segment is None  # refitting chooses again, on the data it is given
     model.save(tmp_path / "m")
     assert json.loads((tmp_path / "m" / "config.json").read_text())["config"]["segment"] is None

@@ -188,7 +188,7 @@ def test_train_segment_wise_and_predict(tmp_path):
 
 def test_train_says_the_segment_it_chose_and_why(tmp_path):
     trained = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--out", tmp_path / "m"))
-    assert "segment: 24 (the season; lookback 72 read as 3 segments)" in trained.stderr
+    assert "segment: 24 (the season; lookback 168 read as 7 segments)" in trained.stderr
     manifest = json.loads((tmp_path / "m" / "config.json").read_text())
     assert manifest["network"]["segment"] == 24 and manifest["config"]["segment"] is None
     given = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--segment", "1", "--out", tmp_path / "m1",
