@@ -22,35 +22,47 @@ def theta_forecasts(histories: list[np.ndarray], horizon: int, season: int) -> n
     if not histories:
         return np.zeros((0, horizon))
     ys = [np.asarray(h[-MAX_HISTORY:], dtype=np.float64) for h in histories]
-    adjustments = [_seasonal_adjustment(y, season) for y in ys]
-    adjusted = [y if a is None else (y / _tiled(a[0], len(y)) if a[1] else y - _tiled(a[0], len(y)))
-                for y, a in zip(ys, adjustments)]
+    adjusted, paths, futures = list(ys), None, {}
+    # Histories of one length (all but the first few of a backtest's) are adjusted together, as one matrix.
+    for rows in _rows_by_length(ys):
+        y = np.stack([ys[i] for i in rows])
+        seasonal = are_seasonal(y, season)
+        if seasonal.any():
+            kept = rows[seasonal]
+            indices, positive = seasonal_indices_of(y[seasonal], season), y[seasonal].min(axis=1) > 0
+            within = indices[:, np.arange(y.shape[1]) % season]  # each step's index, from the history's first
+            ahead = indices[:, (y.shape[1] + np.arange(horizon)) % season]  # and the steps after it
+            values = np.where(positive[:, None], y[seasonal] / within, y[seasonal] - within)
+            for j, i in enumerate(kept):
+                adjusted[i], futures[i] = values[j], (ahead[j], positive[j])
     paths = _ses_with_drift(adjusted, horizon)
-    for i, (y, a) in enumerate(zip(ys, adjustments)):
-        if a is not None:
-            future = _tiled(np.roll(a[0], -(len(y) % season)), horizon)  # the indices of the steps after the history
-            paths[i] = paths[i] * future if a[1] else paths[i] + future
+    for i, (future, positive) in futures.items():
+        paths[i] = paths[i] * future if positive else paths[i] + future
     return paths
 
 
-def _seasonal_adjustment(y: np.ndarray, season: int) -> tuple[np.ndarray, bool] | None:
-    """A significant season's indices and whether they multiply (positive series) or add; None without one."""
-    if not is_seasonal(y, season):
-        return None
-    return seasonal_indices(y, season), bool(y.min() > 0)
+def _rows_by_length(ys: list[np.ndarray]) -> list[np.ndarray]:
+    lengths = np.array([len(y) for y in ys])
+    return [np.flatnonzero(lengths == n) for n in np.unique(lengths)]
 
 
 def is_seasonal(y: np.ndarray, season: int) -> bool:
     """Whether the autocorrelation at lag `season` exceeds its 90 % bound (needs three seasons of history)."""
-    if season < 2 or len(y) < 3 * season:
-        return False
-    centred = y - y.mean()
-    denominator = centred @ centred
-    if denominator == 0:
-        return False
-    r = np.array([centred[k:] @ centred[: len(y) - k] for k in range(1, season + 1)]) / denominator
-    bound = SEASONAL_BOUND * np.sqrt((1 + 2 * np.sum(r[:-1] ** 2)) / len(y))
-    return bool(abs(r[-1]) > bound)
+    return bool(are_seasonal(np.asarray(y, dtype=np.float64)[None], season)[0])
+
+
+def are_seasonal(y: np.ndarray, season: int) -> np.ndarray:
+    """(W,) `is_seasonal` of each row of the (W, n) histories `y`."""
+    count, n = y.shape
+    if season < 2 or n < 3 * season:
+        return np.zeros(count, dtype=bool)
+    centred = y - y.mean(axis=1, keepdims=True)
+    denominator = np.einsum("ij,ij->i", centred, centred)
+    lags = np.stack([np.einsum("ij,ij->i", centred[:, k:], centred[:, : n - k]) for k in range(1, season + 1)], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant history has no autocorrelation: not seasonal
+        r = lags / denominator[:, None]
+        bound = SEASONAL_BOUND * np.sqrt((1 + 2 * np.sum(r[:, :-1] ** 2, axis=1)) / n)
+        return (denominator > 0) & (np.abs(r[:, -1]) > bound)
 
 
 def seasonal_indices(y: np.ndarray, season: int) -> np.ndarray:
@@ -59,17 +71,25 @@ def seasonal_indices(y: np.ndarray, season: int) -> np.ndarray:
     Multiplicative (mean 1) for positive series, else additive (mean 0): the ratio (or difference)
     to a centred moving average, averaged per position.
     """
+    return seasonal_indices_of(np.asarray(y, dtype=np.float64)[None], season)[0]
+
+
+def seasonal_indices_of(y: np.ndarray, season: int) -> np.ndarray:
+    """(W, season) `seasonal_indices` of each row of the (W, n) histories `y`."""
     weights = np.full(season + 1, 1.0 / season) if season % 2 == 0 else np.full(season, 1.0 / season)
     if season % 2 == 0:
         weights[[0, -1]] = 0.5 / season
-    trend = np.convolve(y, weights, mode="valid")
+    width = y.shape[1] - len(weights) + 1
+    trend = sum(w * y[:, j: j + width] for j, w in enumerate(weights))  # the centred moving average, (W, width)
     offset = (len(weights) - 1) // 2
-    core = y[offset: offset + len(trend)]
-    positive = y.min() > 0
-    detrended = core / trend if positive else core - trend
-    positions = (np.arange(len(trend)) + offset) % season
-    means = np.bincount(positions, detrended, season) / np.bincount(positions, minlength=season)
-    return means / means.mean() if positive else means - means.mean()
+    core = y[:, offset: offset + width]
+    positive = y.min(axis=1, keepdims=True) > 0
+    positions = (np.arange(width) + offset) % season
+    with np.errstate(invalid="ignore", divide="ignore"):  # the ratios of a row that is not positive are not used
+        detrended = np.where(positive, core / trend, core - trend)
+        means = (detrended @ np.eye(season)[positions]) / np.bincount(positions, minlength=season)
+        centre = means.mean(axis=1, keepdims=True)
+        return np.where(positive, means / centre, means - centre)
 
 
 def _ses_with_drift(series: list[np.ndarray], horizon: int) -> np.ndarray:
@@ -77,7 +97,9 @@ def _ses_with_drift(series: list[np.ndarray], horizon: int) -> np.ndarray:
     lengths = np.array([len(y) for y in series])
     # Right-aligned, each padded on the left with its first value: SES starts from that value, so the
     # padding changes neither its levels nor its errors, and every series runs through one recursion.
-    y = np.stack([np.pad(v, (lengths.max() - len(v), 0), mode="edge") for v in series])
+    y = np.empty((len(series), lengths.max()))
+    for row, v in zip(y, series):
+        row[: len(row) - len(v)], row[len(row) - len(v):] = v[0], v
     alpha = _best_alphas(y)
     level = _final_levels(y, alpha[:, None])[:, 0]
     slope = _slopes(series)
@@ -115,15 +137,13 @@ def _final_levels(y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
 def _slopes(series: list[np.ndarray]) -> np.ndarray:
     """(W,) the least-squares slope of each series against its step number (0 for a single value)."""
     slopes = np.zeros(len(series))
-    for i, v in enumerate(series):
-        if len(v) > 1:
-            t = np.arange(len(v), dtype=np.float64) - (len(v) - 1) / 2
-            slopes[i] = (t @ (v - v.mean())) / (t @ t)
+    for rows in _rows_by_length(series):
+        n = len(series[rows[0]])
+        if n > 1:
+            v = np.stack([series[i] for i in rows])
+            t = np.arange(n, dtype=np.float64) - (n - 1) / 2
+            slopes[rows] = ((v - v.mean(axis=1, keepdims=True)) @ t) / (t @ t)
     return slopes
-
-
-def _tiled(indices: np.ndarray, length: int) -> np.ndarray:
-    return np.resize(indices, length)
 
 
 SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # the shares of Theta's forecast a fit chooses among

@@ -61,7 +61,8 @@ def test_fitting_reads_a_week_of_hours_in_days_and_saves_the_setting_as_automati
                           "value": np.sin(2 * np.pi * hours / 24)})
     model = Forecaster(hidden_size=8, num_layers=1, epochs=1, horizon=24).fit(frame)
     assert model.lookback_ == 168 and model.net_.shape.segment == 24  # seven seasons, seven segments
-    assert model.config.segment is None  # refitting chooses again, on the data it is given
+    assert model.config.segment is None  # saved as automatic, as it was asked for
+    assert model.state_.resolved_config().segment == 24  # but a refit (evaluate --retrain) reuses the segment chosen
     model.save(tmp_path / "m")
     assert json.loads((tmp_path / "m" / "config.json").read_text())["config"]["segment"] is None
 

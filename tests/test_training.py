@@ -19,9 +19,9 @@ def sine_windows(lookback=12, horizon=4):
     return train_set, val_set
 
 
-def tiny_net(horizon=4, outputs=1):
+def tiny_net(horizon=4, outputs=1, segment=1):
     torch.manual_seed(0)
-    return RecurrentForecaster(NetworkShape("gru", 1, 8, 1, 0.0, horizon, outputs))
+    return RecurrentForecaster(NetworkShape("gru", 1, 8, 1, 0.0, horizon, outputs, segment=segment))
 
 
 def test_pinball_term_by_hand():
@@ -154,9 +154,10 @@ def test_auto_precision_is_fp32_on_cpu_and_bf16_is_opt_in():
     assert (enabled("auto"), enabled("fp32"), enabled("bf16")) == (False, False, True)
 
 
-def test_bf16_training_runs_and_keeps_float32_weights():
+@pytest.mark.parametrize("segment", [1, 4])
+def test_bf16_training_runs_and_keeps_float32_weights(segment):
     train_set, val_set = sine_windows()
-    net = tiny_net()
+    net = tiny_net(segment=segment)
     result = train(net, train_set, val_set, Config(epochs=2, precision="bf16"))
     assert result.best_epoch >= 1 and math.isfinite(result.best_val_loss)
     assert all(p.dtype == torch.float32 for p in net.parameters())

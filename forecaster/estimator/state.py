@@ -82,7 +82,7 @@ class FittedState:
         norm = self.net.shape.window_norm
         return dataclasses.replace(self.config, lookback=self.lookback, horizon=self.horizon, season=self.season,
                                    window_norm=norm, loss=auto.loss(self.config.loss, norm), transform=self.transform,
-                                   dropout=self.net.shape.dropout,
+                                   dropout=self.net.shape.dropout, segment=self.net.shape.segment,
                                    threads=None)  # a machine's setting, not the model's: a refit runs as the process does
 
     def training_end(self, series_id: str) -> object | None:
