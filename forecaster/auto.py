@@ -51,7 +51,7 @@ def segment(asked: int | None, season: int, lookback: int, lookback_given: bool)
     """
     if asked is not None:
         return asked
-    width = season if 4 <= season <= LONGEST_SEGMENT else FIXED_SEGMENT
+    width = _segment_width(season)
     if lookback < max(SEGMENTED_FROM, 3 * width):
         return 1
     if not lookback_given:
@@ -59,9 +59,13 @@ def segment(asked: int | None, season: int, lookback: int, lookback_given: bool)
     return next((w for w in range(width, (width + 1) // 2 - 1, -1) if lookback % w == 0), 1)
 
 
+def _segment_width(season: int) -> int:
+    return season if 4 <= season <= LONGEST_SEGMENT else FIXED_SEGMENT
+
+
 def segment_reason(segment: int, season: int, lookback: int) -> str:
     """Why `segment` (chosen by `segment`) is what it is, in words."""
-    width = season if 4 <= season <= LONGEST_SEGMENT else FIXED_SEGMENT
+    width = _segment_width(season)
     if segment == 1:
         if lookback < max(SEGMENTED_FROM, 3 * width):
             return f"lookback {lookback} is short: read step by step"
