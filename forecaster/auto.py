@@ -52,7 +52,7 @@ def segment(asked: int | None, season: int, lookback: int, lookback_given: bool)
     if asked is not None:
         return asked
     width = _segment_width(season)
-    if lookback < max(SEGMENTED_FROM, 3 * width):
+    if _too_short(lookback, width):
         return 1
     if not lookback_given:
         return width
@@ -63,11 +63,16 @@ def _segment_width(season: int) -> int:
     return season if 4 <= season <= LONGEST_SEGMENT else FIXED_SEGMENT
 
 
+def _too_short(lookback: int, width: int) -> bool:
+    """Whether a lookback is read step by step whatever divides it: under SEGMENTED_FROM steps or three segments."""
+    return lookback < max(SEGMENTED_FROM, 3 * width)
+
+
 def segment_reason(segment: int, season: int, lookback: int) -> str:
     """Why `segment` (chosen by `segment`) is what it is, in words."""
     width = _segment_width(season)
     if segment == 1:
-        if lookback < max(SEGMENTED_FROM, 3 * width):
+        if _too_short(lookback, width):
             return f"lookback {lookback} is short: read step by step"
         return f"no segment length from {(width + 1) // 2} to {width} divides lookback {lookback}: read step by step"
     what = "the season" if segment == season else "a fixed length" if segment == FIXED_SEGMENT else "a divisor of the lookback"

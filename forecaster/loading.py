@@ -76,8 +76,8 @@ def upgraded(manifest: dict[str, Any]) -> dict[str, Any]:
 
     The format version stays the file's own, for `info` to show.
     """
-    config = manifest["config"]
-    if manifest["format_version"] < 2 and isinstance(config, dict):
+    config = manifest["config"]  # an object: `manifest_problem` checked it
+    if manifest["format_version"] < 2:
         # Format 1 read windows step by step unless `segment` was given; today's default chooses by rule.
         manifest = {**manifest, "config": {**config, "segment": config.get("segment", 1)}}
     return manifest

@@ -22,18 +22,18 @@ def theta_forecasts(histories: list[np.ndarray], horizon: int, season: int) -> n
     if not histories:
         return np.zeros((0, horizon))
     ys = [np.asarray(h[-MAX_HISTORY:], dtype=np.float64) for h in histories]
-    adjusted, paths, futures = list(ys), None, {}
+    adjusted, futures = list(ys), {}
     # Histories of one length (all but the first few of a backtest's) are adjusted together, as one matrix.
     for rows in _rows_by_length(ys):
         y = np.stack([ys[i] for i in rows])
         seasonal = are_seasonal(y, season)
         if seasonal.any():
-            kept = rows[seasonal]
-            indices, positive = seasonal_indices_of(y[seasonal], season), y[seasonal].min(axis=1) > 0
+            y = y[seasonal]
+            indices, positive = seasonal_indices_of(y, season), y.min(axis=1) > 0
             within = indices[:, np.arange(y.shape[1]) % season]  # each step's index, from the history's first
             ahead = indices[:, (y.shape[1] + np.arange(horizon)) % season]  # and the steps after it
-            values = np.where(positive[:, None], y[seasonal] / within, y[seasonal] - within)
-            for j, i in enumerate(kept):
+            values = np.where(positive[:, None], y / within, y - within)
+            for j, i in enumerate(rows[seasonal]):
                 adjusted[i], futures[i] = values[j], (ahead[j], positive[j])
     paths = _ses_with_drift(adjusted, horizon)
     for i, (future, positive) in futures.items():

@@ -83,8 +83,9 @@ def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
     horizon = cfg.horizon or (season.period if season.period > 1 else 10)
     splits = [split_bounds(len(s), cfg.holdout, cfg.val_size, horizon, len(data.series)) for s in data.series]
     lengths = [sp.n_train for sp in splits]
-    segment = auto.segment(cfg.segment, season.period, cfg.lookback or auto.lookback(horizon, season.period, lengths),
-                           lookback_given=cfg.lookback is not None)
+    # Whether to read segments is decided on the step-wise lookback; read in segments, the automatic one is longer.
+    step_wise = cfg.lookback or auto.lookback(horizon, season.period, lengths)
+    segment = auto.segment(cfg.segment, season.period, step_wise, lookback_given=cfg.lookback is not None)
     lookback = cfg.lookback or auto.lookback(horizon, season.period, lengths, segment)
     checks.check_lengths(data, splits, lookback, horizon, cfg)
     added = [0] * len(splits)
@@ -94,8 +95,8 @@ def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
     norm = auto.window_norm(cfg.window_norm, parts, horizon, season.period, lookback)
     chosen_transform = auto.transform(cfg.transform, data, norm)
     quantiles = auto.quantiles(cfg.quantiles, cfg.levels, norm)
-    plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles, segment=segment), season, horizon, lookback, splits, added, norm,
-                 chosen_transform)
+    plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles, segment=segment), season, horizon, lookback, splits,
+                 added, norm, chosen_transform)
     return plan, data
 
 
