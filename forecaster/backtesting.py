@@ -131,10 +131,11 @@ def _history_end(state: FittedState, s: Series, origins: np.ndarray) -> int:
     return min(len(s) if fitted is None else fitted, int(origins[0]))
 
 
-def _band_scores(actual: np.ndarray, bands: dict, codes: np.ndarray, scales: np.ndarray) -> dict[str, float]:
-    """Interval scores of every level's (lower, upper) band."""
+def _band_scores(actual: np.ndarray, bands: dict, codes: np.ndarray, scales: np.ndarray,
+                 axis: int | None = None) -> dict:
+    """Interval scores of every level's (lower, upper) band (per step with `axis` 0)."""
     return {key: value for level, (lower, upper) in bands.items()
-            for key, value in interval_scores(actual, lower, upper, level, codes, scales).items()}
+            for key, value in interval_scores(actual, lower, upper, level, codes, scales, axis).items()}
 
 
 def _checked_positive(name: str, value: object) -> int:
@@ -206,11 +207,8 @@ def _cut(s: Series, origin: int) -> Series:
 
 def _per_step(actual: np.ndarray, forecast: np.ndarray, bands: dict, codes: np.ndarray, scales: np.ndarray) -> pd.DataFrame:
     """Point scores, and the interval scores of each band, at every horizon step."""
-    rows = [{**point_scores(actual[:, [h]], forecast[:, [h]], codes, scales),
-             **_band_scores(actual[:, [h]], {level: (lo[:, [h]], hi[:, [h]]) for level, (lo, hi) in bands.items()},
-                            codes, scales)}
-            for h in range(actual.shape[1])]
-    return pd.DataFrame(rows, index=pd.RangeIndex(1, actual.shape[1] + 1, name="step"))
+    columns = {**point_scores(actual, forecast, codes, scales, axis=0), **_band_scores(actual, bands, codes, scales, axis=0)}
+    return pd.DataFrame(columns, index=pd.RangeIndex(1, actual.shape[1] + 1, name="step"))
 
 
 def _forecast_table(data: SeriesSet, origins: list[np.ndarray], actual: np.ndarray,

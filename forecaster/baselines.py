@@ -31,14 +31,21 @@ def seasonal_naive_interval(values: np.ndarray, origins: np.ndarray, horizon: in
     """
     center = seasonal_naive(values, origins, horizon, season)
     tail = (1.0 - level / 100.0) / 2.0
-    bounds = np.array([np.quantile(_lagged_errors(history, h, season), [tail, 1.0 - tail]) for h in range(horizon)])
+    # Steps within one season share their lag, so each lag's quantiles serve a whole season of steps.
+    lags = [_lag(len(history), h, season) for h in range(horizon)]
+    quantiles = {lag: np.quantile(_lagged_errors(history, lag), [tail, 1.0 - tail]) for lag in set(lags)}
+    bounds = np.array([quantiles[lag] for lag in lags])
     return center + bounds[None, :, 0], center + bounds[None, :, 1]  # (H, 2) -> (W, H) each
 
 
-def _lagged_errors(history: np.ndarray, step: int, season: int) -> np.ndarray:
-    """In-sample errors of the seasonal-naive forecast for 0-based `step`: its lag is the whole seasons it reaches back."""
+def _lag(length: int, step: int, season: int) -> int:
+    """How far back the seasonal-naive forecast of 0-based `step` reaches: whole seasons, within a history of `length`."""
     season = max(season, 1)
-    lag = min(season * (step // season + 1), len(history) - 1)  # a history too short for the lag uses what it has
+    return min(season * (step // season + 1), length - 1)  # a history too short for the lag uses what it has
+
+
+def _lagged_errors(history: np.ndarray, lag: int) -> np.ndarray:
+    """In-sample errors of the seasonal-naive forecast that reaches `lag` steps back (none: a zero)."""
     if lag < 1:
         return np.zeros(1)
     return history[lag:] - history[:-lag]

@@ -125,3 +125,27 @@ def test_seasonal_naive_on_m4_hourly_reproduces_published_scores(shared_data):
     scales = np.array([seasonal_naive_scale(h, 24) for h in histories])
     assert smape(actual, forecast) == pytest.approx(13.912, abs=5e-4)
     assert mase(actual, forecast, np.arange(len(histories)), scales) == pytest.approx(1.193, abs=5e-4)
+
+
+def test_scores_per_step_by_hand():
+    # Step 1: errors 1, 1 (actuals 1, 0: one zero skipped); step 2: errors 0, 2 over actuals 2, 4.
+    scores = point_scores(ACTUAL, FORECAST, np.array([0, 1]), np.array([1.0, 2.0]), axis=0)
+    np.testing.assert_allclose(scores["MAE"], [1.0, 1.0])
+    np.testing.assert_allclose(scores["RMSE"], [1.0, np.sqrt(2.0)])
+    np.testing.assert_allclose(scores["MAPE"], [100.0, 25.0])
+    np.testing.assert_array_equal(scores["MAPE_zeros_skipped"], [1, 0])
+    # MASE per step: mean over series of |e| / scale: (1/1 + 1/2) / 2 and (0/1 + 2/2) / 2.
+    np.testing.assert_allclose(scores["MASE"], [0.75, 0.5])
+
+
+def test_scores_per_step_match_each_column_scored_alone_and_average_to_the_overall_mase():
+    rng = np.random.default_rng(0)
+    actual, lower, upper = rng.normal(size=(7, 3)), rng.normal(size=(7, 3)) - 1, rng.normal(size=(7, 3)) + 1
+    codes, scales = np.array([2, 0, 0, 2, 1, 1, 0]), np.array([0.5, 0.0, 2.0])  # series 1 has no usable scale
+    steps = {**point_scores(actual, upper, codes, scales, axis=0), **interval_scores(actual, lower, upper, 80, codes, scales, axis=0)}
+    for h in range(3):
+        alone = {**point_scores(actual[:, [h]], upper[:, [h]], codes, scales),
+                 **interval_scores(actual[:, [h]], lower[:, [h]], upper[:, [h]], 80, codes, scales)}
+        for name, value in alone.items():
+            assert steps[name][h] == pytest.approx(value), name
+    assert np.mean(steps["MASE"]) == pytest.approx(mase(actual, upper, codes, scales))
