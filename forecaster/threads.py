@@ -1,7 +1,8 @@
 """How many CPU threads torch uses: the number asked for, or one that does not collapse on a busy machine.
 
 torch's own default (every core) makes its threads spin and wait on each other when other programs hold
-the cores; see `benchmarks/RESULTS.md` (threads) for the measurements behind `auto_threads`.
+the cores; see `benchmarks/RESULTS.md` (threads) for the measurements behind `auto_threads`. A count set
+in OMP_NUM_THREADS (by the user, or by torchrun for each of its processes) is the user's and is kept.
 """
 
 from __future__ import annotations
@@ -40,9 +41,19 @@ def auto_threads(cores: int | None = None, load: float | None = None) -> int:
     return max(1, min(free, cores, MAX_AUTO_THREADS))
 
 
+def environment_threads() -> int | None:
+    """The thread count OMP_NUM_THREADS sets, if it holds a positive number (as torch's own default reads it)."""
+    text = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
 def use_threads(asked: int | None) -> int:
-    """Set torch's threads for the rest of the process (`asked`, or the automatic count for None); returns it."""
-    count = auto_threads() if asked is None else asked
+    """Set torch's threads for the rest of the process; returns the count.
+
+    `asked`, else OMP_NUM_THREADS where set, else the automatic count: two processes started together on an idle
+    machine both see it idle, and only the environment can tell each of them its share.
+    """
+    count = asked or environment_threads() or auto_threads()
     torch.set_num_threads(count)
     try:
         torch.set_num_interop_threads(count)

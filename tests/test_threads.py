@@ -54,8 +54,18 @@ def test_auto_threads_reads_the_affinity_and_the_load(monkeypatch):
 def test_use_threads_sets_torch_and_auto_uses_the_rule(monkeypatch):
     assert use_threads(1) == 1 and torch.get_num_threads() == 1
     assert use_threads(2) == 2 and torch.get_num_threads() == 2
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(forecaster.threads, "auto_threads", lambda: 1)
     assert use_threads(None) == 1 and torch.get_num_threads() == 1
+
+
+@pytest.mark.parametrize("value, expected", [("1", 1), (" 2 ", 2), ("0", 3), ("four", 3), ("", 3)])
+def test_auto_keeps_the_count_omp_num_threads_sets(monkeypatch, value, expected):
+    # Two processes started at once on an idle machine would each take every core; the environment tells each its share.
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    monkeypatch.setattr(forecaster.threads, "auto_threads", lambda: 3)
+    assert use_threads(None) == expected and torch.get_num_threads() == expected
+    assert use_threads(2) == 2  # a count asked for outranks the environment
 
 
 def test_threads_limited_sets_and_restores():
@@ -105,6 +115,7 @@ def test_train_threads_one_sets_torch_and_the_summary(tmp_path):
 
 
 def test_train_auto_threads_follow_the_rule(tmp_path, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(forecaster.threads, "auto_threads", lambda: 2)
     result = ok(invoke("train", ENERGY, "--target", "load", "--hidden-size", "8", "--num-layers", "1", "--epochs", "1",
                        "--out", tmp_path / "m", "--json"))

@@ -41,7 +41,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON o
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 Device = Annotated[str, typer.Option(help="auto | cpu | cuda | mps")]
 Threads = Annotated[str, typer.Option(
-    help="CPU threads: a number, or auto (the cores other programs leave free, 1 to 4).")]
+    help="CPU threads: a number, or auto (OMP_NUM_THREADS where set, else the cores other programs leave free, 1 to 4).")]
 Plot = Annotated[Optional[Path], typer.Option(help="Write a PNG plot to this file.")]
 PickLevels = Annotated[Optional[str], typer.Option(
     "--levels", help="Central intervals to output, in %, among those the model calibrated (default: all; none: no intervals).")]
