@@ -79,6 +79,31 @@ def segment_reason(segment: int, season: int, lookback: int) -> str:
     return f"{what}; lookback {lookback} read as {lookback // segment} segments"
 
 
+ENSEMBLE_MEMBERS = 3  # networks an automatic ensemble fits: the fewest whose median is not a mean of two
+
+
+def ensemble(asked: int | None, segment: int, training_windows: int, windows_per_epoch: int) -> int:
+    """Networks to fit: as asked, or for None three where the network reads segments and one epoch holds every
+    training window, else one.
+
+    On so few windows a network's seed decides much of its forecast, and the median of three members cuts that
+    (benchmarks/RESULTS.md, "Why the defaults"); segments make the three trainings short. More data than an epoch
+    samples, or a step-wise network, keeps one.
+    """
+    if asked is not None:
+        return asked
+    return ENSEMBLE_MEMBERS if segment > 1 and training_windows <= windows_per_epoch else 1
+
+
+def ensemble_reason(members: int, segment: int) -> str:
+    """Why `members` (chosen by `ensemble`) is what it is, in words."""
+    if members > 1:
+        return "every training window fits in one epoch: the median of three seeds' networks"
+    if segment == 1:
+        return "read step by step: one network"
+    return "more training windows than an epoch samples: one network"
+
+
 def window_norm(asked: str, parts: list[np.ndarray], horizon: int, season: int, lookback: int) -> str:
     """The window normalization to train with: the one asked for, or for `auto` the better of the two baselines.
 

@@ -62,7 +62,7 @@ class Config:
     levels: list[float] = field(default_factory=lambda: [80.0, 95.0])  # central intervals (%) calibrated on validation
     window_norm: str = "auto"  # last | season: model changes from the last value | last season; none; auto: by data
     transform: str = "auto"  # log | none: model the log of positive series; auto: log over a seasonal base
-    ensemble: int = 1  # networks fitted with seeds seed, seed + 1, ...; the forecast is their median
+    ensemble: int | None = None  # networks fitted with seeds seed, seed + 1, ...; their median; None: by rule (1 or 3)
     theta_share: float | None = None  # share of the Theta method's point forecast blended in (0-1); None: chosen on validation
     # --- training ---
     epochs: int = 50  # maximum (1,000,000 windows at the default 20,000 per epoch); early stopping often ends sooner
@@ -97,9 +97,9 @@ class Config:
         _check_choice("precision", self.precision, PRECISIONS)
         _check_choice("decoder", self.decoder, DECODERS)
         _check_choice("transform", self.transform, TRANSFORMS)
-        for name in ("hidden_size", "num_layers", "ensemble", "epochs", "batch_size", "windows_per_epoch"):
+        for name in ("hidden_size", "num_layers", "epochs", "batch_size", "windows_per_epoch"):
             _check_positive_int(name, getattr(self, name))
-        for name in ("lookback", "segment", "horizon", "season", "val_size", "threads"):
+        for name in ("lookback", "segment", "ensemble", "horizon", "season", "val_size", "threads"):
             if getattr(self, name) is not None:
                 _check_positive_int(name, getattr(self, name))
         if self.lookback is not None and self.segment is not None and self.lookback % self.segment:
@@ -279,6 +279,11 @@ def parse_threads(text: str) -> int | None:
 def parse_segment(text: str) -> int | None:
     """Parse the `segment` flag's `W` (`auto`: None, chosen by rule when fitting); the number is validated by Config."""
     return _count_or_auto("segment", text)
+
+
+def parse_ensemble(text: str) -> int | None:
+    """Parse the `ensemble` flag's `N` (`auto`: None, chosen by rule when fitting); the number is validated by Config."""
+    return _count_or_auto("ensemble", text)
 
 
 def _count_or_auto(name: str, text: str) -> int | None:

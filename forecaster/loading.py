@@ -19,7 +19,9 @@ from forecaster import files
 from forecaster.errors import ModelFileError
 from forecaster.manifest import is_count, manifest_problem, time_problem
 
-FORMAT_VERSION = 2  # 2: the config's segment is automatic unless given; format 1's default was 1 (step by step)
+# 2: the config's segment is automatic unless given (format 1's default: 1, step by step).
+# 3: so is its ensemble (format 2 always wrote a number of networks).
+FORMAT_VERSION = 3
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 HOLDS_DIRECTORIES = os.open in os.supports_dir_fd  # not on Windows: there a model is read by its path
@@ -79,8 +81,11 @@ def upgraded(manifest: dict[str, Any]) -> dict[str, Any]:
     config = manifest["config"]  # an object: `manifest_problem` checked it
     if manifest["format_version"] < 2:
         # Format 1 read windows step by step unless `segment` was given; today's default chooses by rule.
-        manifest = {**manifest, "config": {**config, "segment": config.get("segment", 1)}}
-    return manifest
+        config = {**config, "segment": config.get("segment", 1)}
+    if manifest["format_version"] < 3:
+        # Before format 3 a config always held its number of networks; today's default chooses by rule.
+        config = {**config, "ensemble": config.get("ensemble", 1)}
+    return {**manifest, "config": config}
 
 
 MAX_CONFIG_BYTES = 256 << 20  # about a million series' scalers and ends: above any real model, far below a hang

@@ -61,10 +61,27 @@ def test_fitting_reads_a_week_of_hours_in_days_and_saves_the_setting_as_automati
                           "value": np.sin(2 * np.pi * hours / 24)})
     model = Forecaster(hidden_size=8, num_layers=1, epochs=1, horizon=24).fit(frame)
     assert model.lookback_ == 168 and model.net_.shape.segment == 24  # seven seasons, seven segments
-    assert model.config.segment is None  # saved as automatic, as it was asked for
-    assert model.state_.resolved_config().segment == 24  # but a refit (evaluate --retrain) reuses the segment chosen
+    assert model.net_.shape.members == 3  # a few hundred windows, read in segments: three networks
+    assert model.config.segment is None and model.config.ensemble is None  # saved as automatic, as asked for
+    # but a refit (evaluate --retrain) reuses what was chosen
+    assert model.state_.resolved_config().segment == 24 and model.state_.resolved_config().ensemble == 3
     model.save(tmp_path / "m")
-    assert json.loads((tmp_path / "m" / "config.json").read_text())["config"]["segment"] is None
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert saved["config"]["segment"] is None and saved["config"]["ensemble"] is None
+
+
+def test_ensemble_is_three_networks_on_data_one_epoch_holds_read_in_segments():
+    assert auto.ensemble(None, segment=24, training_windows=8_209, windows_per_epoch=20_000) == 3  # ETTh1's OT
+    assert auto.ensemble(None, segment=24, training_windows=20_000, windows_per_epoch=20_000) == 3
+    assert auto.ensemble(None, segment=24, training_windows=20_001, windows_per_epoch=20_000) == 1  # M4 Hourly's
+    assert auto.ensemble(None, segment=1, training_windows=500, windows_per_epoch=20_000) == 1  # M3's: step by step
+    assert auto.ensemble(5, segment=1, training_windows=10**6, windows_per_epoch=20_000) == 5  # given: kept
+
+
+def test_the_ensemble_chosen_is_said_with_its_reason():
+    assert auto.ensemble_reason(3, segment=24) == "every training window fits in one epoch: the median of three seeds' networks"
+    assert auto.ensemble_reason(1, segment=24) == "more training windows than an epoch samples: one network"
+    assert auto.ensemble_reason(1, segment=1) == "read step by step: one network"
 
 
 def test_window_norm_takes_the_seasonal_base_where_seasonal_naive_clearly_wins():

@@ -198,6 +198,21 @@ def test_train_says_the_segment_it_chose_and_why(tmp_path):
     assert "segment: 1 (lookback 24 is short: read step by step)" in short.stderr
 
 
+def test_train_says_the_ensemble_it_chose_and_why(tmp_path):
+    trained = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--out", tmp_path / "m"))
+    assert "ensemble: 3 (every training window fits in one epoch: the median of three seeds' networks)" in trained.stderr
+    manifest = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert manifest["network"]["members"] == 3 and manifest["config"]["ensemble"] is None
+    given = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "2", "--out", tmp_path / "m1"))
+    assert "ensemble: 2 (given with --ensemble)" in given.stderr
+    summary = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "2", "--out", tmp_path / "m1",
+                        "--force", "--json", "--quiet"))
+    assert json.loads(summary.stdout)["ensemble"] == 2
+    short = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--lookback", "24", "--out", tmp_path / "m2"))
+    assert "ensemble: 1 (read step by step: one network)" in short.stderr
+    user_error(invoke("train", ENERGY, *TINY, "--ensemble", "two", "--out", tmp_path / "m3"), "--ensemble")
+
+
 def test_train_refuses_a_lookback_of_part_segments_naming_both_flags(tmp_path):
     user_error(invoke("train", ENERGY, *TINY, "--out", tmp_path / "m", "--lookback", "50", "--segment", "24"),
                "--lookback 50 is not a multiple of --segment 24")

@@ -54,6 +54,8 @@ def test_two_processes_train_and_save_once(models):
     assert sorted(p.name for p in models.iterdir()) == ["one", "two"]  # no staging left behind
     manifest = json.loads((models / "two" / "config.json").read_text())
     assert len(manifest["history"]) == 15
+    # Few windows read in segments: three members, all trained in one process group (one joined again would hang).
+    assert manifest["network"]["members"] == 3
 
 
 def test_two_processes_forecast_close_to_one_with_the_same_effective_batch(models):

@@ -6,6 +6,7 @@ import torch
 from forecaster import Forecaster
 from forecaster.estimator import inference
 from forecaster.errors import ConfigError, DataError, NotFittedError
+from forecaster.model import RecurrentForecaster
 
 from conftest import TINY, daily_cycle
 
@@ -174,7 +175,9 @@ def test_the_library_never_returns_a_non_finite_forecast(frame):
 
     model = Forecaster(**TINY).fit(frame)
     with torch.no_grad():
-        model.net_.head.bias.fill_(float("inf"))
+        for member in model.net_.modules():  # the network, or every member of an ensemble
+            if isinstance(member, RecurrentForecaster):
+                member.head.bias.fill_(float("inf"))
     with pytest.raises(TrainingError, match="NaN or infinite forecasts"):
         model.predict(frame)
 

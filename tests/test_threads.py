@@ -88,7 +88,7 @@ def test_a_library_fit_runs_with_its_threads_and_gives_them_back(monkeypatch):
     monkeypatch.setattr(forecaster.estimator.fitting, "train", spying)
     torch.set_num_threads(2)
     model = Forecaster(**{**TINY, "epochs": 1}, threads=1).fit(daily_cycle(24 * 10, 0.2, seed=0))
-    assert seen == [1] and torch.get_num_threads() == 2
+    assert seen and set(seen) == {1} and torch.get_num_threads() == 2  # every member's training
     assert model.state_.resolved_config().threads is None  # a refit runs as the process that makes it
 
 

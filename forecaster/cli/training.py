@@ -20,7 +20,8 @@ from forecaster.cli.running import (
     EXIT_USER_ERROR, AsJson, Debug, Device, Quiet, Threads, app, fail, print_json, report_cleaning, run,
 )
 from forecaster.config import (
-    Config, flag, parse_columns, parse_levels, parse_quantiles, parse_segment, parse_sep, parse_threads, with_flags,
+    Config, flag, parse_columns, parse_ensemble, parse_levels, parse_quantiles, parse_segment, parse_sep, parse_threads,
+    with_flags,
 )
 
 PEER_ERROR_GRACE = 10.0  # seconds a torchrun process other than the first waits for the first to report an error
@@ -35,6 +36,7 @@ PARSED = {
     "levels": parse_levels,
     "threads": parse_threads,
     "segment": parse_segment,
+    "ensemble": parse_ensemble,
 }
 
 
@@ -65,7 +67,9 @@ def train(
     calendar: Annotated[Optional[bool], typer.Option(
         "--calendar/--no-calendar",
         help="Hour, weekday and month features (sin/cos) from the timestamps (default: where the season dominates).")] = DEFAULTS["calendar"],
-    ensemble: Annotated[int, typer.Option(help="Fit N networks (seeds seed..seed+N-1); forecast their median.")] = DEFAULTS["ensemble"],
+    ensemble: Annotated[str, typer.Option(
+        help="Fit N networks (seeds seed..seed+N-1); forecast their median (auto: 3 where the network reads segments "
+             "and every training window fits in one epoch, else 1).")] = "auto",
     theta_share: Annotated[Optional[float], typer.Option(
         help="Share (0-1) of the Theta method's forecast blended into the network's (default: the best on validation).")] = DEFAULTS["theta_share"],
     cell: Annotated[str, typer.Option(help="Recurrent cell: lstm | gru | rnn.")] = DEFAULTS["cell"],
@@ -188,6 +192,7 @@ def _say_choices(model, stderr: Console) -> None:
 
     stderr.print(f"season: {model.season_} ({escape(report.season_source(model.season_source_, model.schema_.freq))})")
     stderr.print(f"segment: {_segment_choice(model)}")
+    stderr.print(f"ensemble: {_ensemble_choice(model)}")
     stderr.print(f"theta share: {_theta_share(model)}")
     lengthened = sum("lengthened" in info for info in model.series_.values())
     if lengthened:
@@ -202,6 +207,15 @@ def _segment_choice(model) -> str:
     if model.config.segment is not None:
         return f"{segment} (given with {flag('segment')})"
     return f"{segment} ({auto.segment_reason(segment, model.season_, model.lookback_)})"
+
+
+def _ensemble_choice(model) -> str:
+    from forecaster import auto
+
+    members = model.net_.shape.members
+    if model.config.ensemble is not None:
+        return f"{members} (given with {flag('ensemble')})"
+    return f"{members} ({auto.ensemble_reason(members, model.net_.shape.segment)})"
 
 
 def _warn(model, stderr: Console) -> None:
@@ -283,6 +297,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
         "cell": f"{model.config.cell} {model.config.num_layers}x{model.config.hidden_size}",
         "lookback": model.lookback_,
         "segment": model.net_.shape.segment,
+        "ensemble": model.net_.shape.members,
         "horizon": model.horizon_,
         "season": model.season_,
         "season chosen": report.season_source(model.season_source_, model.schema_.freq),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from forecaster import auto, calibration, features, padding, seasonality, theta, transform
+from forecaster import auto, calibration, distributed, features, padding, seasonality, theta, transform
 from forecaster.config import MIN_RANKING_WINDOWS, Config
 from forecaster.data import SeriesSet
 from forecaster.errors import TrainingError
@@ -95,8 +95,10 @@ def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
     norm = auto.window_norm(cfg.window_norm, parts, horizon, season.period, lookback)
     chosen_transform = auto.transform(cfg.transform, data, norm)
     quantiles = auto.quantiles(cfg.quantiles, cfg.levels, norm)
-    plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles, segment=segment), season, horizon, lookback, splits,
-                 added, norm, chosen_transform)
+    windows = sum(max(0, sp.n_train - horizon + 1 - lookback) for sp in splits)  # as `_starts` makes them
+    members = auto.ensemble(cfg.ensemble, segment, windows, cfg.windows_per_epoch)
+    plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles, segment=segment, ensemble=members), season, horizon,
+                 lookback, splits, added, norm, chosen_transform)
     return plan, data
 
 
@@ -129,7 +131,23 @@ def _windows(plan: _Plan, data: SeriesSet, schema, scalers: list[Scaler], cov_sc
 
 def _trained(cfg: Config, shape: NetworkShape, train_set: WindowSet, val_set: WindowSet, device: torch.device,
              callback) -> tuple[torch.nn.Module, TrainingResult]:
-    """The network of the fitted members (their median where there are several) and how the first one's training ended."""
+    """The network of the fitted members (their median where there are several) and how the first one's training ended.
+
+    Under torchrun every member trains in one process group: a group left and joined again hangs on its rendezvous.
+    """
+    joined, together = distributed.join(cfg.device), False
+    try:
+        net, result = _members(cfg, shape, train_set, val_set, device, callback)
+        together = result.stopped not in CUT_SHORT
+    finally:
+        if joined:
+            distributed.leave(together)
+    return net, result
+
+
+def _members(cfg: Config, shape: NetworkShape, train_set: WindowSet, val_set: WindowSet, device: torch.device,
+             callback) -> tuple[torch.nn.Module, TrainingResult]:
+    """`_trained` within the process group, if any."""
     nets, results = [], []
     for member in range(cfg.ensemble):
         settings = dataclasses.replace(cfg, seed=cfg.seed + member)  # train() resolves the automatic loss
@@ -250,7 +268,8 @@ def _combined(nets: list[RecurrentForecaster], device: torch.device) -> torch.nn
     """One network from the fitted members: the member itself, or a median ensemble of several."""
     if len(nets) == 1:
         return nets[0]
-    ensemble = build_network(dataclasses.replace(nets[0].shape, members=len(nets))).to(device)
+    with torch.random.fork_rng(devices=[]):  # the members' initial weights are overwritten: the caller's RNG is not drawn on
+        ensemble = build_network(dataclasses.replace(nets[0].shape, members=len(nets))).to(device)
     for member, net in zip(ensemble.members, nets):
         member.load_state_dict(net.state_dict())
     return ensemble.eval()

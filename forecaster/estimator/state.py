@@ -54,7 +54,7 @@ class FittedState:
     """Everything `fit` learns. The network's architecture is `net.shape`; the settings are `config`."""
 
     config: Config  # the settings as given: automatic ones stay automatic (see `resolved_config`)
-    net: torch.nn.Module  # the trained network; a median ensemble of `config.ensemble` members
+    net: torch.nn.Module  # the trained network; a median ensemble of `net.shape.members` networks
     device: torch.device  # where `net` runs
     schema: Schema  # how files map to series, with the calendar features chosen in fitting
     lookback: int
@@ -83,6 +83,7 @@ class FittedState:
         return dataclasses.replace(self.config, lookback=self.lookback, horizon=self.horizon, season=self.season,
                                    window_norm=norm, loss=auto.loss(self.config.loss, norm), transform=self.transform,
                                    dropout=self.net.shape.dropout, segment=self.net.shape.segment,
+                                   ensemble=self.net.shape.members,
                                    threads=None)  # a machine's setting, not the model's: a refit runs as the process does
 
     def training_end(self, series_id: str) -> object | None:
