@@ -232,6 +232,7 @@ def run_forecaster(args, data: Path) -> dict:
              "--num-layers", str(LAYERS), "--dropout", str(DROPOUT), "--batch-size", str(BATCH),
              "--epochs", str(args.epochs), "--patience", "0", "--lr", str(LR), "--weight-decay", str(WEIGHT_DECAY),
              "--lr-schedule", "none", "--grad-clip", str(GRAD_CLIP), "--loss", "mse", "--seed", str(SEED),
+             "--ensemble", "1",  # one network, as the peers train (`auto` would fit three on ETTh1)
              "--device", "cpu", "--precision", "fp32", "--out", str(model), "--force", "--quiet", "--json"]
     evaluate = ["forecaster", "evaluate", str(model), "--data", str(data), "--stride", "1",
                 "--output", str(windows), "--force", "--quiet", "--json"]
