@@ -51,11 +51,11 @@ def number(value: Any, digits: int = 4) -> str:
 
 
 class TrainingProgress:
-    """A training callback that draws one rich progress bar with losses, learning rate and ETA."""
+    """A training callback that draws a rich progress bar with losses, learning rate and ETA: one per network fitted."""
 
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
-            TextColumn("[bold]epoch {task.fields[epoch]}"),
+            TextColumn("[bold]{task.fields[network]}epoch {task.fields[epoch]}"),
             BarColumn(bar_width=16),
             TextColumn("train {task.fields[train]} val {task.fields[val]} lr {task.fields[lr]}"),
             TextColumn("ETA"),
@@ -64,6 +64,7 @@ class TrainingProgress:
             transient=False,
         )
         self.task = None
+        self.tasks: list = []
         self.batches = 1
 
     def on_train_start(self, epochs: int, batches_per_epoch: int) -> None:
@@ -71,7 +72,11 @@ class TrainingProgress:
         self.progress.start()
         # The bar counts batches so that the ETA moves within long epochs; early stopping may end it sooner.
         self.task = self.progress.add_task("train", total=epochs * batches_per_epoch, epoch=f"1/{epochs}",
-                                           train="-", val="-", lr="-")
+                                           train="-", val="-", lr="-", network="")
+        self.tasks.append(self.task)
+        if len(self.tasks) > 1:  # an ensemble's members: every bar says whose it is
+            for number, task in enumerate(self.tasks, start=1):
+                self.progress.update(task, network=f"network {number} ")
         self.epochs = epochs
 
     def on_batch_end(self, epoch: int, batch: int) -> None:

@@ -1,5 +1,6 @@
 """Tables and words for people: numbers, the season's and the Theta share's origin, `info`'s tables."""
 
+import io
 import json
 
 import pytest
@@ -47,3 +48,21 @@ def test_info_tables_show_the_model(tmp_path):
     console = Console(record=True, width=200)
     console.print(report.info_tables(manifest, "models/m")[0])
     assert "segment 1, decoder direct" in console.export_text()
+
+
+def test_training_progress_names_each_network_of_an_ensemble():
+    from forecaster.report import TrainingProgress
+    from forecaster.training import EpochRecord
+
+    def drawn(networks: int) -> str:
+        out = io.StringIO()
+        progress = TrainingProgress(Console(file=out, force_terminal=True, width=120))
+        for _ in range(networks):
+            progress.on_train_start(epochs=2, batches_per_epoch=1)
+            progress.on_epoch_end(EpochRecord(1, 0.5, 0.4, 1e-3, 0.1), best=True)
+        progress.close()
+        return out.getvalue()
+
+    assert "network" not in drawn(1)
+    shown = drawn(3)
+    assert all(f"network {k} epoch" in shown for k in (1, 2, 3))
