@@ -10,6 +10,8 @@ measured; the figures are in benchmarks/RESULTS.md, "Why the defaults are what t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from forecaster.baselines import seasonal_beats_naive
@@ -142,12 +144,23 @@ def loss(asked: str, norm: str) -> str:
     return "mae" if norm == "season" else "mse"
 
 
-def calendar(asked: bool | None, norm: str) -> bool:
-    """Whether to give the network the calendar features: as asked, or (None) over a seasonal base only.
+CALENDAR_SHARE = 0.1  # of the seasonal change's variance a calendar feature must explain to be read
 
-    Over the last value they cost accuracy (benchmarks/RESULTS.md, "Why the defaults").
+
+def calendar(asked: bool | None, norm: str, candidates: list[str], explained: Callable[[str], float]) -> list[str]:
+    """The calendar features to give the network: every candidate if asked, none if refused; for None, over a
+    seasonal base, those whose phase explains at least CALENDAR_SHARE of the variance of the change from a season
+    before on the training parts (`explained`), and none over the last value.
+
+    The seasonal base already repeats the last season, so what a feature must add is what that leaves: the weekday
+    of a load that drops at weekends, not the hour of an hourly daily cycle nor a weekday nothing follows. Features
+    that add nothing cost accuracy (benchmarks/RESULTS.md, "Why the defaults").
     """
-    return asked if asked is not None else norm == "season"
+    if asked is not None:
+        return list(candidates) if asked else []
+    if norm != "season":
+        return []
+    return [name for name in candidates if explained(name) >= CALENDAR_SHARE]
 
 
 def transform(asked: str, data: SeriesSet, norm: str) -> str:

@@ -46,6 +46,32 @@ def calendar_features(series: list[Series], n_train: list[int], freq: str) -> li
             if step < cycle and spans[widest] >= MIN_CYCLES * cycle and np.ptp(phase(times)) > 0]
 
 
+SHARE_SERIES = 256  # series a calendar feature's explained share is measured on, evenly spread: enough to tell
+
+
+def explained_share(series: list[Series], n_train: list[int], name: str, season: int) -> float:
+    """The share of the variance of the change from a season before (y_t - y_t-season, over the training parts) that
+    calendar feature `name` explains: the variance of the change's mean by the feature's value, over the variance.
+
+    Each series' changes are divided by their spread first, so that every series has one say.
+    """
+    picked = np.unique(np.linspace(0, len(series) - 1, min(len(series), SHARE_SERIES)).astype(int))
+    changes, phases = [], []
+    for i in picked:
+        values, n = series[i].values, n_train[i]
+        change = values[season:n] - values[: max(0, n - season)]
+        spread = np.std(change)
+        if len(change) < 2 or not spread > 0:
+            continue
+        changes.append(change / spread)
+        phases.append(np.round(CYCLES[name][1](pd.DatetimeIndex(series[i].time[season:n])), 6))
+    if not changes:
+        return 0.0
+    frame = pd.DataFrame({"change": np.concatenate(changes), "phase": np.concatenate(phases)})
+    means = frame.groupby("phase")["change"].transform("mean")
+    return float(np.var(means) / np.var(frame["change"]))
+
+
 def calendar_values(time: pd.Index, names: list[str]) -> np.ndarray:
     """(n, 2 * features): the sine and cosine of each feature's phase, so that its cycle closes smoothly."""
     columns = []

@@ -201,6 +201,8 @@ def test_train_says_the_segment_it_chose_and_why(tmp_path):
 def test_train_says_the_ensemble_it_chose_and_why(tmp_path):
     trained = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--out", tmp_path / "m"))
     assert "ensemble: 3 (every training window fits in one epoch: the median of three seeds' networks)" in trained.stderr
+    # The load drops at weekends; the hour is what the seasonal base already repeats.
+    assert "calendar: weekday (those explaining 10% or more of the change from a season before)" in trained.stderr
     manifest = json.loads((tmp_path / "m" / "config.json").read_text())
     assert manifest["network"]["members"] == 3 and manifest["config"]["ensemble"] is None
     given = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "2", "--out", tmp_path / "m1"))
@@ -208,8 +210,10 @@ def test_train_says_the_ensemble_it_chose_and_why(tmp_path):
     summary = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "2", "--out", tmp_path / "m1",
                         "--force", "--json", "--quiet"))
     assert json.loads(summary.stdout)["ensemble"] == 2
-    short = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--lookback", "24", "--out", tmp_path / "m2"))
+    short = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--lookback", "24", "--no-calendar",
+                      "--out", tmp_path / "m2"))
     assert "ensemble: 1 (read step by step: one network)" in short.stderr
+    assert "calendar: none (given with --no-calendar)" in short.stderr
     user_error(invoke("train", ENERGY, *TINY, "--ensemble", "two", "--out", tmp_path / "m3"), "--ensemble")
 
 

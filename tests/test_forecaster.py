@@ -41,7 +41,7 @@ def test_automatic_choices_follow_the_frequency(fitted):
 def test_auto_window_norm_follows_the_season_where_it_dominates(fitted, frame):
     assert fitted.net_.shape.window_norm == "season"  # a clean daily cycle
     assert fitted.net_.shape.season_changes  # read over a seasonal base only
-    assert fitted.schema_.calendar == ["hour", "weekday"]  # the calendar comes with it by default
+    assert fitted.schema_.calendar == []  # a clean daily cycle: the seasonal base leaves the calendar nothing
     walk = frame.assign(load=np.cumsum(np.random.default_rng(1).normal(size=len(frame))))
     model = Forecaster(**{**TINY, "epochs": 1}).fit(walk)
     assert model.state_.resolved_config().window_norm == "last" and model.schema_.calendar == []
@@ -210,7 +210,8 @@ def several():
         frames.append(pd.DataFrame({"unique_id": f"s{i}", "ds": time,
                                     "y": 10 * i + np.sin(2 * np.pi * np.arange(n) / 24) + rng.normal(0, 0.1, n)}))
     frame = pd.concat(frames, ignore_index=True)
-    return frame, Forecaster(**{**TINY, "epochs": 1}, lookback=30, quantiles=[0.1, 0.9]).fit(frame)
+    # The calendar asked for: each series' forecast steps need their own hours.
+    return frame, Forecaster(**{**TINY, "epochs": 1}, lookback=30, quantiles=[0.1, 0.9], calendar=True).fit(frame)
 
 
 def test_predict_builds_the_frame_each_series_would_give_alone(several):

@@ -193,6 +193,7 @@ def _say_choices(model, stderr: Console) -> None:
     stderr.print(f"season: {model.season_} ({escape(report.season_source(model.season_source_, model.schema_.freq))})")
     stderr.print(f"segment: {_segment_choice(model)}")
     stderr.print(f"ensemble: {_ensemble_choice(model)}")
+    stderr.print(f"calendar: {_calendar_choice(model)}")
     stderr.print(f"theta share: {_theta_share(model)}")
     lengthened = sum("lengthened" in info for info in model.series_.values())
     if lengthened:
@@ -216,6 +217,17 @@ def _ensemble_choice(model) -> str:
     if model.config.ensemble is not None:
         return f"{members} (given with {flag('ensemble')})"
     return f"{members} ({auto.ensemble_reason(members, model.net_.shape.segment)})"
+
+
+def _calendar_choice(model) -> str:
+    from forecaster import auto
+
+    names = ", ".join(model.schema_.calendar) or "none"
+    if model.config.calendar is not None:
+        return f"{names} (given with {flag('calendar') if model.config.calendar else '--no-calendar'})"
+    if model.net_.shape.window_norm != "season":
+        return f"{names} (read over a seasonal base only)"
+    return f"{names} (those explaining {auto.CALENDAR_SHARE:.0%} or more of the change from a season before)"
 
 
 def _warn(model, stderr: Console) -> None:

@@ -54,8 +54,11 @@ def fitted(config: Config, data: SeriesSet, callback=None) -> FittedState:
     raw, data = data, transform.to_model(data, plan.transform)
     scalers = [fit_scaler(config.scaler, s.values[a: sp.n_train]) for s, sp, a in zip(data.series, plan.splits, plan.added)]
     cov_scalers = [features.covariate_scalers(s, sp.n_train) for s, sp in zip(data.series, plan.splits)]
-    calendar = features.calendar_features(data.series, [sp.n_train for sp in plan.splits], data.schema.freq)
-    schema = dataclasses.replace(data.schema, calendar=calendar if auto.calendar(config.calendar, plan.norm) else [])
+    n_train = [sp.n_train for sp in plan.splits]
+    candidates = features.calendar_features(data.series, n_train, data.schema.freq)
+    calendar = auto.calendar(config.calendar, plan.norm, candidates,
+                             lambda name: features.explained_share(data.series, n_train, name, plan.season.period))
+    schema = dataclasses.replace(data.schema, calendar=calendar)
     device = resolve_device(config.device)
     train_set, val_set, shape = _windows(plan, data, schema, scalers, cov_scalers, device)
     net, result = _trained(plan.config, shape, train_set, val_set, device, callback)
