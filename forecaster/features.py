@@ -47,6 +47,7 @@ def calendar_features(series: list[Series], n_train: list[int], freq: str) -> li
 
 
 SHARE_SERIES = 256  # series a calendar feature's explained share is measured on, evenly spread: enough to tell
+SHARE_ROWS = 2_000_000  # changes it is measured on in all, the latest of each series: bounded memory on long files
 
 
 def explained_share(series: list[Series], n_train: list[int], name: str, season: int) -> float:
@@ -56,15 +57,19 @@ def explained_share(series: list[Series], n_train: list[int], name: str, season:
     Each series' changes are divided by their spread first, so that every series has one say.
     """
     picked = np.unique(np.linspace(0, len(series) - 1, min(len(series), SHARE_SERIES)).astype(int))
+    rows = SHARE_ROWS // max(1, len(picked))
     changes, phases = [], []
     for i in picked:
         values, n = series[i].values, n_train[i]
-        change = values[season:n] - values[: max(0, n - season)]
+        first = max(season, n - rows)
+        if n - first < 2:
+            continue
+        change = values[first:n] - values[first - season: n - season]
         spread = np.std(change)
-        if len(change) < 2 or not spread > 0:
+        if not spread > 0:
             continue
         changes.append(change / spread)
-        phases.append(np.round(CYCLES[name][1](pd.DatetimeIndex(series[i].time[season:n])), 6))
+        phases.append(np.round(CYCLES[name][1](pd.DatetimeIndex(series[i].time[first:n])), 6))
     if not changes:
         return 0.0
     frame = pd.DataFrame({"change": np.concatenate(changes), "phase": np.concatenate(phases)})

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster import Forecaster, auto, features
+from forecaster import Forecaster, auto
 from forecaster.data import Schema, Series, SeriesSet
 from forecaster.errors import ConfigError
 
@@ -108,19 +108,6 @@ def test_calendar_features_that_explain_the_seasonal_change_come_with_the_season
     assert auto.calendar(None, "last", ["hour", "weekday"], shares) == []
     assert auto.calendar(True, "last", ["hour", "weekday"], shares) == ["hour", "weekday"]
     assert auto.calendar(False, "season", ["hour", "weekday"], shares) == []
-
-
-def test_the_explained_share_of_a_weekday_effect_and_of_a_feature_the_season_already_covers():
-    hours = pd.date_range("2024-01-01", periods=24 * 7 * 8, freq="h")
-    day = 10 + 3 * np.sin(2 * np.pi * hours.hour / 24)
-    weekend = np.where(hours.day_of_week >= 5, -4.0, 0.0)
-    noise = np.random.default_rng(0).normal(0, 0.3, len(hours))
-    load = [Series("load", hours, day + weekend + noise)]
-    n = [len(hours)]
-    assert features.explained_share(load, n, "weekday", 24) > 0.5  # Saturday and Monday change most
-    assert features.explained_share(load, n, "hour", 24) < 0.01  # a season before is the same hour
-    plain = [Series("plain", hours, day + noise)]
-    assert features.explained_share(plain, n, "weekday", 24) < 0.01
 
 
 def series_set(*values: list[float]) -> SeriesSet:

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecaster import features
 from forecaster.data import Schema, Series
 from forecaster.features import (calendar_features, calendar_values, channel_count, covariate_scalers,
                                  future_steps, input_channels, known_channels, stacked_channels)
@@ -113,3 +114,26 @@ def test_series_ending_together_share_their_forecast_steps():
     assert steps[2].equals(pd.date_range("2024-01-01 06:00", periods=2, freq="h"))
     numbered = Series("n", pd.RangeIndex(0, 20, 2), np.zeros(10))
     assert future_steps([numbered], [10], [3], "steps")[0].tolist() == [20, 22, 24]
+
+
+def test_the_explained_share_of_a_weekday_effect_and_of_a_feature_the_season_already_covers():
+    hours = pd.date_range("2024-01-01", periods=24 * 7 * 8, freq="h")
+    day = 10 + 3 * np.sin(2 * np.pi * hours.hour / 24)
+    weekend = np.where(hours.day_of_week >= 5, -4.0, 0.0)
+    noise = np.random.default_rng(0).normal(0, 0.3, len(hours))
+    load = [Series("load", hours, day + weekend + noise)]
+    n = [len(hours)]
+    assert features.explained_share(load, n, "weekday", 24) > 0.5  # Saturday and Monday change most
+    assert features.explained_share(load, n, "hour", 24) < 0.01  # a season before is the same hour
+    plain = [Series("plain", hours, day + noise)]
+    assert features.explained_share(plain, n, "weekday", 24) < 0.01
+
+
+def test_the_explained_share_reads_only_the_latest_changes_of_a_long_file(monkeypatch):
+    hours = pd.date_range("2024-01-01", periods=24 * 7 * 8, freq="h")
+    weekend = np.where(hours.day_of_week >= 5, -4.0, 0.0)
+    weekend[: len(hours) // 2] = 0.0  # the weekend effect only in the second half
+    load = [Series("load", hours, weekend + np.random.default_rng(0).normal(0, 0.3, len(hours)))]
+    assert features.explained_share(load, [len(hours)], "weekday", 24) > 0.3
+    monkeypatch.setattr(features, "SHARE_ROWS", 24 * 7 * 3)  # three weeks, all from the second half
+    assert features.explained_share(load, [len(hours)], "weekday", 24) > 0.7
