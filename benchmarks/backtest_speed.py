@@ -4,8 +4,8 @@
 
 The floor is the bare batched forward pass over the same 2,785 windows (lookback 336).
 Beside it, the model's own forecasts from those windows: the network plus the share of the
-Theta method's forecast it was fitted to blend in (see `forecaster/theta.py`). `backtest` adds the windows, the baselines, every metric overall and per step, and the
-table of forecasts. The model comes from `benchmarks/etth1.py --horizons 96`.
+Theta method's forecast it was fitted to blend in (see `forecaster/theta.py`). `backtest` adds
+the windows, the baselines, every metric overall and per step, and the table of forecasts. The model comes from `benchmarks/etth1.py --horizons 96`.
 When the `peers` extra is installed, Darts' `historical_forecasts(retrain=False)` on the
 same windows is timed beside it.
 """

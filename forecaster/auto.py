@@ -163,6 +163,13 @@ def calendar(asked: bool | None, norm: str, candidates: list[str], explained: Ca
     return [name for name in candidates if explained(name) >= CALENDAR_SHARE]
 
 
+def calendar_reason(norm: str) -> str:
+    """Why the calendar features `calendar` chose for None are those, in words."""
+    if norm != "season":
+        return "read over a seasonal base only"
+    return f"those explaining {CALENDAR_SHARE:.0%} or more of the change from a season before"
+
+
 def transform(asked: str, data: SeriesSet, norm: str) -> str:
     """The value transform: the one asked for, or for `auto` the log over a seasonal base of positive values.
 

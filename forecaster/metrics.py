@@ -9,6 +9,7 @@ takes `axis`: None gives one number over all steps, 0 one per step (an (H,) arra
 from __future__ import annotations
 
 import numpy as np
+
 Score = float | np.ndarray  # one number (axis None) or one per step (axis 0)
 
 
@@ -29,12 +30,11 @@ def rmse(actual: np.ndarray, forecast: np.ndarray, axis: int | None = None) -> S
 def mape(actual: np.ndarray, forecast: np.ndarray, axis: int | None = None) -> tuple[Score, Score]:
     """Mean absolute percentage error (in %) over non-zero actuals, and how many zeros were skipped."""
     nonzero = actual != 0
-    used = np.count_nonzero(nonzero, axis=axis)
-    skipped = np.size(actual) // np.size(used) - used
+    used, skipped = np.count_nonzero(nonzero, axis=axis), np.count_nonzero(~nonzero, axis=axis)
     ratio = np.divide(np.abs(actual - forecast), np.abs(actual), out=np.zeros(np.shape(actual)), where=nonzero)
     with np.errstate(invalid="ignore", divide="ignore"):  # no non-zero actual: NaN
         value = 100.0 * np.sum(ratio, axis=axis) / np.where(used > 0, used, np.nan)
-    return _score(value), (int(skipped) if np.ndim(skipped) == 0 else skipped)
+    return _score(value), (int(skipped) if np.ndim(skipped) == 0 else skipped)  # a plain int, as JSON takes it
 
 
 def smape(actual: np.ndarray, forecast: np.ndarray, axis: int | None = None) -> Score:

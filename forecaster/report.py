@@ -64,7 +64,6 @@ class TrainingProgress:
             transient=False,
         )
         self.task = None
-        self.tasks: list = []
         self.batches = 1
 
     def on_train_start(self, epochs: int, batches_per_epoch: int) -> None:
@@ -73,9 +72,8 @@ class TrainingProgress:
         # The bar counts batches so that the ETA moves within long epochs; early stopping may end it sooner.
         self.task = self.progress.add_task("train", total=epochs * batches_per_epoch, epoch=f"1/{epochs}",
                                            train="-", val="-", lr="-", network="")
-        self.tasks.append(self.task)
-        if len(self.tasks) > 1:  # an ensemble's members: every bar says whose it is
-            for number, task in enumerate(self.tasks, start=1):
+        if len(self.progress.task_ids) > 1:  # an ensemble's members: every bar says whose it is
+            for number, task in enumerate(self.progress.task_ids, start=1):
                 self.progress.update(task, network=f"network {number} ")
         self.epochs = epochs
 

@@ -225,9 +225,7 @@ def _calendar_choice(model) -> str:
     names = ", ".join(model.schema_.calendar) or "none"
     if model.config.calendar is not None:
         return f"{names} (given with {flag('calendar') if model.config.calendar else '--no-calendar'})"
-    if model.net_.shape.window_norm != "season":
-        return f"{names} (read over a seasonal base only)"
-    return f"{names} (those explaining {auto.CALENDAR_SHARE:.0%} or more of the change from a season before)"
+    return f"{names} ({auto.calendar_reason(model.net_.shape.window_norm)})"
 
 
 def _warn(model, stderr: Console) -> None:

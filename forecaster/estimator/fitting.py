@@ -98,7 +98,7 @@ def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
     norm = auto.window_norm(cfg.window_norm, parts, horizon, season.period, lookback)
     chosen_transform = auto.transform(cfg.transform, data, norm)
     quantiles = auto.quantiles(cfg.quantiles, cfg.levels, norm)
-    windows = sum(max(0, sp.n_train - horizon + 1 - lookback) for sp in splits)  # as `_starts` makes them
+    windows = sum(len(o) for o in _training_origins(splits, lookback, horizon))
     members = auto.ensemble(cfg.ensemble, segment, windows, cfg.windows_per_epoch)
     plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles, segment=segment, ensemble=members), season, horizon,
                  lookback, splits, added, norm, chosen_transform)
@@ -255,11 +255,13 @@ def spread(origins: list[np.ndarray], limit: int) -> list[np.ndarray]:
 
 def _starts(offsets: np.ndarray, splits: list[Split], lookback: int, horizon: int, part: str) -> np.ndarray:
     """Window starts whose targets lie inside the training part ("train") or the validation part ("val")."""
-    if part == "train":
-        ranges = [np.arange(lookback, sp.n_train - horizon + 1) for sp in splits]
-    else:
-        ranges = _validation_origins(splits, horizon)
+    ranges = _training_origins(splits, lookback, horizon) if part == "train" else _validation_origins(splits, horizon)
     return np.concatenate([origin_starts(off, r, lookback) for off, r in zip(offsets, ranges)])
+
+
+def _training_origins(splits: list[Split], lookback: int, horizon: int) -> list[np.ndarray]:
+    """Each series' forecast origins with a lookback of history before them and H targets in its training part."""
+    return [np.arange(lookback, sp.n_train - horizon + 1) for sp in splits]
 
 
 def _validation_origins(splits: list[Split], horizon: int) -> list[np.ndarray]:
