@@ -106,6 +106,26 @@ def ensemble_reason(members: int, segment: int) -> str:
     return "more training windows than an epoch samples: one network"
 
 
+def refit(asked: bool | None, training_windows: int, windows_per_epoch: int) -> bool:
+    """Whether to train again on the training and validation parts after early stopping: as asked, or for None
+    where one epoch holds every training window.
+
+    There the validation part is a large share of the most recent data and a training is short (ETTh1: test MSE
+    0.0523 -> 0.0508 at H=96, 0.0812 -> 0.0756 at H=720). Where an epoch samples from more windows, training already
+    ran long over many, and a refit would double it for little (M4 Hourly: OWA 0.448 -> 0.447, 270 -> 526 s).
+    """
+    if asked is not None:
+        return asked
+    return training_windows <= windows_per_epoch
+
+
+def refit_reason(refitted: bool) -> str:
+    """Why `refit` (chosen by `refit`) is what it is, in words."""
+    if refitted:
+        return "every training window fits in one epoch: trained again with the validation part's"
+    return "more training windows than an epoch samples: the early-stopped networks"
+
+
 def window_norm(asked: str, parts: list[np.ndarray], horizon: int, season: int, lookback: int) -> str:
     """The window normalization to train with: the one asked for, or for `auto` the better of the two baselines.
 

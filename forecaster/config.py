@@ -67,6 +67,7 @@ class Config:
     # --- training ---
     epochs: int = 50  # maximum (1,000,000 windows at the default 20,000 per epoch); early stopping often ends sooner
     patience: int = 10  # epochs without validation improvement before stopping; 0: never stop early
+    refit: bool | None = None  # then train again on training + validation parts for the chosen epochs; None: by rule
     batch_size: int = 64
     windows_per_epoch: int = 20_000  # an epoch samples at most this many training windows (many long series)
     lr: float = 1e-3  # AdamW learning rate
@@ -107,6 +108,8 @@ class Config:
                               f"read in whole segments; use a `lookback` such as {-(-self.lookback // self.segment) * self.segment}, "
                               "or leave it automatic (rounded up to whole segments)")
         _check_non_negative_int("patience", self.patience)
+        if self.refit is not None and not isinstance(self.refit, bool):
+            raise ConfigError(f"`refit` must be true, false or null (automatic), got {self.refit!r}")
         _check_non_negative_int("holdout", self.holdout)
         _check_non_negative_int("seed", self.seed)
         if self.theta_share is not None and not 0.0 <= self.theta_share <= 1.0:

@@ -21,7 +21,8 @@ from forecaster.manifest import is_count, manifest_problem, time_problem
 
 # 2: the config's segment is automatic unless given (format 1's default: 1, step by step).
 # 3: so is its ensemble (format 2 always wrote a number of networks).
-FORMAT_VERSION = 3
+# 4: networks may be trained again on the training and validation parts (`refit`; format 3: never).
+FORMAT_VERSION = 4
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 HOLDS_DIRECTORIES = os.open in os.supports_dir_fd  # not on Windows: there a model is read by its path
@@ -85,6 +86,9 @@ def upgraded(manifest: dict[str, Any]) -> dict[str, Any]:
     if manifest["format_version"] < 3:
         # Before format 3 a config always held its number of networks; today's default chooses by rule.
         config = {**config, "ensemble": config.get("ensemble", 1)}
+    if manifest["format_version"] < 4:
+        # Before format 4 no network was fitted again after early stopping; today's default is to.
+        config = {**config, "refit": config.get("refit", False)}
     return {**manifest, "config": config}
 
 

@@ -126,6 +126,7 @@ _MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "validation": (_is_scores, "an object of scores"),
     "best_epoch": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an epoch number"),
     "stopped": (lambda v: isinstance(v, str), "a reason"),
+    "refit_epochs": (lambda v: isinstance(v, list) and all(is_count(e) for e in v), "a list of epoch counts"),
     "calibration": (_is_calibration, "an object of interval levels (%), each with a method (split or cqr), "
                                      "finite margins and a count of windows"),
     "error_ratio": (lambda v: v is None or _is_positive(v), "a positive number or null"),

@@ -65,26 +65,38 @@ class TrainingProgress:
         )
         self.task = None
         self.batches = 1
+        self.refits: list[bool] = []  # of each bar so far: whether it draws a refit
 
     def on_train_start(self, epochs: int, batches_per_epoch: int) -> None:
+        self._start(epochs, batches_per_epoch, refit=False)
+
+    def on_refit_start(self, epochs: int, batches_per_epoch: int) -> None:
+        self._start(epochs, batches_per_epoch, refit=True)
+
+    def _start(self, epochs: int, batches_per_epoch: int, refit: bool) -> None:
         self.batches = batches_per_epoch
         self.progress.start()
         # The bar counts batches so that the ETA moves within long epochs; early stopping may end it sooner.
         self.task = self.progress.add_task("train", total=epochs * batches_per_epoch, epoch=f"1/{epochs}",
                                            train="-", val="-", lr="-", network="")
-        if len(self.progress.task_ids) > 1:  # an ensemble's members: every bar says whose it is
-            for number, task in enumerate(self.progress.task_ids, start=1):
-                self.progress.update(task, network=f"network {number} ")
+        self.refits.append(refit)
+        members = self.refits.count(False)
+        numbers = {False: 0, True: 0}
+        for task, refits in zip(self.progress.task_ids, self.refits):  # an ensemble's bars say whose they are
+            numbers[refits] += 1
+            name = f"network {numbers[refits]} " if members > 1 else ""
+            self.progress.update(task, network=name + ("refit " if refits else ""))
         self.epochs = epochs
 
     def on_batch_end(self, epoch: int, batch: int) -> None:
         self.progress.advance(self.task)
 
     def on_epoch_end(self, record, best: bool) -> None:
-        mark = " *" if best else ""
+        # A refit trains on the validation windows: their loss says nothing there.
+        val = "-" if self.refits[-1] else number(record.val_loss) + (" *" if best else "")
         self.progress.update(self.task, completed=record.epoch * self.batches,
                              epoch=f"{min(record.epoch + 1, self.epochs)}/{self.epochs}",
-                             train=number(record.train_loss), val=number(record.val_loss) + mark, lr=f"{record.lr:.1e}")
+                             train=number(record.train_loss), val=val, lr=f"{record.lr:.1e}")
 
     def close(self) -> None:
         # Stopping a bar that never started still prints a blank line, above the error that prevented training.
@@ -239,6 +251,7 @@ def _overview(manifest: dict[str, Any]) -> dict[str, object]:
         "intervals": ", ".join(f"{level} % ({entry['method']}, {entry['windows']} windows)"
                                for level, entry in manifest.get("calibration", {}).items()) or "-",
         "stopped": f"{manifest.get('stopped')} (best epoch {manifest.get('best_epoch')})",
+        "refit epochs": ", ".join(map(str, manifest.get("refit_epochs", []))) or "none",  # none before format 4
         "weights sha256": manifest["weights_sha256"],
     }
 

@@ -37,6 +37,8 @@ class TrainingCallback(Protocol):
 
     def on_epoch_end(self, record: EpochRecord, best: bool) -> None: ...
 
+    def on_refit_start(self, epochs: int, batches_per_epoch: int) -> None: ...
+
 
 class SilentCallback:
     """A callback that reports nothing (the library default)."""
@@ -48,6 +50,9 @@ class SilentCallback:
         pass
 
     def on_epoch_end(self, record: EpochRecord, best: bool) -> None:
+        pass
+
+    def on_refit_start(self, epochs: int, batches_per_epoch: int) -> None:
         pass
 
 
@@ -104,8 +109,12 @@ def forecast_loss(output: torch.Tensor, target: torch.Tensor, loss: str, quantil
     return value
 
 
-def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Config, callback=None) -> TrainingResult:
+def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Config, callback=None,
+          rates: list[float] | None = None) -> TrainingResult:
     """Fit `net` in place; returns the history, with the best validation weights restored.
+
+    With `rates`, a refit: exactly one epoch per rate, at that learning rate, keeping the last weights
+    (the validation loss is only reported: the caller has put those windows into `train_set`).
 
     Under torchrun each process trains on its shard of every epoch's windows through
     DistributedDataParallel; losses are summed over processes, so early stopping, the
@@ -118,7 +127,7 @@ def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Conf
     joined, together = distributed.join(config.device), False
     try:
         distributed.check_same_data(fingerprint(net, train_set, val_set), device)
-        result, best_state = _epochs(net, train_set, val_set, config, callback)
+        result, best_state = _epochs(net, train_set, val_set, config, callback, rates)
         # After an interruption or a lost process, the others may be gone or stuck mid-epoch: no barrier.
         together = result.stopped not in CUT_SHORT
     finally:
@@ -130,24 +139,30 @@ def train(net: nn.Module, train_set: WindowSet, val_set: WindowSet, config: Conf
     return result
 
 
-def _epochs(net, train_set, val_set, config, callback) -> tuple[TrainingResult, dict | None]:
-    """The epoch loop: its result, and the best epoch's weights (None before one finished)."""
+def _epochs(net, train_set, val_set, config, callback, rates) -> tuple[TrainingResult, dict | None]:
+    """The epoch loop: its result, and the best epoch's weights (None before one finished); `rates` as in `train`."""
     device = next(net.parameters()).device
     shard, guard = distributed.current(), interrupts.current()
     quantiles = torch.tensor(config.quantiles or [], dtype=torch.float32, device=device)  # None (auto) unresolved: none
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = _scheduler(optimizer, config)
+    scheduler = None if rates else _scheduler(optimizer, config)
+    epochs = len(rates) if rates else config.epochs
     generator = torch.Generator().manual_seed(config.seed)
     result, best_state, stale = TrainingResult(), None, 0
     # Validation sees the same windows every epoch, so its losses stay comparable for early stopping.
     val_set = val_set.spread(min(VAL_WINDOWS, config.windows_per_epoch))
-    ranks = len(val_set) >= MIN_RANKING_WINDOWS
+    ranks = len(val_set) >= MIN_RANKING_WINDOWS and not rates
     per_epoch = math.ceil(epoch_size(len(train_set), config, shard) / shard.world_size)
-    callback.on_train_start(config.epochs, math.ceil(per_epoch / config.batch_size))
+    # A callback written before refits existed draws a refit as any other training.
+    start = getattr(callback, "on_refit_start", callback.on_train_start) if rates else callback.on_train_start
+    start(epochs, math.ceil(per_epoch / config.batch_size))
     model = _parallel(net, shard, device)
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(1, epochs + 1):
         try:
             with guard.stoppable():
+                if rates:
+                    for group in optimizer.param_groups:
+                        group["lr"] = rates[epoch - 1]
                 rows = epoch_rows(len(train_set), config, generator, shard, epoch)
                 record = _epoch(model, net, train_set.batches(config.batch_size, rows), val_set, optimizer, config,
                                 quantiles, epoch, callback)

@@ -217,6 +217,28 @@ def test_train_says_the_ensemble_it_chose_and_why(tmp_path):
     user_error(invoke("train", ENERGY, *TINY, "--ensemble", "two", "--out", tmp_path / "m3"), "--ensemble")
 
 
+def test_train_refits_on_the_validation_part_where_an_epoch_holds_every_window(tmp_path):
+    trained = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--out", tmp_path / "m"))
+    manifest = json.loads((tmp_path / "m" / "config.json").read_text())
+    # Two epochs and no early stop: the refit trains the best of them, which validation chose.
+    best = manifest["best_epoch"]
+    assert manifest["config"]["refit"] is None and manifest["refit_epochs"] == [best]
+    assert (f"refit: {best} epochs (every training window fits in one epoch: trained again with the validation "
+            "part's)") in trained.stderr
+    summary = json.loads(ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--out",
+                                   tmp_path / "m", "--force", "--json", "--quiet")).stdout)
+    assert summary["refit epochs"] == str(best)
+    off = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--no-refit", "--out", tmp_path / "m1"))
+    assert "refit: none (given with --no-refit)" in off.stderr
+    few = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--windows-per-epoch", "100",
+                    "--out", tmp_path / "m2"))
+    assert "refit: none (more training windows than an epoch samples: the early-stopped networks)" in few.stderr
+    assert json.loads((tmp_path / "m1" / "config.json").read_text())["refit_epochs"] == []
+    for model, shown in (("m", str(summary["best epoch"])), ("m1", "none")):
+        row = next(line for line in ok(invoke("info", tmp_path / model)).stdout.splitlines() if "refit epochs" in line)
+        assert row.split("refit epochs")[1].strip(" │|") == shown
+
+
 def test_train_refuses_a_lookback_of_part_segments_naming_both_flags(tmp_path):
     user_error(invoke("train", ENERGY, *TINY, "--out", tmp_path / "m", "--lookback", "50", "--segment", "24"),
                "--lookback 50 is not a multiple of --segment 24")

@@ -34,6 +34,7 @@ from forecaster.errors import ConfigError
         ({"levels": "80"}, "--levels"),
         ({"segment": 0}, "--segment"),
         ({"segment": 2.5}, "--segment"),
+        ({"refit": "yes"}, "--refit"),
     ],
 )
 def test_out_of_range_settings_name_the_setting_and_the_cli_its_flag(settings, flag):

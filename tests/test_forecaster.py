@@ -100,6 +100,57 @@ def test_fitting_does_not_disturb_the_callers_random_state(frame):
     assert torch.equal(torch.rand(3), expected)
 
 
+def test_refit_trains_again_for_the_chosen_epochs_and_keeps_what_validation_measured(frame):
+    settings = dict(TINY, epochs=4, patience=0, holdout=48, ensemble=2, seed=5, theta_share=0.0)  # the networks forecast
+    early = Forecaster(**settings, refit=False).fit(frame)
+    refit = Forecaster(**settings).fit(frame)
+    assert early.result_.refit_epochs == [] and len(refit.result_.refit_epochs) == 2
+    assert refit.result_.refit_epochs[0] == early.result_.best_epoch  # the first member's, as its history says
+    # The early-stopped networks, the same in both fits, measured the validation part: it is new to them.
+    assert refit.validation_ == early.validation_ and refit.calibration_ == early.calibration_
+    assert refit.theta_share_ == early.theta_share_
+    assert [r.val_loss for r in refit.result_.history] == [r.val_loss for r in early.result_.history]
+    # The refitted networks forecast: they have also seen the most recent (validation) steps.
+    history = frame.iloc[:-48]
+    assert not np.allclose(refit.predict(history)["forecast"], early.predict(history)["forecast"])
+
+
+def test_the_refit_windows_run_through_the_training_and_validation_parts():
+    from forecaster.estimator.fitting import _starts
+    from forecaster.windows import Split
+
+    splits, offsets = [Split(n_train=50, n_fit=70), Split(n_train=30, n_fit=40)], np.array([0, 100])
+    lookback, horizon = 10, 5
+    fit = _starts(offsets, splits, lookback, horizon, "fit")
+    # Every window whose targets lie before the holdout: the training part's, those across the boundary
+    # (whose first target is one of the last four training steps) and the validation part's.
+    expected = np.concatenate([np.arange(0, 70 - 5 - 10 + 1), 100 + np.arange(0, 40 - 5 - 10 + 1)])
+    np.testing.assert_array_equal(fit, expected)
+    train, val = (_starts(offsets, splits, lookback, horizon, part) for part in ("train", "val"))
+    assert set(train) | set(val) < set(fit)
+
+
+def test_an_interrupted_refit_keeps_the_early_stopped_networks_and_says_interrupted(frame):
+    from forecaster.training import SilentCallback
+
+    class StopInRefit(SilentCallback):
+        refitting = False
+
+        def on_refit_start(self, epochs, batches_per_epoch):
+            self.refitting = True
+
+        def on_batch_end(self, epoch, batch):
+            if self.refitting:
+                raise KeyboardInterrupt
+
+    settings = dict(TINY, holdout=48, seed=2, theta_share=0.0)
+    stopped = Forecaster(**settings).fit(frame, callback=StopInRefit())
+    early = Forecaster(**settings, refit=False).fit(frame)
+    assert stopped.result_.stopped == "interrupted" and stopped.result_.refit_epochs == []
+    history = frame.iloc[:-48]
+    np.testing.assert_array_equal(stopped.predict(history)["forecast"], early.predict(history)["forecast"])
+
+
 def test_save_load_gives_identical_forecasts(fitted, frame, tmp_path):
     fitted.save(tmp_path / "m")
     loaded = Forecaster.load(tmp_path / "m")

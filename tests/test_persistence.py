@@ -234,8 +234,9 @@ def test_a_format_1_model_of_the_last_release_forecasts_as_it_did(tmp_path):
                                expected[["forecast", "q0.1", "q0.9"]].to_numpy(), rtol=1e-5)
     loaded.save(tmp_path / "m")  # saved again: today's format, the setting written out
     manifest = json.loads((tmp_path / "m" / CONFIG_FILE).read_text())
-    assert manifest["format_version"] == FORMAT_VERSION == 3
+    assert manifest["format_version"] == FORMAT_VERSION == 4
     assert manifest["config"]["segment"] == 1 and manifest["config"]["ensemble"] == 1
+    assert manifest["config"]["refit"] is False and manifest["refit_epochs"] == []
 
 
 def test_a_format_2_model_keeps_its_number_of_networks(saved, tmp_path):
@@ -246,6 +247,21 @@ def test_a_format_2_model_keeps_its_number_of_networks(saved, tmp_path):
     (path / CONFIG_FILE).write_text(json.dumps(manifest))
     loaded = Forecaster.load(path)
     assert loaded.config.ensemble == 1 and loaded.net_.shape.members == 1
+
+
+def test_a_format_3_model_was_not_refitted_and_says_so(saved, tmp_path):
+    path = copy_of(saved, tmp_path)
+    manifest = json.loads((path / CONFIG_FILE).read_text())
+    manifest["format_version"] = 3
+    del manifest["config"]["refit"], manifest["refit_epochs"]  # what format 3 saved
+    (path / CONFIG_FILE).write_text(json.dumps(manifest))
+    loaded = Forecaster.load(path)
+    assert loaded.config.refit is False and loaded.result_.refit_epochs == []
+
+
+def test_the_refit_epochs_are_saved_and_read_back(saved):
+    epochs = json.loads((saved / CONFIG_FILE).read_text())["refit_epochs"]
+    assert epochs and Forecaster.load(saved).result_.refit_epochs == epochs
 
 
 def test_a_model_saved_before_segments_loads_step_wise(saved, tmp_path):

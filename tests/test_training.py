@@ -6,7 +6,7 @@ import torch
 
 from forecaster.config import Config
 from forecaster.model import NetworkShape, RecurrentForecaster
-from forecaster.training import SilentCallback, forecast_loss, resolve_device, train
+from forecaster.training import SilentCallback, forecast_loss, mean_loss, resolve_device, train
 from forecaster.windows import WindowSet, origin_starts, stacked
 from forecaster.errors import ConfigError
 
@@ -85,6 +85,41 @@ def test_keyboard_interrupt_keeps_the_best_weights_so_far():
     result = train(net, train_set, val_set, Config(epochs=5, batch_size=16), InterruptInSecondEpoch())
     assert result.stopped == "interrupted"
     assert result.best_epoch == 1 and len(result.history) == 1
+
+
+def test_a_refit_runs_one_epoch_per_rate_at_that_rate_and_keeps_the_last_weights():
+    train_set, val_set = sine_windows()
+    net, rates = tiny_net(), [1e-2, 5e-3, 5e-3]
+    # Patience 1 and a validation loss that rises or falls: neither may stop a refit or choose its epoch.
+    result = train(net, train_set, val_set, Config(epochs=50, batch_size=16, patience=1), rates=rates)
+    assert [record.lr for record in result.history] == rates
+    assert result.best_epoch == 3 and result.stopped == "max_epochs"
+    last = mean_loss(net, val_set, "mse", torch.tensor([]))
+    assert last == pytest.approx(result.history[-1].val_loss, rel=1e-6)  # the weights are the last epoch's
+
+
+def test_a_refit_is_announced_as_one_and_an_older_callback_sees_a_training():
+    class Counting:  # written before refits: no on_refit_start
+        def __init__(self):
+            self.starts = []
+
+        def on_train_start(self, epochs, batches_per_epoch):
+            self.starts.append(("train", epochs))
+
+        def on_batch_end(self, epoch, batch):
+            pass
+
+        def on_epoch_end(self, record, best):
+            pass
+
+    class Refits(Counting):
+        def on_refit_start(self, epochs, batches_per_epoch):
+            self.starts.append(("refit", epochs))
+
+    train_set, val_set = sine_windows()
+    for callback, kind in ((Counting(), "train"), (Refits(), "refit")):
+        train(tiny_net(), train_set, val_set, Config(epochs=5, batch_size=64), callback, rates=[1e-3, 1e-3])
+        assert callback.starts == [(kind, 2)]
 
 
 @pytest.mark.parametrize("schedule", ["plateau", "cosine", "none"])

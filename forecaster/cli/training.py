@@ -90,6 +90,10 @@ def train(
     transform: Annotated[str, typer.Option(help="auto | log | none: model the log of positive series (auto: log with a seasonal --window-norm where every value is above zero).")] = DEFAULTS["transform"],
     epochs: Annotated[int, typer.Option(help="Maximum epochs; early stopping often ends sooner.")] = DEFAULTS["epochs"],
     patience: Annotated[int, typer.Option(help="Epochs without validation improvement before stopping (0: never).")] = DEFAULTS["patience"],
+    refit: Annotated[Optional[bool], typer.Option(
+        "--refit/--no-refit",
+        help="Then train again on the training and validation parts, for the epochs early stopping chose (default: "
+             "where every training window fits in one epoch).")] = DEFAULTS["refit"],
     batch_size: Annotated[int, typer.Option(help="Windows per training batch.")] = DEFAULTS["batch_size"],
     windows_per_epoch: Annotated[int, typer.Option(help="Training windows sampled per epoch, at most (many series).")] = DEFAULTS["windows_per_epoch"],
     lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = DEFAULTS["lr"],
@@ -194,6 +198,7 @@ def _say_choices(model, stderr: Console) -> None:
     stderr.print(f"segment: {_segment_choice(model)}")
     stderr.print(f"ensemble: {_ensemble_choice(model)}")
     stderr.print(f"calendar: {_calendar_choice(model)}")
+    stderr.print(f"refit: {_refit_choice(model)}")
     stderr.print(f"theta share: {_theta_share(model)}")
     lengthened = sum("lengthened" in info for info in model.series_.values())
     if lengthened:
@@ -226,6 +231,16 @@ def _calendar_choice(model) -> str:
     if model.config.calendar is not None:
         return f"{names} (given with {flag('calendar') if model.config.calendar else '--no-calendar'})"
     return f"{names} ({auto.calendar_reason(model.net_.shape.window_norm)})"
+
+
+def _refit_choice(model) -> str:
+    from forecaster import auto
+
+    refitted = bool(model.result_.refit_epochs)
+    epochs = f"{', '.join(map(str, model.result_.refit_epochs))} epochs" if refitted else "none"
+    if model.config.refit is not None:
+        return f"{epochs} (given with {flag('refit') if model.config.refit else '--no-refit'})"
+    return f"{epochs} ({auto.refit_reason(refitted)})"
 
 
 def _warn(model, stderr: Console) -> None:
@@ -315,6 +330,7 @@ def _train_summary(model, series, model_dir: Path, seconds: float) -> dict:
         "epochs run": len(model.result_.history),
         "best epoch": model.result_.best_epoch,
         "stopped": model.result_.stopped,
+        "refit epochs": ", ".join(map(str, model.result_.refit_epochs)) or "none",
         "best val loss": round(model.result_.best_val_loss, 6),
         "val MAE": round(validation["MAE"], 6),
         "val MASE": round(validation["MASE"], 4),

@@ -60,8 +60,8 @@ def fitted(config: Config, data: SeriesSet, callback=None) -> FittedState:
                              lambda name: features.explained_share(data.series, n_train, name, plan.season.period))
     schema = dataclasses.replace(data.schema, calendar=calendar)
     device = resolve_device(config.device)
-    train_set, val_set, shape = _windows(plan, data, schema, scalers, cov_scalers, device)
-    net, result = _trained(plan.config, shape, train_set, val_set, device, callback)
+    windows, shape = _windows(plan, data, schema, scalers, cov_scalers, device)
+    net, final, result = _trained(plan.config, shape, windows, device, callback)
     state = FittedState(
         config=config, net=net, device=device, schema=schema, lookback=plan.lookback, horizon=plan.horizon,
         season=plan.season.period, season_source=plan.season.source, quantiles=plan.config.quantiles,
@@ -71,8 +71,10 @@ def fitted(config: Config, data: SeriesSet, callback=None) -> FittedState:
     )  # theta_share 0: the network's own forecasts first, to weigh Theta's against
     state = dataclasses.replace(state, theta_share=_theta_share(state, data, plan.splits, scalers))
     state = _with_error_scales(state, data, plan.splits, scalers)
-    validation, calibrated = _validated(state, raw, data, plan.splits, val_set, scalers)
-    return dataclasses.replace(state, validation=validation, calibration=calibrated)
+    validation, calibrated = _validated(state, raw, data, plan.splits, windows.val, scalers)
+    # The Theta share, error scales and calibration are those of the early-stopped network, to which the
+    # validation windows are new; the network fitted again on them is the one that forecasts.
+    return dataclasses.replace(state, net=final, validation=validation, calibration=calibrated)
 
 
 def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
@@ -100,8 +102,9 @@ def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
     quantiles = auto.quantiles(cfg.quantiles, cfg.levels, norm)
     windows = sum(len(o) for o in _training_origins(splits, lookback, horizon))
     members = auto.ensemble(cfg.ensemble, segment, windows, cfg.windows_per_epoch)
-    plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles, segment=segment, ensemble=members), season, horizon,
-                 lookback, splits, added, norm, chosen_transform)
+    refit = auto.refit(cfg.refit, windows, cfg.windows_per_epoch)
+    plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles, segment=segment, ensemble=members, refit=refit), season,
+                 horizon, lookback, splits, added, norm, chosen_transform)
     return plan, data
 
 
@@ -112,64 +115,108 @@ def _lengthened(data: SeriesSet, splits: list[Split], training: int) -> tuple[Se
     return data, [Split(sp.n_train + a, sp.n_fit + a) for sp, a in zip(splits, added)], added
 
 
+@dataclass(frozen=True)
+class _Windows:
+    """The windows a fit trains on: the training part's, the validation part's, and both parts' (a refit)."""
+
+    train: WindowSet
+    val: WindowSet
+    fit: WindowSet
+
+
 def _windows(plan: _Plan, data: SeriesSet, schema, scalers: list[Scaler], cov_scalers: list[list[Scaler]],
-             device: torch.device) -> tuple[WindowSet, WindowSet, NetworkShape]:
-    """The training and validation windows over every series' channels, and the network's shape."""
+             device: torch.device) -> tuple[_Windows, NetworkShape]:
+    """The training, validation and refit windows over every series' channels, and the network's shape."""
     zeros = np.zeros(len(data.series), dtype=np.int64)
     channels, offsets = features.stacked_channels(data.series, schema, scalers, cov_scalers, zeros,
                                                   [sp.n_fit for sp in plan.splits], zeros)  # (T, C) float32
     tensor = torch.from_numpy(channels).to(device)
     known = features.known_channels(schema)
     lookback, horizon = plan.lookback, plan.horizon
-    train_set = WindowSet(tensor, _starts(offsets, plan.splits, lookback, horizon, "train"), lookback, horizon, known)
-    val_set = WindowSet(tensor, _starts(offsets, plan.splits, lookback, horizon, "val"), lookback, horizon, known)
+    windows = _Windows(*(WindowSet(tensor, _starts(offsets, plan.splits, lookback, horizon, part), lookback, horizon, known)
+                         for part in ("train", "val", "fit")))
     dropout = auto.dropout(plan.config.dropout, [sp.n_train - a for sp, a in zip(plan.splits, plan.added)], horizon)
     # The season's change helps where seasonal naive is the base, not over the last value (benchmarks/RESULTS.md).
     shape = NetworkShape(plan.config.cell, features.channel_count(schema), plan.config.hidden_size,
                          plan.config.num_layers, dropout, horizon, 1 + len(plan.config.quantiles), plan.norm, known,
                          season=plan.season.period, season_changes=plan.norm == "season", segment=plan.config.segment,
                          decoder=plan.config.decoder)
-    return train_set, val_set, shape
+    return windows, shape
 
 
-def _trained(cfg: Config, shape: NetworkShape, train_set: WindowSet, val_set: WindowSet, device: torch.device,
-             callback) -> tuple[torch.nn.Module, TrainingResult]:
-    """The network of the fitted members (their median where there are several) and how the first one's training ended.
+def _trained(cfg: Config, shape: NetworkShape, windows: _Windows, device: torch.device,
+             callback) -> tuple[torch.nn.Module, torch.nn.Module, TrainingResult]:
+    """The early-stopped network, the one fitted again on training and validation windows (the same one without
+    `refit`), each the median of the members where there are several, and how the first member's training ended.
 
     Under torchrun every member trains in one process group: a group left and joined again hangs on its rendezvous.
     """
     joined, together = distributed.join(cfg.device), False
     try:
-        net, result = _members(cfg, shape, train_set, val_set, device, callback)
-        together = result.stopped not in CUT_SHORT
+        members, result = _members(cfg, shape, windows.train, windows.val, device, callback)
+        final, stopped = None, result.stopped
+        if cfg.refit and stopped not in CUT_SHORT:
+            final, stopped = _refitted(cfg, shape, windows, members, device, callback)
+        epochs = [r.best_epoch for _, r in members] if final else []
+        result = dataclasses.replace(result, stopped=stopped, refit_epochs=epochs)
+        together = stopped not in CUT_SHORT
     finally:
         if joined:
             distributed.leave(together)
-    return net, result
+    net = _combined([n for n, _ in members], device)
+    return net, _combined(final, device) if final else net, result
 
 
 def _members(cfg: Config, shape: NetworkShape, train_set: WindowSet, val_set: WindowSet, device: torch.device,
-             callback) -> tuple[torch.nn.Module, TrainingResult]:
-    """`_trained` within the process group, if any."""
-    nets, results = [], []
+             callback) -> tuple[list[tuple[RecurrentForecaster, TrainingResult]], TrainingResult]:
+    """Each trained member with how its training went, and how the first one's ended; `_trained` within the group."""
+    members = []
     for member in range(cfg.ensemble):
-        settings = dataclasses.replace(cfg, seed=cfg.seed + member)  # train() resolves the automatic loss
-        # A private RNG stream: seeding must not disturb (or depend on) the caller's torch RNG.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(settings.seed)
-            net = RecurrentForecaster(shape).to(device)
-            result = train(net, train_set, val_set, settings, callback)
+        net, result = _member(shape, train_set, val_set, dataclasses.replace(cfg, seed=cfg.seed + member), device,
+                              callback)
         if result.best_epoch == 0 and result.stopped not in CUT_SHORT:
             raise _unusable(result, cfg)
         if result.best_epoch > 0:
-            nets.append(net)
-            results.append(result)
+            members.append((net, result))
         if result.stopped in CUT_SHORT:
             break  # a signal or a lost process ends the whole fit: the members trained so far make the model
-    if not nets:
+    if not members:
         raise _unusable(result, cfg)
-    stopped = result.stopped if result.stopped in CUT_SHORT else results[0].stopped
-    return _combined(nets, device), dataclasses.replace(results[0], stopped=stopped)
+    stopped = result.stopped if result.stopped in CUT_SHORT else members[0][1].stopped
+    return members, dataclasses.replace(members[0][1], stopped=stopped)
+
+
+def _member(shape: NetworkShape, train_set: WindowSet, val_set: WindowSet, settings: Config, device: torch.device,
+            callback, rates: list[float] | None = None) -> tuple[RecurrentForecaster, TrainingResult]:
+    """One network trained from the seed `settings.seed` (train() resolves the automatic loss); `rates` as in `train`."""
+    # A private RNG stream: seeding must not disturb (or depend on) the caller's torch RNG.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(settings.seed)
+        net = RecurrentForecaster(shape).to(device)
+        result = train(net, train_set, val_set, settings, callback, rates)
+    return net, result
+
+
+def _refitted(cfg: Config, shape: NetworkShape, windows: _Windows,
+              members: list[tuple[RecurrentForecaster, TrainingResult]], device: torch.device,
+              callback) -> tuple[list[RecurrentForecaster] | None, str]:
+    """Each member trained again from its seed on the training and validation windows, for its best epoch count at
+    the learning rates it had then, and how the fit ended; None where a refit did not finish (the early-stopped
+    members stand; a signal or a lost process still ends the fit as it would have ended training).
+
+    The validation part holds the most recent steps; early stopping only chose the epoch count on them.
+    """
+    refits = []
+    for member, (_, first) in enumerate(members):
+        rates = [record.lr for record in first.history[: first.best_epoch]]
+        settings = dataclasses.replace(cfg, seed=cfg.seed + member)
+        net, refit = _member(shape, windows.fit, windows.val, settings, device, callback, rates)
+        if refit.stopped in CUT_SHORT:
+            return None, refit.stopped
+        if refit.stopped != "max_epochs":
+            return None, first.stopped  # the loss diverged on the added windows: keep what early stopping kept
+        refits.append(net)
+    return refits, members[0][1].stopped
 
 
 def _learned_series(s, scaler: Scaler, cov_scalers: list[Scaler], sp: Split, season: int, added: int) -> dict:
@@ -254,8 +301,10 @@ def spread(origins: list[np.ndarray], limit: int) -> list[np.ndarray]:
 
 
 def _starts(offsets: np.ndarray, splits: list[Split], lookback: int, horizon: int, part: str) -> np.ndarray:
-    """Window starts whose targets lie inside the training part ("train") or the validation part ("val")."""
-    ranges = _training_origins(splits, lookback, horizon) if part == "train" else _validation_origins(splits, horizon)
+    """Window starts whose targets lie inside the training part ("train"), the validation part ("val") or both ("fit")."""
+    ranges = {"train": lambda: _training_origins(splits, lookback, horizon),
+              "val": lambda: _validation_origins(splits, horizon),
+              "fit": lambda: [np.arange(lookback, sp.n_fit - horizon + 1) for sp in splits]}[part]()
     return np.concatenate([origin_starts(off, r, lookback) for off, r in zip(offsets, ranges)])
 
 

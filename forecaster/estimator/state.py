@@ -47,6 +47,7 @@ class TrainingResult:
     best_epoch: int = 0  # 0: no epoch finished with a finite validation loss
     best_val_loss: float = math.inf
     stopped: str = "max_epochs"  # max_epochs | early_stopping | interrupted | peer_lost | diverged
+    refit_epochs: list[int] = field(default_factory=list)  # each member's epochs on training + validation; []: none
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class FittedState:
                                    window_norm=norm, loss=auto.loss(self.config.loss, norm), transform=self.transform,
                                    dropout=self.net.shape.dropout, segment=self.net.shape.segment,
                                    ensemble=self.net.shape.members,
+                                   refit=self.config.refit if self.config.refit is not None else bool(self.result.refit_epochs),
                                    threads=None)  # a machine's setting, not the model's: a refit runs as the process does
 
     def training_end(self, series_id: str) -> object | None:
@@ -118,6 +120,7 @@ class FittedState:
             "history": [r.to_dict() for r in self.result.history],
             "best_epoch": self.result.best_epoch,
             "stopped": self.result.stopped,
+            "refit_epochs": self.result.refit_epochs,
             "validation": self.validation,
             "calibration": self.calibration,
             "error_ratio": self.error_ratio,
@@ -149,7 +152,8 @@ class FittedState:
             season_source=manifest.get("season_source"),  # saved before it was recorded: None
             # Saved before automatic quantiles: the config's list; before transforms: values modelled as given.
             quantiles=manifest.get("quantiles", config.quantiles or []), transform=manifest.get("transform", "none"),
-            series=manifest["series"], result=TrainingResult(stopped=manifest.get("stopped", "unknown")),
+            series=manifest["series"], result=TrainingResult(stopped=manifest.get("stopped", "unknown"),
+                                                                 refit_epochs=manifest.get("refit_epochs", [])),
             validation=manifest.get("validation", {}),
             calibration=manifest.get("calibration", {}),  # saved before calibration: no intervals
             error_ratio=manifest.get("error_ratio"),  # saved before error scales: margins in scaler scales
