@@ -106,23 +106,26 @@ def ensemble_reason(members: int, segment: int) -> str:
     return "more training windows than an epoch samples: one network"
 
 
-def refit(asked: bool | None, training_windows: int, windows_per_epoch: int) -> bool:
+def refit(asked: bool | None, norm: str, training_windows: int, windows_per_epoch: int) -> bool:
     """Whether to train again on the training and validation parts after early stopping: as asked, or for None
-    where one epoch holds every training window.
+    where the network forecasts from the last value (window norm `last` or none) and one epoch holds every training
+    window.
 
-    There the validation part is a large share of the most recent data and a training is short (ETTh1: test MSE
-    0.0523 -> 0.0508 at H=96, 0.0812 -> 0.0756 at H=720). Where an epoch samples from more windows, training already
-    ran long over many, and a refit would double it for little (M4 Hourly: OWA 0.448 -> 0.447, 270 -> 526 s).
+    Over the last value the most recent months helped more than they cost (benchmarks/RESULTS.md, "Refit on the
+    validation part"); over a seasonal base they cost the demo's load in every seed. Where an epoch samples from
+    more windows, training already ran long over many, and a refit would double it for little (M4 Hourly).
     """
     if asked is not None:
         return asked
-    return training_windows <= windows_per_epoch
+    return norm != "season" and training_windows <= windows_per_epoch
 
 
-def refit_reason(refitted: bool) -> str:
+def refit_reason(refitted: bool, norm: str) -> str:
     """Why `refit` (chosen by `refit`) is what it is, in words."""
     if refitted:
         return "every training window fits in one epoch: trained again with the validation part's"
+    if norm == "season":
+        return "over a seasonal base: the early-stopped networks"
     return "more training windows than an epoch samples: the early-stopped networks"
 
 

@@ -84,13 +84,15 @@ def test_the_ensemble_chosen_is_said_with_its_reason():
     assert auto.ensemble_reason(1, segment=1) == "read step by step: one network"
 
 
-def test_refit_where_one_epoch_holds_every_training_window_unless_given():
-    assert auto.refit(None, training_windows=8_209, windows_per_epoch=20_000)  # ETTh1's OT
-    assert auto.refit(None, training_windows=20_000, windows_per_epoch=20_000)
-    assert not auto.refit(None, training_windows=20_001, windows_per_epoch=20_000)  # M4 Hourly's
-    assert not auto.refit(False, training_windows=500, windows_per_epoch=20_000)
-    assert auto.refit(True, training_windows=10**6, windows_per_epoch=20_000)
-    assert auto.refit_reason(False) == "more training windows than an epoch samples: the early-stopped networks"
+def test_refit_over_the_last_value_where_one_epoch_holds_every_training_window_unless_given():
+    assert auto.refit(None, "last", training_windows=8_209, windows_per_epoch=20_000)  # ETTh1's OT
+    assert auto.refit(None, "none", training_windows=20_000, windows_per_epoch=20_000)
+    assert not auto.refit(None, "last", training_windows=20_001, windows_per_epoch=20_000)
+    assert not auto.refit(None, "season", training_windows=1_000, windows_per_epoch=20_000)  # the demo's load
+    assert not auto.refit(False, "last", training_windows=500, windows_per_epoch=20_000)
+    assert auto.refit(True, "season", training_windows=10**6, windows_per_epoch=20_000)
+    assert auto.refit_reason(False, "season") == "over a seasonal base: the early-stopped networks"
+    assert auto.refit_reason(False, "last") == "more training windows than an epoch samples: the early-stopped networks"
 
 
 def test_window_norm_takes_the_seasonal_base_where_seasonal_naive_clearly_wins():

@@ -217,24 +217,28 @@ def test_train_says_the_ensemble_it_chose_and_why(tmp_path):
     user_error(invoke("train", ENERGY, *TINY, "--ensemble", "two", "--out", tmp_path / "m3"), "--ensemble")
 
 
-def test_train_refits_on_the_validation_part_where_an_epoch_holds_every_window(tmp_path):
-    trained = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--out", tmp_path / "m"))
+def test_train_refits_over_the_last_value_where_an_epoch_holds_every_window(tmp_path):
+    last = [*TINY, "--target", "load", "--ensemble", "1", "--window-norm", "last"]
+    trained = ok(invoke("train", ENERGY, *last, "--out", tmp_path / "m"))
     manifest = json.loads((tmp_path / "m" / "config.json").read_text())
     # Two epochs and no early stop: the refit trains the best of them, which validation chose.
     best = manifest["best_epoch"]
     assert manifest["config"]["refit"] is None and manifest["refit_epochs"] == [best]
     assert (f"refit: {best} epochs (every training window fits in one epoch: trained again with the validation "
             "part's)") in trained.stderr
-    summary = json.loads(ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--out",
-                                   tmp_path / "m", "--force", "--json", "--quiet")).stdout)
+    summary = json.loads(ok(invoke("train", ENERGY, *last, "--out", tmp_path / "m", "--force", "--json",
+                                   "--quiet")).stdout)
     assert summary["refit epochs"] == str(best)
-    off = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--no-refit", "--out", tmp_path / "m1"))
+    off = ok(invoke("train", ENERGY, *last, "--no-refit", "--out", tmp_path / "m1"))
     assert "refit: none (given with --no-refit)" in off.stderr
-    few = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--windows-per-epoch", "100",
-                    "--out", tmp_path / "m2"))
-    assert "refit: none (more training windows than an epoch samples: the early-stopped networks)" in few.stderr
     assert json.loads((tmp_path / "m1" / "config.json").read_text())["refit_epochs"] == []
-    for model, shown in (("m", str(summary["best epoch"])), ("m1", "none")):
+    few = ok(invoke("train", ENERGY, *last, "--windows-per-epoch", "100", "--out", tmp_path / "m2"))
+    assert "refit: none (more training windows than an epoch samples: the early-stopped networks)" in few.stderr
+    seasonal = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--out", tmp_path / "m3"))
+    assert "refit: none (over a seasonal base: the early-stopped networks)" in seasonal.stderr
+    given = ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--refit", "--out", tmp_path / "m4"))
+    assert "epochs (given with --refit)" in given.stderr
+    for model, shown in (("m", str(best)), ("m1", "none")):
         row = next(line for line in ok(invoke("info", tmp_path / model)).stdout.splitlines() if "refit epochs" in line)
         assert row.split("refit epochs")[1].strip(" │|") == shown
 

@@ -103,7 +103,7 @@ def test_fitting_does_not_disturb_the_callers_random_state(frame):
 def test_refit_trains_again_for_the_chosen_epochs_and_keeps_what_validation_measured(frame):
     settings = dict(TINY, epochs=4, patience=0, holdout=48, ensemble=2, seed=5, theta_share=0.0)  # the networks forecast
     early = Forecaster(**settings, refit=False).fit(frame)
-    refit = Forecaster(**settings).fit(frame)
+    refit = Forecaster(**settings, refit=True).fit(frame)
     assert early.result_.refit_epochs == [] and len(refit.result_.refit_epochs) == 2
     assert refit.result_.refit_epochs[0] == early.result_.best_epoch  # the first member's, as its history says
     # The early-stopped networks, the same in both fits, measured the validation part: it is new to them.
@@ -144,7 +144,7 @@ def test_an_interrupted_refit_keeps_the_early_stopped_networks_and_says_interrup
                 raise KeyboardInterrupt
 
     settings = dict(TINY, holdout=48, seed=2, theta_share=0.0)
-    stopped = Forecaster(**settings).fit(frame, callback=StopInRefit())
+    stopped = Forecaster(**settings, refit=True).fit(frame, callback=StopInRefit())
     early = Forecaster(**settings, refit=False).fit(frame)
     assert stopped.result_.stopped == "interrupted" and stopped.result_.refit_epochs == []
     history = frame.iloc[:-48]

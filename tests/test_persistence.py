@@ -259,9 +259,12 @@ def test_a_format_3_model_was_not_refitted_and_says_so(saved, tmp_path):
     assert loaded.config.refit is False and loaded.result_.refit_epochs == []
 
 
-def test_the_refit_epochs_are_saved_and_read_back(saved):
-    epochs = json.loads((saved / CONFIG_FILE).read_text())["refit_epochs"]
-    assert epochs and Forecaster.load(saved).result_.refit_epochs == epochs
+def test_the_refit_epochs_are_saved_and_read_back(tmp_path):
+    model = Forecaster(**TINY, refit=True).fit(pd.DataFrame({"value": np.sin(np.arange(200) / 4)}))
+    model.save(tmp_path / "m")
+    epochs = json.loads((tmp_path / "m" / CONFIG_FILE).read_text())["refit_epochs"]
+    assert epochs == model.result_.refit_epochs != []
+    assert Forecaster.load(tmp_path / "m").result_.refit_epochs == epochs
 
 
 def test_a_model_saved_before_segments_loads_step_wise(saved, tmp_path):

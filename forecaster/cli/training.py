@@ -240,7 +240,7 @@ def _refit_choice(model) -> str:
     epochs = f"{', '.join(map(str, model.result_.refit_epochs))} epochs" if refitted else "none"
     if model.config.refit is not None:
         return f"{epochs} (given with {flag('refit') if model.config.refit else '--no-refit'})"
-    return f"{epochs} ({auto.refit_reason(refitted)})"
+    return f"{epochs} ({auto.refit_reason(refitted, model.net_.shape.window_norm)})"
 
 
 def _warn(model, stderr: Console) -> None:

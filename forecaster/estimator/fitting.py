@@ -102,7 +102,7 @@ def _planned(cfg: Config, data: SeriesSet) -> tuple[_Plan, SeriesSet]:
     quantiles = auto.quantiles(cfg.quantiles, cfg.levels, norm)
     windows = sum(len(o) for o in _training_origins(splits, lookback, horizon))
     members = auto.ensemble(cfg.ensemble, segment, windows, cfg.windows_per_epoch)
-    refit = auto.refit(cfg.refit, windows, cfg.windows_per_epoch)
+    refit = auto.refit(cfg.refit, norm, windows, cfg.windows_per_epoch)
     plan = _Plan(dataclasses.replace(cfg, quantiles=quantiles, segment=segment, ensemble=members, refit=refit), season,
                  horizon, lookback, splits, added, norm, chosen_transform)
     return plan, data
