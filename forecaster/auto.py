@@ -113,7 +113,7 @@ def refit(asked: bool | None, norm: str, training_windows: int, windows_per_epoc
 
     Over the last value the most recent months helped more than they cost (benchmarks/RESULTS.md, "Refit on the
     validation part"); over a seasonal base they cost the demo's load in every seed. Where an epoch samples from
-    more windows, training already ran long over many, and a refit would double it for little (M4 Hourly).
+    more windows, training already ran long over many, and a refit would triple it for little (M4 Hourly).
     """
     if asked is not None:
         return asked
