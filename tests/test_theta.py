@@ -55,7 +55,8 @@ def test_series_of_different_lengths_are_forecast_as_each_alone():
 def test_histories_of_one_length_are_adjusted_together_as_each_alone():
     rng = np.random.default_rng(2)
     daily = 10 + 3 * np.sin(2 * np.pi * np.arange(600) / 24) + rng.normal(0, 0.5, 600)
-    histories = [daily[o - 120: o] for o in range(120, 600, 7)]  # one length: adjusted as one matrix
+    histories = [daily[o - 120: o] for o in range(120, 600)]  # one length, adjusted in blocks
+    assert len(histories) > theta.BLOCK
     histories += [daily[:100] - 10, np.full(120, 4.0), rng.normal(0, 1, 120), daily[:30], np.array([3.0])]
     together = theta.theta_forecasts(histories, 30, 24)  # seasonal (multiplicative and additive), flat, noise
     alone = np.concatenate([theta.theta_forecasts([h], 30, 24) for h in histories])
