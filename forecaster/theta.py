@@ -29,19 +29,30 @@ def theta_forecasts(histories: list[np.ndarray], horizon: int, season: int) -> n
     # Histories of one length (all but the first few of a backtest's) are adjusted together, as one matrix.
     for rows in _rows_by_length(lengths):
         n = lengths[rows[0]]
-        y = np.stack([np.asarray(histories[i][-n:], dtype=np.float64) for i in rows])
-        seasonal = are_seasonal(y, season)
-        if seasonal.any():
-            part = y[seasonal]
-            indices, positive = seasonal_indices_of(part, season), part.min(axis=1) > 0
-            within = indices[:, np.arange(n) % season]  # each step's index, from the history's first
-            ahead = indices[:, (n + np.arange(horizon)) % season]  # and the steps after it
-            y[seasonal] = np.where(positive[:, None], part / within, part - within)
-            # A positive history's forecast is multiplied by its indices ahead, any other's shifted by them.
-            factor[rows[seasonal][positive]], shift[rows[seasonal][~positive]] = ahead[positive], ahead[~positive]
+        y, factor[rows], shift[rows] = _seasonally_adjusted(
+            np.stack([np.asarray(histories[i][-n:], dtype=np.float64) for i in rows]), season, horizon)
         padded[rows, : padded.shape[1] - n], padded[rows, padded.shape[1] - n:] = y[:, :1], y
         slopes[rows] = _slopes(y)
     return _ses_with_drift(padded, lengths, slopes, horizon) * factor + shift
+
+
+def _seasonally_adjusted(y: np.ndarray, season: int, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(W, n) the histories `y` with their season taken out where it is significant, and the (W, H) factor and
+    shift that put it back into their forecasts: a positive history's is multiplied by its indices ahead, any
+    other's shifted by them."""
+    factor, shift = np.ones((len(y), horizon)), np.zeros((len(y), horizon))
+    seasonal = are_seasonal(y, season)
+    if not seasonal.any():
+        return y, factor, shift
+    part, n = y[seasonal], y.shape[1]
+    indices, positive = seasonal_indices_of(part, season), part.min(axis=1) > 0
+    within = indices[:, np.arange(n) % season]  # each step's index, from the history's first
+    ahead = indices[:, (n + np.arange(horizon)) % season]  # and the steps after it
+    adjusted = y.copy()
+    adjusted[seasonal] = np.where(positive[:, None], part / within, part - within)
+    rows = np.flatnonzero(seasonal)
+    factor[rows[positive]], shift[rows[~positive]] = ahead[positive], ahead[~positive]
+    return adjusted, factor, shift
 
 
 BLOCK = 256  # histories adjusted at once: a block's arrays stay in the CPU's cache, which made a backtest's Theta faster
