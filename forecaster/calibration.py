@@ -202,7 +202,7 @@ def _roll_series(scores: np.ndarray, positions: np.ndarray, level: float, margin
         return
     # The conformal quantile of the first c windows' scores, every step at once: (len(counts), H). Each step's
     # scores lie contiguous in `steps` (H, n) and are partitioned in place: a partition permutes only the first c,
-    # so the next count finds its new scores where they were, and no prefix is ever copied (half the time).
+    # so the next count finds its new scores where they were, and no prefix is ever copied.
     steps, table = scores.T.copy(), np.empty((len(counts), scores.shape[1]))
     for j, c in enumerate(counts):
         rank = _rank(c, level)
