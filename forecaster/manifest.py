@@ -132,6 +132,7 @@ _MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "error_ratio": (lambda v: v is None or _is_positive(v), "a positive number or null"),
     "transform": (lambda v: v in ("log", "none"), '"log" or "none"'),
     "theta_share": (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"),
+    "training_threads": (lambda v: v is None or is_count(v), "a positive whole number or null"),
 }
 
 

@@ -252,8 +252,14 @@ def _overview(manifest: dict[str, Any]) -> dict[str, object]:
                                for level, entry in manifest.get("calibration", {}).items()) or "-",
         "stopped": f"{manifest.get('stopped')} (best epoch {manifest.get('best_epoch')})",
         "refit epochs": ", ".join(map(str, manifest.get("refit_epochs", []))) or "none",  # none before format 4
+        "trained on": _threads(manifest.get("training_threads")),
         "weights sha256": manifest["weights_sha256"],
     }
+
+
+def _threads(count: int | None) -> str:
+    """The CPU threads a model trained on: its weights are reproduced bit for bit with the same count."""
+    return "-" if count is None else f"{count} CPU thread{'s' if count > 1 else ''}"  # "-": saved before it was recorded
 
 
 def _history_table(history: list[dict[str, float]], shown: int = 10) -> Table:

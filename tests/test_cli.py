@@ -243,6 +243,14 @@ def test_train_refits_over_the_last_value_where_an_epoch_holds_every_window(tmp_
         assert row.split("refit epochs")[1].strip(" │|") == shown
 
 
+def test_info_shows_the_cpu_threads_a_model_trained_on(tmp_path):
+    # The weights depend on the count to the last bit, and `--threads auto` picks it from the load.
+    ok(invoke("train", ENERGY, *TINY, "--target", "load", "--ensemble", "1", "--threads", "1", "--out", tmp_path / "m"))
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["training_threads"] == 1
+    row = next(line for line in ok(invoke("info", tmp_path / "m")).stdout.splitlines() if "trained on" in line)
+    assert row.split("trained on")[1].strip(" │|") == "1 CPU thread"
+
+
 def test_train_refuses_a_lookback_of_part_segments_naming_both_flags(tmp_path):
     user_error(invoke("train", ENERGY, *TINY, "--out", tmp_path / "m", "--lookback", "50", "--segment", "24"),
                "--lookback 50 is not a multiple of --segment 24")

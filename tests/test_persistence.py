@@ -21,6 +21,7 @@ from forecaster.errors import ModelFileError
 from forecaster.model import RecurrentForecaster
 from forecaster.loading import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE, read_manifest
 from forecaster.persistence import file_sha256
+from forecaster.threads import threads_limited
 
 from conftest import TINY
 from conftest import invoke, ok, user_error
@@ -257,6 +258,17 @@ def test_a_format_3_model_was_not_refitted_and_says_so(saved, tmp_path):
     (path / CONFIG_FILE).write_text(json.dumps(manifest))
     loaded = Forecaster.load(path)
     assert loaded.config.refit is False and loaded.result_.refit_epochs == []
+
+
+def test_the_training_threads_are_saved_and_unknown_where_not_recorded(saved, tmp_path):
+    with threads_limited(1):
+        Forecaster(**TINY).fit(pd.DataFrame({"value": np.sin(np.arange(200) / 4)})).save(tmp_path / "one")
+    assert Forecaster.load(tmp_path / "one").result_.threads == 1
+    path = copy_of(saved, tmp_path)
+    manifest = json.loads((path / CONFIG_FILE).read_text())
+    del manifest["training_threads"]  # what models saved before it was recorded lack
+    (path / CONFIG_FILE).write_text(json.dumps(manifest))
+    assert Forecaster.load(path).result_.threads is None
 
 
 def test_the_refit_epochs_are_saved_and_read_back(tmp_path):

@@ -48,6 +48,9 @@ class TrainingResult:
     best_val_loss: float = math.inf
     stopped: str = "max_epochs"  # max_epochs | early_stopping | interrupted | peer_lost | diverged
     refit_epochs: list[int] = field(default_factory=list)  # each member's epochs on training + validation; []: none
+    # The CPU threads torch trained on: they round sums differently, so the same seed and data on the same CPU give
+    # the same weights bit for bit only with the same count. None: saved before it was recorded.
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class FittedState:
             "best_epoch": self.result.best_epoch,
             "stopped": self.result.stopped,
             "refit_epochs": self.result.refit_epochs,
+            "training_threads": self.result.threads,
             "validation": self.validation,
             "calibration": self.calibration,
             "error_ratio": self.error_ratio,
@@ -153,7 +157,8 @@ class FittedState:
             # Saved before automatic quantiles: the config's list; before transforms: values modelled as given.
             quantiles=manifest.get("quantiles", config.quantiles or []), transform=manifest.get("transform", "none"),
             series=manifest["series"], result=TrainingResult(stopped=manifest.get("stopped", "unknown"),
-                                                                 refit_epochs=manifest.get("refit_epochs", [])),
+                                                                 refit_epochs=manifest.get("refit_epochs", []),
+                                                                 threads=manifest.get("training_threads")),
             validation=manifest.get("validation", {}),
             calibration=manifest.get("calibration", {}),  # saved before calibration: no intervals
             error_ratio=manifest.get("error_ratio"),  # saved before error scales: margins in scaler scales
