@@ -258,8 +258,9 @@ def _overview(manifest: dict[str, Any]) -> dict[str, object]:
 
 
 def _threads(count: int | None) -> str:
-    """The CPU threads a model trained on: its weights are reproduced bit for bit with the same count."""
-    return "-" if count is None else f"{count} CPU thread{'s' if count > 1 else ''}"  # "-": saved before it was recorded
+    """The CPU threads a model trained on, which its weights need to be reproduced bit for bit; "-" where unknown
+    (saved before it was recorded) or where it did not decide them (trained on a GPU)."""
+    return "-" if count is None else f"{count} CPU thread{'s' if count > 1 else ''}"
 
 
 def _history_table(history: list[dict[str, float]], shown: int = 10) -> Table:

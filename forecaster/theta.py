@@ -26,7 +26,7 @@ def theta_forecasts(histories: list[np.ndarray], horizon: int, season: int) -> n
     # padding changes neither its levels nor its errors, and every history runs through one recursion.
     padded, slopes = np.empty((len(histories), lengths.max())), np.zeros(len(histories))
     factor, shift = np.ones((len(histories), horizon)), np.zeros((len(histories), horizon))
-    # Histories of one length (all but the first few of a backtest's) are adjusted together, as one matrix.
+    # Histories of one length (all but the first few of a backtest's) are adjusted together, a block at a time.
     for rows in _rows_by_length(lengths):
         n = lengths[rows[0]]
         y, factor[rows], shift[rows] = _seasonally_adjusted(
@@ -55,7 +55,7 @@ def _seasonally_adjusted(y: np.ndarray, season: int, horizon: int) -> tuple[np.n
     return adjusted, factor, shift
 
 
-BLOCK = 256  # histories adjusted at once: a block's arrays stay in the CPU's cache, which made a backtest's Theta faster
+BLOCK = 256  # histories adjusted at once: a block's arrays stay in the CPU's cache (benchmarks/RESULTS.md)
 
 
 def _rows_by_length(lengths: np.ndarray) -> list[np.ndarray]:

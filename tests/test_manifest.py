@@ -33,6 +33,8 @@ def test_a_saved_manifest_has_no_problem(manifest):
     (lambda m: m.update(theta_share=1.5), "theta_share is 1.5, expected a number from 0 to 1"),
     (lambda m: m.update(transform="sqrt"), 'transform is "sqrt", expected "log" or "none"'),
     (lambda m: m.update(training_threads=0), "training_threads is 0, expected a positive whole number or null"),
+    (lambda m: m.update(training_threads=True), "training_threads is true"),
+    (lambda m: m.update(training_threads="2"), 'training_threads is "2"'),
     (lambda m: m["history"][0].pop("val_loss"), "history is"),
     (lambda m: m["schema"].update(layout="tall"), "schema is"),
     (lambda m: m["series"]["load"]["scaler"].update(scale=0), "series 'load' has scaler"),

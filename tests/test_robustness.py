@@ -110,6 +110,8 @@ REFUSED_FILES = {
     "overflowing number": (_dated(["1", "2", "1e400", "4"]), ["infinite value at line 4"]),
     # Enough rows to be checked for a row counter first: that check must not print numpy's warning about the infinity.
     "infinity in a long column": (_dated(["inf", *map(str, range(2, 13))]), ["infinite value at line 2"]),
+    "the largest numbers in a long column": (_dated(["1.7e308", "-1.7e308", *map(str, range(3, 13))]),
+                                             ["1.7e+308 at line 2", "power of ten"]),
     "huge magnitude": (_dated(["1e300", "2e300", "3e300", "4e300"]), ["1e+300 at line 2", "power of ten"]),
     "all-missing series": (_lines("date,a,b", "2024-01-01,1,", "2024-01-02,2,", "2024-01-03,3,"),
                            ["series 'b' has no values at all"]),

@@ -198,7 +198,7 @@ def _row_counters(frame: pd.DataFrame, numeric: list[str]) -> list[str]:
         return []
     values = frame[numeric].to_numpy(dtype=np.float64)  # (rows, columns): one pass over all, not one per column
     # Steps of exactly 1 from a whole number are whole numbers all the way; a missing cell breaks the steps.
-    with np.errstate(invalid="ignore"):  # an infinite cell is no counter, and is refused with its line later
+    with np.errstate(invalid="ignore", over="ignore"):  # an infinite or huge cell is no counter, and is refused later
         rising = (np.diff(values, axis=0) == 1).all(axis=0) & (np.mod(values[0], 1) == 0)
     return [col for col, counts in zip(numeric, rising) if counts]
 

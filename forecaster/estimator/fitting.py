@@ -158,7 +158,8 @@ def _trained(cfg: Config, shape: NetworkShape, windows: _Windows, device: torch.
         if cfg.refit and stopped not in CUT_SHORT:
             final, stopped = _refitted(cfg, shape, windows, members, device, callback)
         epochs = [r.best_epoch for _, r in members] if final else []
-        result = dataclasses.replace(result, stopped=stopped, refit_epochs=epochs, threads=torch.get_num_threads())
+        threads = torch.get_num_threads() if device.type == "cpu" else None  # a GPU's kernels decide its sums
+        result = dataclasses.replace(result, stopped=stopped, refit_epochs=epochs, threads=threads)
         together = stopped not in CUT_SHORT
     finally:
         if joined:

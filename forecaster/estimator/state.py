@@ -49,7 +49,7 @@ class TrainingResult:
     stopped: str = "max_epochs"  # max_epochs | early_stopping | interrupted | peer_lost | diverged
     refit_epochs: list[int] = field(default_factory=list)  # each member's epochs on training + validation; []: none
     # The CPU threads torch trained on: they round sums differently, so the same seed and data on the same CPU give
-    # the same weights bit for bit only with the same count. None: saved before it was recorded.
+    # the same weights bit for bit only with the same count. None: saved before it was recorded, or trained on a GPU.
     threads: int | None = None
 
 
