@@ -148,6 +148,14 @@ def test_day_first_monthly_dates_are_read_as_the_only_regular_grid(tmp_path):
                           "regular time grid"]
 
 
+def test_day_first_monthly_dates_with_two_digit_years_are_read_as_the_only_regular_grid(tmp_path):
+    months = pd.date_range("2015-01-01", periods=48, freq="MS")  # "59" would be 2059, as Python reads %y
+    data = load(tmp_path, dated(months, "%d/%m/%y"))
+    assert list(data.series[0].time) == list(months)
+    assert data.notes == ["date column 'date' read as day-first (DD/MM/YY), the only reading that gives a "
+                          "regular time grid"]
+
+
 def test_month_first_monthly_dates_stay_month_first_and_say_so(tmp_path):
     data = load(tmp_path, dated(MONTHS, "%m/%d/%Y"))
     assert list(data.series[0].time) == list(MONTHS)
@@ -155,7 +163,10 @@ def test_month_first_monthly_dates_stay_month_first_and_say_so(tmp_path):
                           "regular time grid"]
 
 
-@pytest.mark.parametrize("date_format, shown", [("%d/%m/%Y", "DD/MM/YYYY"), ("%d.%m.%Y %H:%M", "DD.MM.YYYY hh:mm")])
+# pandas guesses no format for two-digit years or 12-hour times: it read each cell on its own, day-first only past 12.
+@pytest.mark.parametrize("date_format, shown", [("%d/%m/%Y", "DD/MM/YYYY"), ("%d.%m.%Y %H:%M", "DD.MM.YYYY hh:mm"),
+                                                ("%d-%m-%y", "DD-MM-YY"),
+                                                ("%d/%m/%Y %I:%M %p", "DD/MM/YYYY hh:mm AM/PM")])
 def test_dates_with_days_past_12_are_read_day_first(tmp_path, date_format, shown):
     times = pd.date_range("2023-01-10", periods=10, freq="D")
     data = load(tmp_path, dated(times, date_format))

@@ -24,11 +24,13 @@ MAX_STEP = 2**53  # a step number read as a float is exact only up to here
 MAX_WHOLE_STEP = 2**62
 # A time of day followed by a UTC offset: "12:00+01:00", "12:00:00Z", "12:00 -0500".
 _OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
-# A date whose day and month are both numbers, year last: "01/04/1959", "1.4.1959", "01-04-1959 13:00".
-_DAY_AND_MONTH = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{4}(?:[ T].*)?")
+# A date whose day and month are both numbers, year last: "01/04/1959", "1.4.59", "01-04-1959 1:00 PM".
+_DAY_AND_MONTH = re.compile(r"\d{1,2}([./-])\d{1,2}\1(\d{4}|\d{2})([ T].*)?")
+_TWELVE_HOUR = re.compile(r"\s*([AaPp][Mm])$")  # "1:00 PM": pandas guesses no format for it
 # A leap second: pandas rolls "23:59:60" over into the next minute, or the next year.
 _LEAP_SECOND = re.compile(r"(?<!\d)\d{1,2}:\d{2}:60(?!\d)")
-_SHOWN_FORMAT = {"%d": "DD", "%m": "MM", "%Y": "YYYY", "%H": "hh", "%M": "mm", "%S": "ss"}
+_SHOWN_FORMAT = {"%d": "DD", "%m": "MM", "%Y": "YYYY", "%y": "YY", "%H": "hh", "%I": "hh", "%M": "mm", "%S": "ss",
+                 "%p": "AM/PM"}
 
 
 class RowLabeller:
@@ -168,14 +170,31 @@ def _day_and_month_format(
 
 
 def _both_orders(text: str) -> tuple[str, str] | None:
-    """(day-first, month-first) formats of a date such as "01/04/1959 13:00"; None for another kind of date."""
-    if not _DAY_AND_MONTH.fullmatch(text):
+    """(day-first, month-first) formats of a date such as "01/04/1959 13:00"; None for another kind of date.
+
+    Written here, not guessed by pandas: it guesses none for two-digit years or 12-hour times, and
+    pandas then reads each cell on its own, day-first where the day is past 12 and month-first elsewhere.
+    """
+    match = _DAY_AND_MONTH.fullmatch(text)
+    time = _time_format(match.group(3)) if match else None
+    if time is None:
         return None
-    guessed = guess_datetime_format(text, dayfirst=True)
-    if guessed is None or "%d" not in guessed or "%m" not in guessed:
+    sep, year = match.group(1), "%Y" if len(match.group(2)) == 4 else "%y"
+    return f"%d{sep}%m{sep}{year}{time}", f"%m{sep}%d{sep}{year}{time}"
+
+
+def _time_format(text: str | None) -> str | None:
+    """The format of what follows a date (" 13:00", "T13:00:00", " 1:00 PM"); "" for nothing; None if unknown."""
+    if not text:
+        return ""
+    twelve = _TWELVE_HOUR.search(text)
+    guessed = guess_datetime_format("2000-01-13" + (text[: twelve.start()] if twelve else text))
+    if guessed is None or not guessed.startswith("%Y-%m-%d"):
         return None
-    swapped = guessed.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
-    return (guessed, swapped) if guessed.index("%d") < guessed.index("%m") else (swapped, guessed)
+    time = guessed[len("%Y-%m-%d"):]
+    if twelve:
+        return time.replace("%H", "%I") + twelve.group(0)[: -2] + "%p" if "%H" in time else None
+    return time
 
 
 def _fills_a_grid(times: pd.DatetimeIndex, freq: str | None) -> bool:
