@@ -219,6 +219,27 @@ def test_sep_and_decimal_given_override_the_sniffer(tmp_path):
     assert read_table(path, sep="|").columns.tolist() == ["date;v"]
 
 
+def test_points_that_may_separate_thousands_beside_whole_numbers_are_refused_until_decimal_says(tmp_path):
+    # A German export of sales without decimals: read with a decimal point, 1.079 and 961 lie 1000x apart.
+    path = tmp_path / "data.csv"
+    path.write_text("Datum;Umsatz\n2024-01-01;1.000\n2024-01-02;961\n2024-01-03;1.079\n")
+    with pytest.raises(DataError, match=r"column 'Umsatz' has '1.000' beside whole numbers such as '961': a "
+                                        r"thousands point \(1000\) or a decimal point\? If decimal, set `decimal` \."):
+        read_table(path)
+    assert read_table(path, decimal=".")["Umsatz"].tolist() == [1.0, 961.0, 1.079]
+
+
+@pytest.mark.parametrize("text", [
+    "date,v\n2024-01-01,0.125\n2024-01-02,2\n",  # no thousands group begins with 0
+    "date,v\n2024-01-01,1.25\n2024-01-02,2\n",  # two decimals: not a thousands point
+    "date,v\n2024-01-01,1.250\n2024-01-02,2.000\n",  # three decimals everywhere: a fixed format
+])
+def test_points_that_can_only_be_decimal_points_are_read_as_numbers(tmp_path, text):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    assert pd.api.types.is_float_dtype(read_table(path)["v"])
+
+
 def test_a_decimal_mark_that_is_the_separator_is_refused(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("date,v\n2024-01-01,1\n")
@@ -335,3 +356,32 @@ def test_a_tab_separator_can_be_spelled_in_a_shell(tmp_path, spelled):
     path.write_text("date\tv;w\n2024-01-01\t1;2\n2024-01-02\t3;4\n")
     assert parse_sep(spelled) == "\t"
     assert read_table(path, sep=parse_sep(spelled)).columns.tolist() == ["date", "v;w"]
+
+
+def test_series_ids_keep_their_leading_zeros_from_training_to_the_forecast(tmp_path):
+    # pandas reads "001" as the number 1: joined back on their ids, the forecasts would match no row of the user's.
+    times = pd.date_range("2024-01-01", periods=60, freq="D")
+    rows = [f"{sid},{t:%Y-%m-%d},{level + i % 7}\n" for sid, level in (("001", 10), ("010", 20)) for i, t in enumerate(times)]
+    path = tmp_path / "long.csv"
+    path.write_text("unique_id,ds,y\n" + "".join(rows))
+    model = tmp_path / "model"
+    result = invoke("train", path, *TINY, "--out", model)
+    assert result.exit_code == 0, result.output
+    assert sorted(manifest(model)["series"]) == ["001", "010"]
+    result = invoke("predict", model, "--data", path)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(io.StringIO(result.stdout), dtype={"series": str}, parse_dates=["timestamp"])
+    assert frame.groupby("series")["timestamp"].min().to_dict() == {"001": pd.Timestamp("2024-03-01"),
+                                                                   "010": pd.Timestamp("2024-03-01")}
+
+
+def test_a_trading_calendar_with_holidays_forecasts_the_next_business_day(tmp_path):
+    times = pd.bdate_range("2024-01-01", periods=80).delete([0, 25, 50])  # three holidays
+    path = dated_file(tmp_path, times, "%Y-%m-%d")
+    model = tmp_path / "model"
+    result = invoke("train", path, *TINY, "--out", model)
+    assert result.exit_code == 0, result.output
+    assert manifest(model)["schema"]["freq"] == "B"
+    frame = forecast_of(tmp_path, model, path)
+    assert times[-1] == pd.Timestamp("2024-04-19")  # a Friday
+    assert frame["timestamp"].tolist()[:2] == [pd.Timestamp("2024-04-22"), pd.Timestamp("2024-04-23")]

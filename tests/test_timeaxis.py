@@ -98,6 +98,13 @@ def test_daily_data_with_gaps_keeps_a_weekly_season():
     assert season_of(infer_freq([grid("2024-01-01", 30, "D").delete([5, 12])], "data.csv")) == 7
 
 
+def test_weekdays_with_holidays_missing_are_business_days():
+    # Read as days, a trading calendar would get every weekend made up, and its forecast would start on a Saturday.
+    times = grid("2024-01-01", 60, "B").delete([0, 11, 35])  # 1 January and two other holidays
+    assert infer_freq([times], "data.csv") == "B"
+    assert infer_freq([grid("2024-01-01", 60, "D").delete([11, 35])], "data.csv") == "D"  # weekends held: days
+
+
 def test_longest_series_decides_when_gap_free():
     short = pd.DatetimeIndex(["2024-01-01", "2024-01-03", "2024-01-05"])
     assert infer_freq([short, grid("2024-01-01", 5, "D")], "data.csv") == "D"

@@ -17,7 +17,7 @@ import pandas as pd
 from forecaster.config import Config
 from forecaster.data.cleaning import Rows, check_ids, clean_series, inferred_freq, numeric_column, raw_series
 from forecaster.data.covariates import attach_covariates, covariate_names, raw_covariates
-from forecaster.data.layout import detect_schema, require_columns
+from forecaster.data.layout import DEFAULT_ID, detect_schema, require_columns
 from forecaster.data.reading import read_table, source_name
 from forecaster.data.roles import by_month, months_as_rows, time_from_parts, with_time_index
 from forecaster.data.series import MinLength, Schema, SeriesSet
@@ -32,7 +32,8 @@ SHOWN_IDS = 5  # series named in one note before "and N more"
 def load_series(path: str | Path, config: Config, schema: Schema | None = None,
                 needs: MinLength | None = None) -> SeriesSet:
     """Read a data file into clean series; with `schema`, read it the way a model was trained."""
-    frame = read_table(Path(path), sep=config.sep, decimal=config.decimal)
+    ids = schema.id_col if schema is not None else config.id_col or DEFAULT_ID
+    frame = read_table(Path(path), sep=config.sep, decimal=config.decimal, text=(ids,) if ids else ())
     return series_from_frame(frame, config, source=source_name(path), schema=schema, from_file=True, needs=needs)
 
 

@@ -30,6 +30,9 @@ PARQUET_MAGIC = b"PAR1"  # how every Parquet file begins (and ends)
 _COMMA_NUMBER = re.compile(r"[-+]?\d+,\d+")
 _POINT_NUMBER = re.compile(r"[-+]?\d*\.\d+")
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+")
+# A number that may have a thousands point ("1.079": 1079 in Germany) and a whole number ("961").
+_THOUSANDS_POINT = re.compile(r"[-+]?[1-9]\d{0,2}(?:\.\d{3})+")
+_WHOLE = re.compile(r"[-+]?\d+")
 
 
 def source_name(path: str | Path) -> str:
@@ -37,15 +40,17 @@ def source_name(path: str | Path) -> str:
     return "stdin" if str(path) == STDIN else str(path)
 
 
-def read_table(path: Path, sep: str | None = None, decimal: str | None = None) -> pd.DataFrame:
+def read_table(path: Path, sep: str | None = None, decimal: str | None = None,
+               text: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read CSV or Parquet (`-`: standard input) into a DataFrame, refusing unreadable input clearly.
 
-    `sep` and `decimal` are pandas' options; None sniffs them from the head of the file.
+    `sep` and `decimal` are pandas' options; None sniffs them from the head of the file. The CSV
+    columns named in `text` (where present) keep their cells as written: series ids "001" and "1" differ.
     """
     name = source_name(path)
     try:
         with _opened(Path(path), name) as stream:
-            return _read(stream, Path(path), name, sep, decimal)
+            return _read(stream, Path(path), name, sep, decimal, text)
     except PermissionError:
         raise DataError(f"{name}: not allowed to read it; check its permissions") from None
 
@@ -71,7 +76,8 @@ def _seekable(handle: BinaryIO) -> BinaryIO:
     return handle if handle.seekable() else io.BytesIO(handle.read())
 
 
-def _read(stream: BinaryIO, path: Path, name: str, sep: str | None, decimal: str | None) -> pd.DataFrame:
+def _read(stream: BinaryIO, path: Path, name: str, sep: str | None, decimal: str | None,
+          text: tuple[str, ...]) -> pd.DataFrame:
     start = stream.tell()
     head = stream.read(SNIFF_BYTES)
     stream.seek(start)
@@ -82,11 +88,15 @@ def _read(stream: BinaryIO, path: Path, name: str, sep: str | None, decimal: str
             raise DataError(f"{name}: not a readable Parquet file ({exc})") from None
     lines = _head_lines(head, name)
     sep = sep or _sniffed_sep(lines)
-    decimal = decimal or _sniffed_decimal(lines, sep)
+    if decimal is None:
+        decimal = _sniffed_decimal(lines, sep)
+        if decimal == ".":
+            _refuse_thousands_points(lines, sep, name)
     if decimal == sep:
         raise DataError(f"{name}: the decimal mark {decimal!r} is also the field separator; set `sep` to the other one")
     try:
-        return pd.read_csv(stream, sep=sep, decimal=decimal, skipinitialspace=True, encoding="utf-8")
+        return pd.read_csv(stream, sep=sep, decimal=decimal, skipinitialspace=True, encoding="utf-8",
+                           dtype=dict.fromkeys(text, str))
     except pd.errors.EmptyDataError:
         raise DataError(f"{name}: the file is empty; expected a header row and data rows") from None
     except UnicodeDecodeError:
@@ -156,6 +166,27 @@ def _sniffed_decimal(lines: list[str], sep: str) -> str:
     commas = any(_COMMA_NUMBER.fullmatch(cell) and not _THOUSANDS.fullmatch(cell) for cell in cells)
     points = any(_POINT_NUMBER.fullmatch(cell) for cell in cells)
     return "," if commas and not points else "."
+
+
+def _refuse_thousands_points(lines: list[str], sep: str, name: str) -> None:
+    """Refuse a column of the head whose numbers with a point all look like thousands ("1.079") beside whole ones.
+
+    Read with a decimal point, "1.079" and "961" lie a thousand times apart; exported with a thousands
+    point they are 1079 and 961. Only the user knows which: a silent guess would scale the series wrongly.
+    """
+    rows = list(csv.reader(lines, delimiter=sep))
+    for j, column in enumerate(rows[0] if rows else []):
+        cells = [row[j].strip() for row in rows[1:] if j < len(row)]
+        pointed = [cell for cell in cells if "." in cell]
+        whole = next((cell for cell in cells if _WHOLE.fullmatch(cell)), None)
+        if whole is None or not pointed or not all(_THOUSANDS_POINT.fullmatch(cell) for cell in pointed):
+            continue
+        example = pointed[0]
+        raise DataError(
+            f"{name}: column {column.strip()!r} has {example!r} beside whole numbers such as {whole!r}: a thousands "
+            f"point ({example.replace('.', '')}) or a decimal point? If decimal, set `decimal` .; if thousands, "
+            "remove the points from the file"
+        )
 
 
 def _looks_like_utf16(sample: bytes) -> bool:

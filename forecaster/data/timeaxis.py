@@ -73,6 +73,8 @@ def infer_freq_flat(stamps: pd.DatetimeIndex, bounds: np.ndarray, source: str) -
     modal = pd.Timedelta(pd.Series(_steps_within(stamps, bounds)).mode().iloc[0])
     days = modal / pd.Timedelta(days=1)
     first = longest[0]
+    if days == 1 and len(longest) >= 10 and (stamps.day_of_week < 5).all():
+        return "B"  # weekdays only, a holiday missing here and there: no weekends to make up
     for low, high, start, end in ((28, 31, "MS", "ME"), (89, 92, "QS", "QE"), (365, 366, "YS", "YE")):
         if low <= days <= high:
             alias = start if (stamps.day == 1).all() else end
