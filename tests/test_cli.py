@@ -567,7 +567,7 @@ def test_info_imports_neither_torch_nor_pandas_nor_pydantic(models):
     ([ENERGY, "--fill", "guess"], ["--fill", "guess"]),
     ([ENERGY, "--device", "tpu"], ["--device", "tpu"]),
     ([ENERGY, "--freq", "bogus"], ["bogus"]),
-    ([SALES, "--horizon", "700"], ["--horizon"]),
+    ([SALES, "--target", "store_a", "--horizon", "700"], ["--horizon"]),  # a target named: no note of guessed series
 ])
 def test_train_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, args, fragments):
     monkeypatch.chdir(tmp_path)

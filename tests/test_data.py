@@ -405,7 +405,8 @@ def test_a_leading_unnamed_column_that_holds_the_dates_is_the_time(tmp_path):
     frame.to_csv(path)  # the unnamed index holds the dates: it is the time column
     data = load_series(path, Config())
     assert (data.schema.time_col, data.schema.targets, data.schema.freq) == ("Unnamed: 0", ["a", "b"], "D")
-    assert data.notes == []
+    assert data.notes == ["time column 'Unnamed: 0' (its cells read as dates); series 'a', 'b' (every numeric "
+                          "column; choose with `target`)"]
 
 
 def test_an_empty_header_index_is_ignored_and_said(tmp_path):
@@ -492,7 +493,8 @@ def test_empty_edges_are_not_missing_values_even_for_fill_error(tmp_path):
     data = load(tmp_path, "date,a,b\n2024-01-01,1,\n2024-01-02,2,5\n2024-01-03,3,6\n2024-01-04,4,\n", fill="error")
     assert values(data, "b") == [5.0, 6.0]
     assert list(data.series[1].time) == days("2024-01-02", "2024-01-03")
-    assert data.notes == ["each series runs from its first to its last value; empty target cells around it are not "
+    assert data.notes[0] == "series 'a', 'b' (every numeric column; choose with `target`)"
+    assert data.notes[1:] == ["each series runs from its first to its last value; empty target cells around it are not "
                           "data and were not filled: 'b' starts 2024-01-02 (1 empty rows before it) and ends "
                           "2024-01-03 (1 empty rows after it)"]
 

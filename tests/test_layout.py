@@ -114,6 +114,31 @@ def test_a_year_column_is_the_yearly_time_axis_and_the_saved_index_is_ignored(tm
     assert len(note_lines(stderr, "time column 'year' (integer years, yearly); ignored 'Unnamed: 0' (row index)")) == 1
 
 
+def test_guessed_series_a_time_found_by_its_cells_and_columns_left_out_are_said(tmp_path):
+    # Before: 'promo' silently became a second series, and a time column of another name went unmentioned.
+    frame = pd.DataFrame({"Period": pd.date_range("2024-01-01", periods=40).strftime("%Y-%m-%d"),
+                          "sales": cycle(40), "promo": np.arange(40) % 2, "note": "ok"})
+    data = tmp_path / "sales.csv"
+    frame.to_csv(data, index=False)
+    stderr = train(data, tmp_path / "m")
+    assert schema(tmp_path / "m")["targets"] == ["sales", "promo"]
+    assert first_steps(forecast(tmp_path / "m", data, tmp_path)) == {"sales": "2024-02-10", "promo": "2024-02-10"}
+    assert len(note_lines(stderr, "time column 'Period' (its cells read as dates); series 'sales', 'promo' (every "
+                                  "numeric column; choose with --target); ignored 'note' (not numbers)")) == 1
+
+
+def test_a_time_column_that_is_not_read_says_that_row_order_is_the_axis(tmp_path):
+    # ISO weeks are no dates pandas reads: before, the column was dropped without a word.
+    weeks = [f"2021-W{w:02d}" for w in range(1, 41)]
+    data = tmp_path / "weeks.csv"
+    pd.DataFrame({"week": weeks, "value": cycle(40)}).to_csv(data, index=False)
+    stderr = train(data, tmp_path / "m")
+    assert schema(tmp_path / "m")["time_col"] is None
+    assert list(forecast(tmp_path / "m", data, tmp_path)["timestamp"]) == [40, 41, 42]
+    assert len(note_lines(stderr, "ignored 'week' (not numbers); no time column: row order is the time axis (name "
+                                  "one with --time-col)")) == 1
+
+
 def test_r_write_csv_row_names_are_ignored(tmp_path):
     rows = "".join(f'"{i + 1}",{1900 + i},{v:.3f}\n' for i, v in enumerate(cycle(40)))
     data = tmp_path / "r.csv"

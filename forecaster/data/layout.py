@@ -35,16 +35,29 @@ def detect_schema(frame: pd.DataFrame, config: Config, source: str) -> tuple[Sch
         return Schema("long", time_col, id_col, targets, config.freq or "", list(config.covariates),
                       list(config.future_covariates), time_parts=roles.time_parts), roles.guesses
     used = {time_col, *roles.time_parts, *roles.ignored, *config.covariates, *config.future_covariates}
+    guesses = list(roles.guesses)
     targets = config.target or [c for c in frame.columns if c not in used and _holds_numbers(frame[c])]
     if by_month(roles.time_parts):
         targets = [BY_MONTH_SERIES]
+    elif not config.target:
+        guesses += _unchosen_roles(frame, targets, used, time_col)
     if not targets:
         raise DataError(
             f"{source}: no numeric value column found among {', '.join(map(str, frame.columns))}; "
             "name the value column with `target`"
         )
     return Schema("wide", time_col, None, list(targets), config.freq or "", list(config.covariates),
-                  list(config.future_covariates), time_parts=roles.time_parts), roles.guesses
+                  list(config.future_covariates), time_parts=roles.time_parts), guesses
+
+
+def _unchosen_roles(frame: pd.DataFrame, targets: list, used: set, time_col: str | None) -> list[str]:
+    """In words, what no setting chose: several columns as series, and columns left out (with row order as the
+    time where one of them may have been meant as the time: ISO weeks, fiscal years)."""
+    said = [f"series {', '.join(map(repr, targets))} (every numeric column; choose with `target`)"] if len(targets) > 1 else []
+    left_out = [f"ignored {c!r} (not numbers)" for c in frame.columns if c not in used and c not in targets]
+    if left_out and time_col is None:
+        left_out.append("no time column: row order is the time axis (name one with `time_col`)")
+    return said + left_out
 
 
 def _holds_numbers(column: pd.Series) -> bool:

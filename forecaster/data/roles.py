@@ -46,6 +46,8 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None, source
     taken = {*(config.target or []), *config.covariates, *config.future_covariates, id_col}
     time_col = time_column(frame, config)
     ignored, guesses = [], []
+    if config.time_col is None and time_col is not None and _found_by_cells(frame, time_col):
+        guesses.append(f"time column {time_col!r} (its cells read as dates)")
     index = _index_column(frame, time_col, taken)
     if index is not None:
         ignored.append(index)
@@ -67,6 +69,12 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None, source
     if id_col is None:
         time_col = _counters(frame, time_col, config, taken | set(ignored) | set(parts), ignored, guesses)
     return Roles(time_col, parts, ignored, guesses)
+
+
+def _found_by_cells(frame: pd.DataFrame, time_col: str) -> bool:
+    """Whether the time column was found by what its cells hold, not by its name or type: a guess to report."""
+    named = str(time_col).lower() in TIME_NAMES
+    return not named and not pd.api.types.is_datetime64_any_dtype(frame[time_col])
 
 
 def with_time_index(frame: pd.DataFrame, config: Config, saved: bool, saved_time_col: str | None) -> pd.DataFrame:
