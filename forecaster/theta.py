@@ -156,7 +156,7 @@ def _slopes(y: np.ndarray) -> np.ndarray:
     return ((y - y.mean(axis=1, keepdims=True)) @ t) / (t @ t)
 
 
-SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # the shares of Theta's forecast a fit chooses among
+SHARES = tuple(i / 20 for i in range(21))  # the shares of Theta's forecast a fit chooses among: 0, 0.05, ..., 1
 
 
 def blended(output: np.ndarray, statistical: np.ndarray, share: float) -> np.ndarray:

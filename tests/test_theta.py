@@ -71,6 +71,8 @@ def test_the_best_share_is_chosen_by_scaled_error():
     assert theta.best_share(right, wrong, actual, scales) == 0.0
     assert theta.best_share(wrong, right, actual, scales) == 1.0
     assert theta.best_share(wrong, -wrong, actual, scales) == 0.5  # errors of opposite sign cancel half way
+    # Errors of +3 and -7 cancel at three tenths: 3 - 10s = 0. The grid has steps of 0.05, not quarters.
+    assert theta.best_share(3 * wrong, -7 * wrong, actual, scales) == 0.3
 
 
 def test_blending_moves_the_quantiles_with_the_point():
