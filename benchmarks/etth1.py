@@ -91,12 +91,14 @@ def main() -> None:
         for run in runs:
             print(json.dumps({k: v for k, v in run.items() if not k.endswith("_cmd")}), flush=True)
         rows.append(runs)
-    append_results(args.results, "ETTh1 univariate (OT), lookback 336, stride-1 test windows", _report(rows, args))
+    name = "ETTh1" if args.data == DEFAULT_DATA else args.data.stem  # ETTh2 runs through the same protocol
+    append_results(args.results, f"{name} univariate (OT), lookback 336, stride-1 test windows", _report(rows, args))
 
 
 def _report(rows: list[list[dict]], args) -> str:
     lines = [
-        f"Command: `python benchmarks/etth1.py --horizons {' '.join(map(str, args.horizons))} "
+        "Command: `python benchmarks/etth1.py" + ("" if args.data == DEFAULT_DATA else f" --data {args.data}")
+        + f" --horizons {' '.join(map(str, args.horizons))} "
         f"--seeds {' '.join(map(str, args.seeds))}" + (f" --flags {shlex.quote(args.flags)}" if args.flags else "") + "`",
         "",
         "| H | windows | MSE (median of seeds) | MAE | MSE per seed | naive MSE | published MSE | 80 % / 95 % coverage | train s | peak MB | epochs (best) | evaluate s |",
@@ -109,7 +111,7 @@ def _report(rows: list[list[dict]], args) -> str:
         lines.append(
             f"| {first['horizon']} | {first['windows']} | {mse:.4f} | {mae:.4f} | "
             f"{', '.join(format(r['forecast_MSE'], '.4f') for r in runs)} | {first['naive_MSE']:.4f} | "
-            f"{PUBLISHED.get(first['horizon'], '-')} | {_coverage(runs)} | "
+            f"{PUBLISHED.get(first['horizon'], '-') if args.data == DEFAULT_DATA else '-'} | {_coverage(runs)} | "
             f"{statistics.median(r['train_s'] for r in runs):.0f} | "
             f"{max(r['train_peak_mb'] for r in runs):.0f} | "
             f"{', '.join(str(r['epochs']) + ' (' + str(r['best_epoch']) + ')' for r in runs)} | {first['evaluate_s']:.1f} |"
