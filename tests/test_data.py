@@ -358,6 +358,20 @@ def test_infinite_value_is_refused_at_its_line(tmp_path, cell):
 def test_duplicate_timestamp_is_named(tmp_path):
     message = refusal(tmp_path, "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n2024-01-03,4\n")
     assert "series 'v'" in message and "2024-01-02" in message and "more than once" in message
+    # A long file whose id column has another name than unique_id repeats every date: the fix is to name it.
+    assert message.endswith("if the file holds several series one under another, name their id column with `id_col`")
+
+
+def test_a_comma_that_may_separate_thousands_is_refused_naming_both_readings(tmp_path):
+    message = refusal(tmp_path, 'date,v\n2024-01-01,"1,000"\n2024-01-02,"1,079"\n2024-01-03,961\n')
+    assert "column 'v' has '1,000' at line 2, which is not a number (2 such); a comma that separates thousands " \
+           "must be removed from the file; a decimal comma needs `decimal` ," in message
+
+
+def test_an_empty_column_without_a_name_is_not_a_series(tmp_path):
+    # A separator at the end of every line, header included, as some exports write them.
+    data = load(tmp_path, "date,v,\n2024-01-01,1,\n2024-01-02,2,\n2024-01-03,3,\n")
+    assert data.schema.targets == ["v"] and values(data, "v") == [1.0, 2.0, 3.0]
 
 
 def test_timestamp_off_the_frequency_grid_is_refused(tmp_path):

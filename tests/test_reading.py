@@ -276,7 +276,7 @@ def test_sep_and_decimal_flags_are_saved_and_read_by_predict(tmp_path):
     # Colons between fields, which the sniffer does not try, and three decimals ("1,523"), which could
     # be a thousands separator: only the flags can tell.
     path = spreadsheet_export(tmp_path, sep=":", decimals=3)
-    refused(invoke("train", path, *TINY, "--out", tmp_path / "refused", "--sep", ":"), "or set --decimal ,")
+    refused(invoke("train", path, *TINY, "--out", tmp_path / "refused", "--sep", ":"), "a decimal comma needs --decimal ,")
     model, forecast = tmp_path / "model", tmp_path / "forecast.csv"
     result = invoke("train", path, *TINY, "--out", model, "--sep", ":", "--decimal", ",")
     assert result.exit_code == 0, result.output
@@ -385,3 +385,14 @@ def test_a_trading_calendar_with_holidays_forecasts_the_next_business_day(tmp_pa
     frame = forecast_of(tmp_path, model, path)
     assert times[-1] == pd.Timestamp("2024-04-19")  # a Friday
     assert frame["timestamp"].tolist()[:2] == [pd.Timestamp("2024-04-22"), pd.Timestamp("2024-04-23")]
+
+
+def test_dates_written_yyyymmdd_forecast_the_next_day(tmp_path):
+    times = pd.date_range("2024-01-01", periods=60, freq="D")
+    path = dated_file(tmp_path, times, "%Y%m%d")
+    model = tmp_path / "model"
+    result = invoke("train", path, *TINY, "--out", model)
+    assert result.exit_code == 0, result.output
+    assert "date column 'date' read as dates written YYYYMMDD" in result.stderr
+    frame = forecast_of(tmp_path, model, path)  # before: step 20240230, after 20240132 to 20240200 made up
+    assert frame["timestamp"].iloc[0] == pd.Timestamp("2024-03-01")

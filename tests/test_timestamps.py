@@ -230,3 +230,22 @@ def test_day_first_reading_of_a_frame_is_noted_like_a_file():
     data = series_from_frame(frame, Config())
     assert list(data.series[0].time) == list(MONTHS)
     assert data.notes[0].startswith("date column 'date' read as day-first")
+
+
+def test_whole_numbers_that_are_dates_written_yyyymmdd_are_read_as_dates(tmp_path):
+    # Read as steps, 20240131 to 20240201 would be 70 steps, 69 of them made up.
+    times = pd.date_range("2024-01-25", periods=14, freq="D")
+    data = load(tmp_path, dated(times, "%Y%m%d"))
+    assert list(data.series[0].time) == list(times) and data.schema.freq == "D"
+    assert data.notes == ["date column 'date' read as dates written YYYYMMDD"]
+
+
+def test_whole_numbers_that_are_not_all_dates_stay_steps(tmp_path):
+    data = load(tmp_path, "time,v\n20240130,1\n20240131,2\n20240132,3\n20240133,4\n")
+    assert list(data.series[0].time) == [20240130, 20240131, 20240132, 20240133] and data.notes == []
+
+
+def test_a_model_trained_on_steps_reads_yyyymmdd_like_numbers_as_steps():
+    notes: list[str] = []
+    frame = pd.DataFrame({"t": [20240101, 20240102]})
+    assert list(parsed_times(frame, "t", "frame", RowLabeller(False), notes, freq="steps")) == [20240101, 20240102]

@@ -6,6 +6,7 @@ The array path (`clean_series`) cleans every series at once; a series it would r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from forecaster.errors import DataError
 # Scalers square values (variance) and metrics square errors in float64, which overflows near 1e154;
 # values this large are a unit mistake, so they are refused well before that with the fix.
 MAX_MAGNITUDE = 1e100
+THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+")  # "1,000": a thousand, or one with three decimals
 
 
 def numeric_column(column: pd.Series, name: str, source: str, rows: RowLabeller) -> np.ndarray:
@@ -30,8 +32,13 @@ def numeric_column(column: pd.Series, name: str, source: str, rows: RowLabeller)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         value = column.iloc[first]
-        fix = ("write numbers with a decimal point (1.5, not 1,5), or set `decimal` ," if DECIMAL_COMMA.fullmatch(str(value).strip())
-               else "fix the value or leave the cell empty to have it filled")
+        text = str(value).strip()
+        if THOUSANDS_COMMA.fullmatch(text):
+            fix = "a comma that separates thousands must be removed from the file; a decimal comma needs `decimal` ,"
+        elif DECIMAL_COMMA.fullmatch(text):
+            fix = "write numbers with a decimal point (1.5, not 1,5), or set `decimal` ,"
+        else:
+            fix = "fix the value or leave the cell empty to have it filled"
         raise DataError(
             f"{source}: column {name!r} has {value!r} at {rows(first)}, which is not a number "
             f"({int(bad.sum())} such); {fix}"
@@ -242,6 +249,8 @@ def _clean_one(
         raise DataError(
             f"{into.source}: series {series_id!r} has timestamp {series.index[duplicated][0]} more than once "
             f"({int(duplicated.sum())} repeats); remove duplicates or aggregate them first"
+            + ("; if the file holds several series one under another, name their id column with `id_col`"
+               if into.schema.layout == "wide" else "")
         )
     grid = regular_index(series.index, freq, into.source, series_id)
     if strict_grid and len(series) >= 3:

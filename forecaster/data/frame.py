@@ -49,7 +49,7 @@ def series_from_frame(frame: pd.DataFrame, config: Config, source: str = "data",
     # Parquet keeps a DataFrame's index: dates there are the time, as in a frame given to the library.
     frame = with_time_index(frame, config, saved=schema is not None, saved_time_col=schema.time_col if schema else None)
     notes: list[str] = []
-    frame = _without_blank_rows_at_end(frame, source, notes)
+    frame = _without_blank_rows_at_end(_without_empty_unnamed_columns(frame), source, notes)
     # Data read for a saved model must come at the model's frequency, unless `freq` was the user's own choice.
     strict_grid = schema is not None and not config.freq
     if schema is None:
@@ -97,6 +97,12 @@ def _mostly_filled(series: list, filled: np.ndarray, fill: str) -> list[str]:
     one = len(named) == 1
     return [f"series {_listed(named)} {'is' if one else 'are'} mostly filled-in values (`fill` {fill}), "
             f"which makes {'its' if one else 'their'} forecasts unreliable; check the file for gaps or a stray date"]
+
+
+def _without_empty_unnamed_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without columns that have neither a name nor a value: what a separator at each line's end makes."""
+    empty = [c for c in frame.columns if str(c).startswith("Unnamed: ") and frame[c].isna().all()]
+    return frame.drop(columns=empty) if empty and len(empty) < len(frame.columns) else frame
 
 
 def _without_blank_rows_at_end(frame: pd.DataFrame, source: str, notes: list[str]) -> pd.DataFrame:

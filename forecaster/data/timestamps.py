@@ -91,7 +91,11 @@ def parsed_times(
         raise DataError(f"{source}: column {time_col!r} is empty at {rows(int(np.flatnonzero(column.isna())[0]))}; "
                         "give every row its time")
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return _steps(column, time_col, source, rows)
+        dated = None if freq == STEPS else _written_yyyymmdd(column)
+        if dated is None:
+            return _steps(column, time_col, source, rows)
+        notes.append(f"date column {time_col!r} read as dates written YYYYMMDD")
+        return pd.DatetimeIndex(dated)
     distinct, read_as = _Distinct.of(column), date_format
     if distinct.codes is not None:
         _refuse_leap_seconds(distinct, time_col, source, rows)
@@ -108,6 +112,17 @@ def parsed_times(
             f"({int(bad.sum())} such); {fix}"
         )
     return pd.DatetimeIndex(parsed)
+
+
+def _written_yyyymmdd(column: pd.Series) -> pd.Series | None:
+    """Whole numbers that are all dates written YYYYMMDD (20240131), as datetimes; None for other numbers.
+
+    Read as steps, such dates would jump by 70 from each January 31 to February 1, and the gaps be filled.
+    """
+    if not pd.api.types.is_integer_dtype(column) or column.min() < 16780101 or column.max() > 22611231:
+        return None
+    dated = pd.to_datetime(column.astype(str), format="%Y%m%d", errors="coerce")
+    return dated if dated.notna().all() else None
 
 
 def _refuse_leap_seconds(distinct: _Distinct, time_col: str, source: str, rows: RowLabeller) -> None:
