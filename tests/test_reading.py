@@ -240,6 +240,23 @@ def test_points_that_can_only_be_decimal_points_are_read_as_numbers(tmp_path, te
     assert pd.api.types.is_float_dtype(read_table(path)["v"])
 
 
+def test_a_separator_ending_each_data_row_is_an_empty_field(tmp_path):
+    # pandas took the dates for an index and shifted every column left by one: 'date' held the values.
+    path = tmp_path / "data.csv"
+    path.write_text("date,v\n2024-01-01,1.5,\n2024-01-02,2.5,\n")
+    frame = read_table(path)
+    assert frame.columns.tolist() == ["date", "v"] and frame["v"].tolist() == [1.5, 2.5]
+
+
+def test_a_value_beyond_the_last_named_column_is_refused_naming_its_line(tmp_path):
+    # Read before as an index and shifted columns: the series was 5, 6 on steps 1, 2, without a word.
+    path = tmp_path / "data.csv"
+    path.write_text("date,v\n2024-01-01,1,5\n2024-01-02,2,6\n")
+    with pytest.raises(DataError, match=r"line 2 holds more values than the header names columns \(2\); give every "
+                                        r"column a name in the header"):
+        read_table(path)
+
+
 def test_a_decimal_mark_that_is_the_separator_is_refused(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("date,v\n2024-01-01,1\n")

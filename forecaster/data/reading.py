@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,8 +96,14 @@ def _read(stream: BinaryIO, path: Path, name: str, sep: str | None, decimal: str
     if decimal == sep:
         raise DataError(f"{name}: the decimal mark {decimal!r} is also the field separator; set `sep` to the other one")
     try:
-        return pd.read_csv(stream, sep=sep, decimal=decimal, skipinitialspace=True, encoding="utf-8",
-                           dtype=dict.fromkeys(text, str))
+        with warnings.catch_warnings():
+            # index_col=False: a separator ending each data row is an empty field, not a shift of every column
+            # by one; pandas warns only where the field beyond the header holds a value, which would be lost.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(stream, sep=sep, decimal=decimal, skipinitialspace=True, encoding="utf-8",
+                               dtype=dict.fromkeys(text, str), index_col=False)
+    except pd.errors.ParserWarning:
+        raise DataError(_more_values_than_names(lines, sep, name)) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{name}: the file is empty; expected a header row and data rows") from None
     except UnicodeDecodeError:
@@ -104,6 +111,16 @@ def _read(stream: BinaryIO, path: Path, name: str, sep: str | None, decimal: str
         raise DataError(_not_utf8(name, _first_line_not_utf8(stream))) from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{name}: not a readable CSV file ({type(exc).__name__}: {exc})") from None
+
+
+def _more_values_than_names(lines: list[str], sep: str, name: str) -> str:
+    """The refusal of rows with a value beyond the header's last column, naming the first such line of the head."""
+    rows = list(csv.reader(lines, delimiter=sep))
+    names = len(rows[0]) if rows else 0
+    line = next((n for n, row in enumerate(rows[1:], start=2) if any(cell.strip() for cell in row[names:])), None)
+    where = f"line {line} holds" if line is not None else "some rows hold"
+    return (f"{name}: {where} more values than the header names columns ({names}); give every column a name in "
+            "the header (a first column of row labels or dates too)")
 
 
 def _head_lines(head: bytes, name: str) -> list[str]:
