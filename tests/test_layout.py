@@ -169,6 +169,19 @@ def test_year_and_quarter_or_month_columns_make_the_time(tmp_path, part, per_yea
     assert len(note_lines(stderr, f"time column 'year' + '{part}' (years and {part}s)")) == 1
 
 
+def test_year_and_month_name_columns_like_the_flights_data_make_the_time(tmp_path):
+    # Before: "Jan" read as a date in year 1 made 'month' the time and 'year' a series, refused as repeated dates.
+    years = np.repeat(np.arange(1949, 1956), 12)
+    months = np.tile(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 7)
+    data = tmp_path / "flights.csv"
+    pd.DataFrame({"year": years, "month": months, "passengers": cycle(84, 300.0)}).to_csv(data, index=False)
+    stderr = train(data, tmp_path / "m")
+    saved = schema(tmp_path / "m")
+    assert (saved["targets"], saved["time_parts"], saved["freq"]) == (["passengers"], ["year", "month"], "MS")
+    assert first_steps(forecast(tmp_path / "m", data, tmp_path)) == {"passengers": "1956-01-01"}
+    assert len(note_lines(stderr, "time column 'year' + 'month' (years and months)")) == 1
+
+
 def test_a_year_by_month_table_like_statsmodels_elnino_is_one_monthly_series(tmp_path):
     months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
     table = pd.DataFrame(cycle(20 * 12, 24.0).reshape(20, 12).round(2), columns=months)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.data.timestamps import TIME_NAMES, RowLabeller, time_column
+from forecaster.data.timestamps import TIME_NAMES, RowLabeller, is_text, time_column
 
 YEAR_NAMES = ("year", "years", "yr", "yyyy")
 # The column beside the year that gives the step within it: its names, its largest value, months per step.
@@ -28,6 +28,7 @@ FIRST_YEAR, LAST_YEAR = 1678, 2261
 # A table with a row per year and a column per month (Jan..Dec, or the full names) is one monthly series of this name.
 MONTH_NAMES = [(calendar.month_abbr[m].lower(), calendar.month_name[m].lower()) for m in range(1, 13)]
 BY_MONTH_SERIES = "value"
+_MONTH_NUMBERS = {name: m for m, names in enumerate(MONTH_NAMES, start=1) for name in names}  # "jan", "january": 1
 MIN_COUNTER_ROWS = 10  # fewer rows rising by one each are as likely a short series as a row counter
 
 
@@ -161,6 +162,14 @@ def _whole_numbers(column: pd.Series) -> np.ndarray | None:
     return numbers.astype(np.int64)
 
 
+def _month_numbers(column: pd.Series) -> np.ndarray | None:
+    """A column of month names ("Jan", "january") as 1-12; None where any cell is no month's name."""
+    if not is_text(column):
+        return None
+    numbers = column.astype(str).str.strip().str.lower().map(_MONTH_NUMBERS)
+    return None if numbers.isna().any() else numbers.to_numpy(dtype=np.int64)
+
+
 def _year_parts(frame: pd.DataFrame, taken: set, covariates: bool) -> list[str]:
     """[year], [year, quarter|month] or [year, Jan..Dec] when a column named like a year holds whole years; else []."""
     by_name = {str(c).strip().lower(): c for c in frame.columns if c not in taken}
@@ -171,6 +180,8 @@ def _year_parts(frame: pd.DataFrame, taken: set, covariates: bool) -> list[str]:
     for names, largest, _ in PART_NAMES.values():
         part = next((by_name[n] for n in names if n in by_name), None)
         numbers = None if part is None else _whole_numbers(frame[part])
+        if numbers is None and part is not None and largest == 12:
+            numbers = _month_numbers(frame[part])  # "Jan", as in the flights data
         if numbers is not None and numbers.min() >= 1 and numbers.max() <= largest:
             return [year, part]
     months = [next((by_name[n] for n in names if n in by_name), None) for names in MONTH_NAMES]
@@ -221,7 +232,9 @@ def time_from_parts(frame: pd.DataFrame, parts: list[str], source: str, rows: Ro
             raise DataError(f"{source}: the time is built from {_joined(parts)}, but {parts[1]!r} names no quarter "
                             "or month column; the model's schema is damaged")
         _, largest, months = PART_NAMES[kind]
-        month += months * (_whole_in_range(frame, parts[1], 1, largest, parts, source, rows) - 1)
+        named = _month_numbers(frame[parts[1]]) if kind == "month" else None
+        steps = named if named is not None else _whole_in_range(frame, parts[1], 1, largest, parts, source, rows)
+        month += months * (steps - 1)
     stamps = pd.to_datetime(pd.DataFrame({"year": years, "month": month, "day": 1}))
     return pd.Series(stamps.to_numpy(), index=frame.index, name=parts[0])
 

@@ -68,7 +68,8 @@ def is_text(column: pd.Series) -> bool:
 
 def _looks_like_dates(column: pd.Series, date_format: str | None) -> bool:
     sample = column.dropna().head(20).astype(str)
-    if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").any():
+    # A date has a digit: pandas reads a month's name alone ("Jan") as a date in year 1.
+    if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").any() or not sample.str.contains(r"\d").all():
         return False
     # On UTC: only whether they parse matters here, and mixed offsets would make pandas raise.
     parsed = pd.to_datetime(sample, errors="coerce", format=date_format or "mixed", utc=True)
