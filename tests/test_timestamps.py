@@ -249,3 +249,12 @@ def test_a_model_trained_on_steps_reads_yyyymmdd_like_numbers_as_steps():
     notes: list[str] = []
     frame = pd.DataFrame({"t": [20240101, 20240102]})
     assert list(parsed_times(frame, "t", "frame", RowLabeller(False), notes, freq="steps")) == [20240101, 20240102]
+
+
+def test_daily_times_whose_offset_changes_with_daylight_saving_are_local_dates(tmp_path):
+    # What pandas writes for a daily Europe/Berlin index: in UTC, the days after 31 March left the grid by an hour.
+    days = pd.date_range("2024-03-25", periods=14, freq="D", tz="Europe/Berlin")
+    data = load(tmp_path, "date,v\n" + "".join(f"{t.isoformat(sep=' ')},{i}\n" for i, t in enumerate(days)))
+    assert list(data.series[0].time) == list(days.tz_localize(None)) and data.schema.freq == "D"
+    assert data.notes == ["read the timestamps of column 'date' as local dates: their UTC offsets differ (daylight "
+                          "saving time), but each is at 00:00 local time"]

@@ -24,6 +24,7 @@ MAX_STEP = 2**53  # a step number read as a float is exact only up to here
 MAX_WHOLE_STEP = 2**62
 # A time of day followed by a UTC offset: "12:00+01:00", "12:00:00Z", "12:00 -0500".
 _OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+_OFFSET_AT_END = re.compile(r"\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)  # what `_OFFSET` ends with
 # A date whose day and month are both numbers, year last: "01/04/1959", "1.4.59", "01-04-1959 1:00 PM".
 _DAY_AND_MONTH = re.compile(r"\d{1,2}([./-])\d{1,2}\1(\d{4}|\d{2})([ T].*)?")
 _TWELVE_HOUR = re.compile(r"\s*([AaPp][Mm])$")  # "1:00 PM": pandas guesses no format for it
@@ -301,8 +302,28 @@ def _zoned_datetimes(distinct: _Distinct, time_col: str, source: str, rows: RowL
         )
     if parsed is not None:
         return distinct.expanded(parsed)
+    local = _local_days(distinct, date_format)
+    if local is not None:
+        notes.append(f"read the timestamps of column {time_col!r} as local dates: their UTC offsets differ (daylight "
+                     f"saving time), but each is at {local[0]:%H:%M} local time")
+        return distinct.expanded(local)
     notes.append(f"converted the timestamps of column {time_col!r}, which have different UTC offsets, to UTC")
     return distinct.expanded(on_utc)
+
+
+def _local_days(distinct: _Distinct, date_format: str | None) -> pd.DatetimeIndex | None:
+    """Zoned timestamps all at one local time of day (daily data and coarser) as local, naive datetimes; else None.
+
+    In UTC, a daily series across a change to or from daylight saving time leaves the daily grid by an hour.
+    """
+    if date_format is not None or distinct.codes is None:
+        return None
+    texts = pd.Series(distinct.values).astype(str).str.strip()
+    local = pd.to_datetime(texts.str.replace(_OFFSET_AT_END, "", regex=True), errors="coerce", format="ISO8601")
+    # Two instants on one local date (the same midnight in two zones) are no daily grid: they keep their UTC times.
+    if local.isna().any() or local.duplicated().any() or (local - local.dt.normalize()).nunique() != 1:
+        return None
+    return pd.DatetimeIndex(local)
 
 
 @dataclass
