@@ -53,7 +53,8 @@ def detect_schema(frame: pd.DataFrame, config: Config, source: str) -> tuple[Sch
 def _unchosen_roles(frame: pd.DataFrame, targets: list, used: set, time_col: str | None) -> list[str]:
     """In words, what no setting chose: several columns as series, and columns left out (with row order as the
     time where one of them may have been meant as the time: ISO weeks, fiscal years)."""
-    said = [f"series {', '.join(map(repr, targets))} (every numeric column; choose with `target`)"] if len(targets) > 1 else []
+    several = len(targets) > 1
+    said = [f"series {', '.join(map(repr, targets))} (every numeric column; choose with `target`)"] if several else []
     left_out = [f"ignored {c!r} (not numbers)" for c in frame.columns if c not in used and c not in targets]
     if left_out and time_col is None:
         left_out.append("no time column: row order is the time axis (name one with `time_col`)")
