@@ -48,6 +48,7 @@ class Config:
     calendar: bool | None = None  # hour/weekday/month (sin, cos) where training shows them repeat; None: where seasonal
     sep: str | None = None  # CSV field separator; None: sniffed among , ; tab |
     decimal: str | None = None  # CSV decimal mark; None: "," where the file's numbers are unambiguously written so, else "."
+    thousands: str | None = None  # CSV thousands separator; None: none, unless the numbers unambiguously have one (1.234,5)
     date_format: str | None = None  # strftime format of the time column (pandas'); None: inferred (day-first where only it fits)
     # --- network ---
     cell: str = "lstm"  # recurrent cell: lstm | gru | rnn
@@ -204,12 +205,14 @@ def _check_covariates(config: Config) -> None:
 
 def _check_reading(config: Config) -> None:
     """The CSV options handed to pandas: one-character marks that differ, and a format with a % directive."""
-    for name in ("sep", "decimal"):
+    for name in ("sep", "decimal", "thousands"):
         value = getattr(config, name)
         if value is not None and not _is_mark(value):
             raise ConfigError(f"{_flag(name)} must be one character such as ; or , (tab: \\t), got {value!r}")
     if config.sep is not None and config.sep == config.decimal:
         raise ConfigError(f"`sep` and `decimal` must differ, got {config.sep!r} for both")
+    if config.thousands is not None and config.thousands == config.decimal:
+        raise ConfigError(f"`thousands` and `decimal` must differ, got {config.thousands!r} for both")
     if config.date_format is not None and (not isinstance(config.date_format, str) or "%" not in config.date_format):
         raise ConfigError(f"`date_format` must be a strftime format such as %d/%m/%Y, got {config.date_format!r}")
 

@@ -35,6 +35,8 @@ from forecaster.errors import ConfigError
         ({"segment": 0}, "--segment"),
         ({"segment": 2.5}, "--segment"),
         ({"refit": "yes"}, "--refit"),
+        ({"thousands": "ab"}, "--thousands"),
+        ({"thousands": ",", "decimal": ","}, "--thousands"),
     ],
 )
 def test_out_of_range_settings_name_the_setting_and_the_cli_its_flag(settings, flag):

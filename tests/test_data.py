@@ -364,8 +364,8 @@ def test_duplicate_timestamp_is_named(tmp_path):
 
 def test_a_comma_that_may_separate_thousands_is_refused_naming_both_readings(tmp_path):
     message = refusal(tmp_path, 'date,v\n2024-01-01,"1,000"\n2024-01-02,"1,079"\n2024-01-03,961\n')
-    assert "column 'v' has '1,000' at line 2, which is not a number (2 such); a comma that separates thousands " \
-           "must be removed from the file; a decimal comma needs `decimal` ," in message
+    assert "column 'v' has '1,000' at line 2, which is not a number (2 such); set `thousands` , if the comma " \
+           "separates thousands, or `decimal` , if it is a decimal comma" in message
 
 
 def test_an_empty_column_without_a_name_is_not_a_series(tmp_path):

@@ -224,9 +224,39 @@ def test_points_that_may_separate_thousands_beside_whole_numbers_are_refused_unt
     path = tmp_path / "data.csv"
     path.write_text("Datum;Umsatz\n2024-01-01;1.000\n2024-01-02;961\n2024-01-03;1.079\n")
     with pytest.raises(DataError, match=r"column 'Umsatz' has '1.000' beside whole numbers such as '961': a "
-                                        r"thousands point \(1000\) or a decimal point\? If decimal, set `decimal` \."):
+                                        r"thousands point \(1000\) or a decimal point\? Set `thousands` \. or "
+                                        r"`decimal` \. to say which"):
         read_table(path)
     assert read_table(path, decimal=".")["Umsatz"].tolist() == [1.0, 961.0, 1.079]
+    assert read_table(path, thousands=".")["Umsatz"].tolist() == [1000, 961, 1079]
+
+
+@pytest.mark.parametrize("text", [
+    "Datum;Umsatz\n01.02.2024;1.234,5\n02.02.2024;961,25\n",  # a German export
+    'date,value\n01.02.2024,"1,234.5"\n02.02.2024,"961.25"\n',  # an English one, dates with points too
+])
+def test_numbers_that_show_both_marks_are_read_with_their_thousands_separator(tmp_path, text):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    frame = read_table(path)
+    assert frame.iloc[:, 1].tolist() == [1234.5, 961.25]
+    # pandas would drop the thousands mark from the dates too, and read 01.02.2024 as the number 1022024.
+    assert frame.iloc[:, 0].tolist() == ["01.02.2024", "02.02.2024"]
+
+
+def test_thousands_separators_are_saved_with_the_model_and_read_by_predict(tmp_path):
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    values = [f"1.{37 * (i % 7):03d}" if i % 2 else str(900 + i) for i in range(60)]  # 1.000 to 1.222 beside 900
+    path = tmp_path / "sales.csv"
+    path.write_text("Datum;Umsatz\n" + "".join(f"{t:%d.%m.%Y};{v}\n" for t, v in zip(days, values)))
+    assert refused(invoke("train", path, *TINY, "--out", tmp_path / "refused"), "Set --thousands . or --decimal .")
+    model = tmp_path / "model"
+    result = invoke("train", path, *TINY, "--out", model, "--thousands", ".")
+    assert result.exit_code == 0, result.output
+    assert manifest(model)["config"]["thousands"] == "."
+    frame = forecast_of(tmp_path, model, path)
+    assert frame["timestamp"].iloc[0] == pd.Timestamp("2024-03-01")
+    assert frame["forecast"].between(700, 1400).all()  # read as 1.037, the forecasts would be near 450
 
 
 @pytest.mark.parametrize("text", [
@@ -293,7 +323,7 @@ def test_sep_and_decimal_flags_are_saved_and_read_by_predict(tmp_path):
     # Colons between fields, which the sniffer does not try, and three decimals ("1,523"), which could
     # be a thousands separator: only the flags can tell.
     path = spreadsheet_export(tmp_path, sep=":", decimals=3)
-    refused(invoke("train", path, *TINY, "--out", tmp_path / "refused", "--sep", ":"), "a decimal comma needs --decimal ,")
+    refused(invoke("train", path, *TINY, "--out", tmp_path / "refused", "--sep", ":"), "or --decimal , if it is a decimal comma")
     model, forecast = tmp_path / "model", tmp_path / "forecast.csv"
     result = invoke("train", path, *TINY, "--out", model, "--sep", ":", "--decimal", ",")
     assert result.exit_code == 0, result.output

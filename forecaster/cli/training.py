@@ -59,6 +59,7 @@ def train(
     fill: Annotated[str, typer.Option(help="Missing values: interpolate | ffill | zero | error.")] = DEFAULTS["fill"],
     sep: Annotated[Optional[str], typer.Option(help="CSV field separator, e.g. ; or \\t (default: sniffed).")] = None,
     decimal: Annotated[Optional[str], typer.Option(help="CSV decimal mark, e.g. , (default: , where the numbers are written 1,5, else .).")] = DEFAULTS["decimal"],
+    thousands: Annotated[Optional[str], typer.Option(help="CSV thousands separator, e.g. . in 1.234,5 (default: none, unless the numbers are written 1.234,5 or 1,234.5).")] = DEFAULTS["thousands"],
     date_format: Annotated[Optional[str], typer.Option(help="Format of the time column, e.g. %d/%m/%Y (default: inferred; day-first where only it fits).")] = DEFAULTS["date_format"],
     season: Annotated[Optional[int], typer.Option(help="Seasonal period (default: from the frequency, else detected in the data; 1: none).")] = DEFAULTS["season"],
     covariates: Annotated[Optional[list[str]], typer.Option(help="Past covariate columns, known up to the forecast origin.")] = None,

@@ -34,7 +34,7 @@ def numeric_column(column: pd.Series, name: str, source: str, rows: RowLabeller)
         value = column.iloc[first]
         text = str(value).strip()
         if THOUSANDS_COMMA.fullmatch(text):
-            fix = "a comma that separates thousands must be removed from the file; a decimal comma needs `decimal` ,"
+            fix = "set `thousands` , if the comma separates thousands, or `decimal` , if it is a decimal comma"
         elif DECIMAL_COMMA.fullmatch(text):
             fix = "write numbers with a decimal point (1.5, not 1,5), or set `decimal` ,"
         else:

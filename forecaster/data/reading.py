@@ -15,6 +15,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,6 +35,9 @@ _THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+")
 # A number that may have a thousands point ("1.079": 1079 in Germany) and a whole number ("961").
 _THOUSANDS_POINT = re.compile(r"[-+]?[1-9]\d{0,2}(?:\.\d{3})+")
 _WHOLE = re.compile(r"[-+]?\d+")
+# Numbers that show both marks: a thousands point and a decimal comma ("1.234,5"), or the other way ("1,234.5").
+_POINT_THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(?:\.\d{3})+,\d+")
+_COMMA_THOUSANDS_POINT = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+\.\d+")
 
 
 def source_name(path: str | Path) -> str:
@@ -41,17 +45,18 @@ def source_name(path: str | Path) -> str:
     return "stdin" if str(path) == STDIN else str(path)
 
 
-def read_table(path: Path, sep: str | None = None, decimal: str | None = None,
+def read_table(path: Path, sep: str | None = None, decimal: str | None = None, thousands: str | None = None,
                text: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read CSV or Parquet (`-`: standard input) into a DataFrame, refusing unreadable input clearly.
 
-    `sep` and `decimal` are pandas' options; None sniffs them from the head of the file. The CSV
-    columns named in `text` (where present) keep their cells as written: series ids "001" and "1" differ.
+    `sep`, `decimal` and `thousands` are pandas' options; None sniffs them from the head of the file
+    (a thousands separator only where the numbers show it beside a decimal mark: "1.234,5", "1,234.5").
+    The CSV columns named in `text` (where present) keep their cells as written: series ids "001" and "1" differ.
     """
     name = source_name(path)
     try:
         with _opened(Path(path), name) as stream:
-            return _read(stream, Path(path), name, sep, decimal, text)
+            return _read(stream, Path(path), name, _Marks(sep, decimal, thousands), text)
     except PermissionError:
         raise DataError(f"{name}: not allowed to read it; check its permissions") from None
 
@@ -77,8 +82,16 @@ def _seekable(handle: BinaryIO) -> BinaryIO:
     return handle if handle.seekable() else io.BytesIO(handle.read())
 
 
-def _read(stream: BinaryIO, path: Path, name: str, sep: str | None, decimal: str | None,
-          text: tuple[str, ...]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Marks:
+    """The field separator, decimal mark and thousands separator as given (None: to sniff)."""
+
+    sep: str | None
+    decimal: str | None
+    thousands: str | None
+
+
+def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, text: tuple[str, ...]) -> pd.DataFrame:
     start = stream.tell()
     head = stream.read(SNIFF_BYTES)
     stream.seek(start)
@@ -88,20 +101,19 @@ def _read(stream: BinaryIO, path: Path, name: str, sep: str | None, decimal: str
         except Exception as exc:  # pyarrow raises many unrelated types for a damaged file
             raise DataError(f"{name}: not a readable Parquet file ({exc})") from None
     lines = _head_lines(head, name)
-    sep = sep or _sniffed_sep(lines)
-    if decimal is None:
-        decimal = _sniffed_decimal(lines, sep)
-        if decimal == ".":
-            _refuse_thousands_points(lines, sep, name)
+    sep = given.sep or _sniffed_sep(lines)
+    decimal, thousands = _decimal_and_thousands(lines, sep, given, name)
     if decimal == sep:
         raise DataError(f"{name}: the decimal mark {decimal!r} is also the field separator; set `sep` to the other one")
+    if thousands is not None:
+        text = (*text, *_not_numbers(lines, sep, decimal, thousands))
     try:
         with warnings.catch_warnings():
             # index_col=False: a separator ending each data row is an empty field, not a shift of every column
             # by one; pandas warns only where the field beyond the header holds a value, which would be lost.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(stream, sep=sep, decimal=decimal, skipinitialspace=True, encoding="utf-8",
-                               dtype=dict.fromkeys(text, str), index_col=False)
+            return pd.read_csv(stream, sep=sep, decimal=decimal, thousands=thousands, skipinitialspace=True,
+                               encoding="utf-8", dtype=dict.fromkeys(text, str), index_col=False)
     except pd.errors.ParserWarning:
         raise DataError(_more_values_than_names(lines, sep, name)) from None
     except pd.errors.EmptyDataError:
@@ -185,6 +197,35 @@ def _sniffed_decimal(lines: list[str], sep: str) -> str:
     return "," if commas and not points else "."
 
 
+def _decimal_and_thousands(lines: list[str], sep: str, given: _Marks, name: str) -> tuple[str, str | None]:
+    """The decimal mark and thousands separator: as given, the other convention's where only one is, else sniffed."""
+    if given.decimal is not None or given.thousands is not None:
+        thousands = given.thousands
+        decimal = given.decimal or ("," if thousands == "." else ".")  # 1.234,5 or 1,234.5
+        return decimal, thousands
+    cells = [cell.strip() for row in csv.reader(lines[1:], delimiter=sep) for cell in row]
+    german = any(_POINT_THOUSANDS_COMMA.fullmatch(cell) for cell in cells)
+    english = any(_COMMA_THOUSANDS_POINT.fullmatch(cell) for cell in cells)
+    if german != english:  # numbers such as 1.234,5 (or 1,234.5) leave no doubt about either mark
+        return (",", ".") if german else (".", ",")
+    decimal = _sniffed_decimal(lines, sep)
+    if decimal == ".":
+        _refuse_thousands_points(lines, sep, name)
+    return decimal, None
+
+
+def _not_numbers(lines: list[str], sep: str, decimal: str, thousands: str) -> list[str]:
+    """The head's columns with a cell that holds the thousands mark but is no number written with it ("01.02.2024").
+
+    pandas drops the mark from any such cell and reads the digits as one number (01.02.2024 as 1022024): these
+    columns stay text, and are read as dates or refused at their line.
+    """
+    number = re.compile(rf"[-+]?\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})*(?:{re.escape(decimal)}\d+)?")
+    rows = list(csv.reader(lines, delimiter=sep))
+    return [column.strip() for j, column in enumerate(rows[0] if rows else [])
+            if any(thousands in row[j] and not number.fullmatch(row[j].strip()) for row in rows[1:] if j < len(row))]
+
+
 def _refuse_thousands_points(lines: list[str], sep: str, name: str) -> None:
     """Refuse a column of the head whose numbers with a point all look like thousands ("1.079") beside whole ones.
 
@@ -201,8 +242,7 @@ def _refuse_thousands_points(lines: list[str], sep: str, name: str) -> None:
         example = pointed[0]
         raise DataError(
             f"{name}: column {column.strip()!r} has {example!r} beside whole numbers such as {whole!r}: a thousands "
-            f"point ({example.replace('.', '')}) or a decimal point? If decimal, set `decimal` .; if thousands, "
-            "remove the points from the file"
+            f"point ({example.replace('.', '')}) or a decimal point? Set `thousands` . or `decimal` . to say which"
         )
 
 
