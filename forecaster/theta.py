@@ -156,7 +156,9 @@ def _slopes(y: np.ndarray) -> np.ndarray:
     return ((y - y.mean(axis=1, keepdims=True)) @ t) / (t @ t)
 
 
-SHARES = tuple(i / 20 for i in range(21))  # the shares of Theta's forecast a fit chooses among: 0, 0.05, ..., 1
+# The shares of Theta's forecast a fit chooses among: 0, 0.05, ..., 1 (quarters left up to an eighth unchosen;
+# benchmarks/RESULTS.md, "The Theta share in steps of 0.05").
+SHARES = tuple(i / 20 for i in range(21))
 
 
 def blended(output: np.ndarray, statistical: np.ndarray, share: float) -> np.ndarray:

@@ -616,3 +616,9 @@ def test_the_first_series_at_fault_is_the_one_named(tmp_path):
     assert "series 'late' has timestamp 2024-01-01 07:00:00 off the 'D' grid" in message
     message = refusal(tmp_path, "unique_id,ds,y\n" + fine + twice + late, freq="D")
     assert "series 'twice' has timestamp 2024-01-01 00:00:00 more than once" in message
+
+
+def test_a_flag_left_out_of_the_series_is_said_with_where_it_belongs(tmp_path):
+    data = load(tmp_path, "date,v,holiday\n2024-01-01,1,True\n2024-01-02,2,False\n2024-01-03,3,False\n")
+    assert data.schema.targets == ["v"]
+    assert data.notes == ["ignored 'holiday' (true/false: a flag, for `covariates`)"]

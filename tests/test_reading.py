@@ -263,6 +263,8 @@ def test_thousands_separators_are_saved_with_the_model_and_read_by_predict(tmp_p
     "date,v\n2024-01-01,0.125\n2024-01-02,2\n",  # no thousands group begins with 0
     "date,v\n2024-01-01,1.25\n2024-01-02,2\n",  # two decimals: not a thousands point
     "date,v\n2024-01-01,1.250\n2024-01-02,2.000\n",  # three decimals everywhere: a fixed format
+    "date,v\n2024-01-01,1.250\n2024-01-02,2\n2024-01-03,3.125\n",  # prices: as decimals they lie together
+    "date,v\n2024-01-01,52.100\n2024-01-02,52\n2024-01-03,52.107\n",  # a latitude
 ])
 def test_points_that_can_only_be_decimal_points_are_read_as_numbers(tmp_path, text):
     path = tmp_path / "data.csv"
@@ -285,6 +287,13 @@ def test_a_value_beyond_the_last_named_column_is_refused_naming_its_line(tmp_pat
     with pytest.raises(DataError, match=r"line 2 holds more values than the header names columns \(2\); give every "
                                         r"column a name in the header"):
         read_table(path)
+
+
+def test_r_write_table_row_numbers_without_a_header_field_are_row_labels(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text('"date","v"\n"1","2024-01-01",1.5\n"2","2024-01-02",2.5\n"3","2024-01-03",3.5\n')
+    frame = read_table(path)
+    assert frame.columns.tolist() == ["date", "v"] and frame["v"].tolist() == [1.5, 2.5, 3.5]
 
 
 def test_a_decimal_mark_that_is_the_separator_is_refused(tmp_path):

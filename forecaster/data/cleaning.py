@@ -6,7 +6,6 @@ The array path (`clean_series`) cleans every series at once; a series it would r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ import pandas as pd
 
 from forecaster.data.fill import Grids, filled_flat, filled_values, regular_index, series_grids
 from forecaster.data.layout import DECIMAL_COMMA
+from forecaster.data.reading import THOUSANDS_COMMA
 from forecaster.data.series import MinLength, Schema, Series, SeriesSet
 from forecaster.data.timeaxis import STEPS, infer_freq_flat
 from forecaster.data.timestamps import RowLabeller
@@ -23,7 +23,6 @@ from forecaster.errors import DataError
 # Scalers square values (variance) and metrics square errors in float64, which overflows near 1e154;
 # values this large are a unit mistake, so they are refused well before that with the fix.
 MAX_MAGNITUDE = 1e100
-THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+")  # "1,000": a thousand, or one with three decimals
 
 
 def numeric_column(column: pd.Series, name: str, source: str, rows: RowLabeller) -> np.ndarray:

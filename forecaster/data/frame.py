@@ -34,7 +34,7 @@ def load_series(path: str | Path, config: Config, schema: Schema | None = None,
     """Read a data file into clean series; with `schema`, read it the way a model was trained."""
     ids = schema.id_col if schema is not None else config.id_col or DEFAULT_ID
     frame = read_table(Path(path), sep=config.sep, decimal=config.decimal, thousands=config.thousands,
-                       text=(ids,) if ids else ())
+                       as_text=(ids,) if ids else ())
     return series_from_frame(frame, config, source=source_name(path), schema=schema, from_file=True, needs=needs)
 
 

@@ -50,15 +50,21 @@ def detect_schema(frame: pd.DataFrame, config: Config, source: str) -> tuple[Sch
                   list(config.future_covariates), time_parts=roles.time_parts), guesses
 
 
-def _unchosen_roles(frame: pd.DataFrame, targets: list, used: set, time_col: str | None) -> list[str]:
+def _unchosen_roles(frame: pd.DataFrame, targets: list[str], used: set[str], time_col: str | None) -> list[str]:
     """In words, what no setting chose: several columns as series, and columns left out (with row order as the
     time where one of them may have been meant as the time: ISO weeks, fiscal years)."""
     several = len(targets) > 1
     said = [f"series {', '.join(map(repr, targets))} (every numeric column; choose with `target`)"] if several else []
-    left_out = [f"ignored {c!r} (not numbers)" for c in frame.columns if c not in used and c not in targets]
+    left_out = [f"ignored {c!r} ({_why_not_a_series(frame[c])})"
+                for c in frame.columns if c not in used and c not in targets]
     if left_out and time_col is None:
         left_out.append("no time column: row order is the time axis (name one with `time_col`)")
     return said + left_out
+
+
+def _why_not_a_series(column: pd.Series) -> str:
+    """Why a column left out of the series is, in words: a flag may be meant as a covariate."""
+    return "true/false: a flag, for `covariates`" if pd.api.types.is_bool_dtype(column) else "not numbers"
 
 
 def _holds_numbers(column: pd.Series) -> bool:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
+import math
 import re
+import statistics
 import sys
 import warnings
 from collections.abc import Iterator
@@ -31,7 +34,7 @@ PARQUET_MAGIC = b"PAR1"  # how every Parquet file begins (and ends)
 # could be either a decimal comma or a thousands separator ("1,500").
 _COMMA_NUMBER = re.compile(r"[-+]?\d+,\d+")
 _POINT_NUMBER = re.compile(r"[-+]?\d*\.\d+")
-_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+")
+THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+")
 # A number that may have a thousands point ("1.079": 1079 in Germany) and a whole number ("961").
 _THOUSANDS_POINT = re.compile(r"[-+]?[1-9]\d{0,2}(?:\.\d{3})+")
 _WHOLE = re.compile(r"[-+]?\d+")
@@ -46,17 +49,17 @@ def source_name(path: str | Path) -> str:
 
 
 def read_table(path: Path, sep: str | None = None, decimal: str | None = None, thousands: str | None = None,
-               text: tuple[str, ...] = ()) -> pd.DataFrame:
+               as_text: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read CSV or Parquet (`-`: standard input) into a DataFrame, refusing unreadable input clearly.
 
     `sep`, `decimal` and `thousands` are pandas' options; None sniffs them from the head of the file
     (a thousands separator only where the numbers show it beside a decimal mark: "1.234,5", "1,234.5").
-    The CSV columns named in `text` (where present) keep their cells as written: series ids "001" and "1" differ.
+    The CSV columns named in `as_text` (where present) keep their cells as written: ids "001" and "1" differ.
     """
     name = source_name(path)
     try:
         with _opened(Path(path), name) as stream:
-            return _read(stream, Path(path), name, _Marks(sep, decimal, thousands), text)
+            return _read(stream, Path(path), name, _Marks(sep, decimal, thousands), as_text)
     except PermissionError:
         raise DataError(f"{name}: not allowed to read it; check its permissions") from None
 
@@ -91,7 +94,7 @@ class _Marks:
     thousands: str | None
 
 
-def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, text: tuple[str, ...]) -> pd.DataFrame:
+def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, as_text: tuple[str, ...]) -> pd.DataFrame:
     start = stream.tell()
     head = stream.read(SNIFF_BYTES)
     stream.seek(start)
@@ -106,16 +109,21 @@ def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, text: tuple[st
     if decimal == sep:
         raise DataError(f"{name}: the decimal mark {decimal!r} is also the field separator; set `sep` to the other one")
     if thousands is not None:
-        text = (*text, *_not_numbers(lines, sep, decimal, thousands))
+        as_text = (*as_text, *_not_numbers(lines, sep, decimal, thousands))
+    read = functools.partial(pd.read_csv, sep=sep, decimal=decimal, thousands=thousands, skipinitialspace=True,
+                             encoding="utf-8", dtype=dict.fromkeys(as_text, str))
     try:
-        with warnings.catch_warnings():
-            # index_col=False: a separator ending each data row is an empty field, not a shift of every column
-            # by one; pandas warns only where the field beyond the header holds a value, which would be lost.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(stream, sep=sep, decimal=decimal, thousands=thousands, skipinitialspace=True,
-                               encoding="utf-8", dtype=dict.fromkeys(text, str), index_col=False)
-    except pd.errors.ParserWarning:
-        raise DataError(_more_values_than_names(lines, sep, name)) from None
+        try:
+            with warnings.catch_warnings():
+                # index_col=False: a separator ending each data row is an empty field, not a shift of every column
+                # by one; pandas warns only where the field beyond the header holds a value, which would be lost.
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                return read(stream, index_col=False)
+        except pd.errors.ParserWarning:
+            if not _row_labels_first(lines, sep):
+                raise DataError(_more_values_than_names(lines, sep, name)) from None
+            stream.seek(start)
+            return read(stream).reset_index(drop=True)  # pandas' implicit index: R's write.table row numbers
     except pd.errors.EmptyDataError:
         raise DataError(f"{name}: the file is empty; expected a header row and data rows") from None
     except UnicodeDecodeError:
@@ -123,6 +131,19 @@ def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, text: tuple[st
         raise DataError(_not_utf8(name, _first_line_not_utf8(stream))) from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{name}: not a readable CSV file ({type(exc).__name__}: {exc})") from None
+
+
+def _row_labels_first(lines: list[str], sep: str) -> bool:
+    """Whether each data row of the head has one field more than the header, and it numbers the rows (1, 2, ...).
+
+    R's `write.table` writes its row names so, without a header field for them.
+    """
+    rows = [row for row in csv.reader(lines, delimiter=sep) if row]
+    data = rows[1:]
+    if not data or any(len(row) != len(rows[0]) + 1 for row in data):
+        return False
+    firsts = [row[0].strip() for row in data]
+    return all(f.isdigit() for f in firsts) and [int(f) - int(firsts[0]) for f in firsts] == list(range(len(firsts)))
 
 
 def _more_values_than_names(lines: list[str], sep: str, name: str) -> str:
@@ -192,7 +213,7 @@ def _sniffed_decimal(lines: list[str], sep: str) -> str:
     if sep == ",":
         return "."
     cells = [cell.strip() for row in csv.reader(lines[1:], delimiter=sep) for cell in row]
-    commas = any(_COMMA_NUMBER.fullmatch(cell) and not _THOUSANDS.fullmatch(cell) for cell in cells)
+    commas = any(_COMMA_NUMBER.fullmatch(cell) and not THOUSANDS_COMMA.fullmatch(cell) for cell in cells)
     points = any(_POINT_NUMBER.fullmatch(cell) for cell in cells)
     return "," if commas and not points else "."
 
@@ -231,19 +252,31 @@ def _refuse_thousands_points(lines: list[str], sep: str, name: str) -> None:
 
     Read with a decimal point, "1.079" and "961" lie a thousand times apart; exported with a thousands
     point they are 1079 and 961. Only the user knows which: a silent guess would scale the series wrongly.
+    Where the decimal reading is the closer one ("52.100" beside "52", "3.125" beside "2"), it stands.
     """
     rows = list(csv.reader(lines, delimiter=sep))
     for j, column in enumerate(rows[0] if rows else []):
         cells = [row[j].strip() for row in rows[1:] if j < len(row)]
         pointed = [cell for cell in cells if "." in cell]
-        whole = next((cell for cell in cells if _WHOLE.fullmatch(cell)), None)
-        if whole is None or not pointed or not all(_THOUSANDS_POINT.fullmatch(cell) for cell in pointed):
+        whole = [cell for cell in cells if _WHOLE.fullmatch(cell)]
+        if not whole or not pointed or not all(_THOUSANDS_POINT.fullmatch(cell) for cell in pointed):
             continue
-        example = pointed[0]
+        if not _closer_as_thousands([float(c) for c in pointed], [float(c) for c in whole]):
+            continue
+        example, whole = pointed[0], whole[0]
         raise DataError(
             f"{name}: column {column.strip()!r} has {example!r} beside whole numbers such as {whole!r}: a thousands "
             f"point ({example.replace('.', '')}) or a decimal point? Set `thousands` . or `decimal` . to say which"
         )
+
+
+def _closer_as_thousands(pointed: list[float], whole: list[float]) -> bool:
+    """Whether numbers with a point lie nearer the whole ones' size read as thousands (x1000) than as decimals."""
+    def size(values: list[float]) -> float:
+        return math.log10(max(statistics.median(abs(v) for v in values), 1e-9))
+
+    decimals, others = size(pointed), size(whole)
+    return abs(decimals + 3 - others) < abs(decimals - others)
 
 
 def _looks_like_utf16(sample: bytes) -> bool:

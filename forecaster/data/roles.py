@@ -17,14 +17,12 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.data.timestamps import TIME_NAMES, RowLabeller, is_text, time_column
+from forecaster.data.timestamps import FIRST_YEAR, LAST_YEAR, TIME_NAMES, RowLabeller, is_text, time_column
 
 YEAR_NAMES = ("year", "years", "yr", "yyyy")
 # The column beside the year that gives the step within it: its names, its largest value, months per step.
 PART_NAMES = {"quarter": (("quarter", "qtr", "q"), 4, 3), "month": (("month", "mon", "mm", "m"), 12, 1)}
 COUNTER_TIME_NAMES = ("t", "step", "steps", "period", "tick", "time_idx", "time_index")
-# Years a nanosecond timestamp holds; a year column beyond them stays an integer step axis.
-FIRST_YEAR, LAST_YEAR = 1678, 2261
 # A table with a row per year and a column per month (Jan..Dec, or the full names) is one monthly series of this name.
 MONTH_NAMES = [(calendar.month_abbr[m].lower(), calendar.month_name[m].lower()) for m in range(1, 13)]
 BY_MONTH_SERIES = "value"

@@ -22,6 +22,7 @@ TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
 MAX_STEP = 2**53  # a step number read as a float is exact only up to here
 # Whole step numbers stay within this, so that the steps forecast after the last one are still 64-bit integers.
 MAX_WHOLE_STEP = 2**62
+FIRST_YEAR, LAST_YEAR = 1678, 2261  # the years a nanosecond timestamp holds
 # A time of day followed by a UTC offset: "12:00+01:00", "12:00:00Z", "12:00 -0500".
 _OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 _OFFSET_AT_END = re.compile(r"\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)  # what `_OFFSET` ends with
@@ -121,7 +122,9 @@ def _written_yyyymmdd(column: pd.Series) -> pd.Series | None:
 
     Read as steps, such dates would jump by 70 from each January 31 to February 1, and the gaps be filled.
     """
-    if not pd.api.types.is_integer_dtype(column) or column.min() < 16780101 or column.max() > 22611231:
+    if not pd.api.types.is_integer_dtype(column):
+        return None
+    if not FIRST_YEAR * 10**4 < column.min() <= column.max() < (LAST_YEAR + 1) * 10**4:
         return None
     dated = pd.to_datetime(column.astype(str), format="%Y%m%d", errors="coerce")
     return dated if dated.notna().all() else None
@@ -180,9 +183,12 @@ def _day_and_month_format(
         if len(regular) != 1:
             raise DataError(_ambiguous(texts[matching], readings, orders, time_col, source, bool(regular)))
         chosen, why = regular[0], ", the only reading that gives a regular time grid"
-    if chosen == day_first or why:  # month-first alone is pandas' own reading: nothing to say
+    # Two-digit years take Python's century (69-99: 1900s, 00-68: 2000s), which may not be the file's: say which.
+    first, last = readings[chosen].year.min(), readings[chosen].year.max()
+    years = "" if "%y" not in chosen else f", year {first}" if first == last else f", years {first}-{last}"
+    if chosen == day_first or why or years:  # month-first alone is pandas' own reading: nothing to say
         order = "day-first" if chosen == day_first else "month-first"
-        notes.append(f"date column {time_col!r} read as {order} ({_shown(chosen)}){why}")
+        notes.append(f"date column {time_col!r} read as {order} ({_shown(chosen)}){why}{years}")
     return chosen
 
 
@@ -209,9 +215,11 @@ def _time_format(text: str | None) -> str | None:
     if guessed is None or not guessed.startswith("%Y-%m-%d"):
         return None
     time = guessed[len("%Y-%m-%d"):]
-    if twelve:
-        return time.replace("%H", "%I") + twelve.group(0)[: -2] + "%p" if "%H" in time else None
-    return time
+    if not twelve:
+        return time
+    if "%H" not in time:
+        return None
+    return time.replace("%H", "%I") + twelve.group(0)[:-2] + "%p"  # the space before AM, if any, kept
 
 
 def _fills_a_grid(times: pd.DatetimeIndex, freq: str | None) -> bool:
