@@ -289,6 +289,14 @@ def test_a_value_beyond_the_last_named_column_is_refused_naming_its_line(tmp_pat
         read_table(path)
 
 
+def test_the_header_names_the_separator_when_data_rows_end_in_it(tmp_path):
+    # The sniffer took the decimal commas for the separator here, and refused the file.
+    path = tmp_path / "data.csv"
+    path.write_text("Datum;Umsatz\n01.01.2024;1000,95;\n02.01.2024;1075,57;\n03.01.2024;1095,43;\n")
+    frame = read_table(path)
+    assert frame.columns.tolist() == ["Datum", "Umsatz"] and frame["Umsatz"].tolist() == [1000.95, 1075.57, 1095.43]
+
+
 def test_r_write_table_row_numbers_without_a_header_field_are_row_labels(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text('"date","v"\n"1","2024-01-01",1.5\n"2","2024-01-02",2.5\n"3","2024-01-03",3.5\n')

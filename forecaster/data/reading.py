@@ -28,6 +28,7 @@ from forecaster.errors import DataError
 
 STDIN = "-"  # the file name that means standard input
 SNIFF_BYTES = 64 * 1024
+SEPARATORS = (",", ";", "\t", "|")  # the field separators sniffed
 SCAN_BYTES = 1024 * 1024  # chunk read while looking for the first line that is not UTF-8
 PARQUET_MAGIC = b"PAR1"  # how every Parquet file begins (and ends)
 # A number with a decimal comma ("1,5", "-0,25"), one with a decimal point ("1.5"), and one that
@@ -198,8 +199,11 @@ def _first_line_not_utf8(stream: BinaryIO) -> int | None:
 
 def _sniffed_sep(lines: list[str]) -> str:
     # The C parser is fast but cannot sniff, so sniff the head here and hand it the delimiter.
+    in_header = [sep for sep in SEPARATORS if lines and sep in lines[0]]
+    if len(in_header) == 1:
+        return in_header[0]  # the header names the columns with one mark: data rows may end in it, or hold commas
     try:
-        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t|").delimiter
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(SEPARATORS)).delimiter
     except csv.Error:
         return ","
 
