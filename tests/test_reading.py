@@ -231,15 +231,18 @@ def test_points_that_may_separate_thousands_beside_whole_numbers_are_refused_unt
     assert read_table(path, thousands=".")["Umsatz"].tolist() == [1000, 961, 1079]
 
 
-@pytest.mark.parametrize("text", [
-    "Datum;Umsatz\n01.02.2024;1.234,5\n02.02.2024;961,25\n",  # a German export
-    'date,value\n01.02.2024,"1,234.5"\n02.02.2024,"961.25"\n',  # an English one, dates with points too
+@pytest.mark.parametrize("text, mark", [
+    ("Datum;Umsatz;Anteil\n01.02.2024;1.234,5;0,125\n02.02.2024;961,25;0,250\n", "."),  # a German export
+    ('date,value,share\n01.02.2024,"1,234.5",0.125\n02.02.2024,"961.25",0.250\n', ","),  # an English one
 ])
-def test_numbers_that_show_both_marks_are_read_with_their_thousands_separator(tmp_path, text):
+def test_numbers_that_show_both_marks_are_read_once_thousands_is_set(tmp_path, text, mark):
+    # pandas' thousands option holds for every column and row: "2.5" past the head would become 25 unasked.
     path = tmp_path / "data.csv"
     path.write_text(text)
-    frame = read_table(path)
-    assert frame.iloc[:, 1].tolist() == [1234.5, 961.25]
+    with pytest.raises(DataError, match=f"separate thousands with '\\{mark}'; set `thousands` \\{mark} to read them so"):
+        read_table(path)
+    frame = read_table(path, thousands=mark)
+    assert frame.iloc[:, 1].tolist() == [1234.5, 961.25] and frame.iloc[:, 2].tolist() == [0.125, 0.25]
     # pandas would drop the thousands mark from the dates too, and read 01.02.2024 as the number 1022024.
     assert frame.iloc[:, 0].tolist() == ["01.02.2024", "02.02.2024"]
 
@@ -263,8 +266,6 @@ def test_thousands_separators_are_saved_with_the_model_and_read_by_predict(tmp_p
     "date,v\n2024-01-01,0.125\n2024-01-02,2\n",  # no thousands group begins with 0
     "date,v\n2024-01-01,1.25\n2024-01-02,2\n",  # two decimals: not a thousands point
     "date,v\n2024-01-01,1.250\n2024-01-02,2.000\n",  # three decimals everywhere: a fixed format
-    "date,v\n2024-01-01,1.250\n2024-01-02,2\n2024-01-03,3.125\n",  # prices: as decimals they lie together
-    "date,v\n2024-01-01,52.100\n2024-01-02,52\n2024-01-03,52.107\n",  # a latitude
 ])
 def test_points_that_can_only_be_decimal_points_are_read_as_numbers(tmp_path, text):
     path = tmp_path / "data.csv"

@@ -259,3 +259,9 @@ def test_daily_times_whose_offset_changes_with_daylight_saving_are_local_dates(t
     assert list(data.series[0].time) == list(days.tz_localize(None)) and data.schema.freq == "D"
     assert data.notes == ["read the timestamps of column 'date' as local dates: their UTC offsets differ (daylight "
                           "saving time), but each is at 00:00 local time"]
+
+
+def test_two_digit_years_that_python_splits_across_centuries_are_refused(tmp_path):
+    times = pd.date_range("1968-12-25", periods=14, freq="D")  # 31/12/68 would be 2068, 01/01/69 1969
+    message = refusal(tmp_path, dated(times, "%d/%m/%y"))
+    assert "column 'date' has two-digit years, read as 1969-2068 by Python's century" in message

@@ -11,9 +11,7 @@ import codecs
 import csv
 import functools
 import io
-import math
 import re
-import statistics
 import sys
 import warnings
 from collections.abc import Iterator
@@ -139,12 +137,15 @@ def _row_labels_first(lines: list[str], sep: str) -> bool:
 
     R's `write.table` writes its row names so, without a header field for them.
     """
+    data = [line for line in lines[1:] if line.strip()]
     rows = [row for row in csv.reader(lines, delimiter=sep) if row]
-    data = rows[1:]
-    if not data or any(len(row) != len(rows[0]) + 1 for row in data):
+    if not data or any(len(row) != len(rows[0]) + 1 for row in rows[1:]):
         return False
-    firsts = [row[0].strip() for row in data]
-    return all(f.isdigit() for f in firsts) and [int(f) - int(firsts[0]) for f in firsts] == list(range(len(firsts)))
+    quoted = [re.match(r'"(\d+)"' + re.escape(sep), line) for line in data]  # R quotes them: "1","2", ...
+    if not all(quoted):
+        return False
+    firsts = [int(m[1]) for m in quoted]
+    return [f - firsts[0] for f in firsts] == list(range(len(firsts)))
 
 
 def _more_values_than_names(lines: list[str], sep: str, name: str) -> str:
@@ -200,7 +201,7 @@ def _first_line_not_utf8(stream: BinaryIO) -> int | None:
 def _sniffed_sep(lines: list[str]) -> str:
     # The C parser is fast but cannot sniff, so sniff the head here and hand it the delimiter.
     in_header = [sep for sep in SEPARATORS if lines and sep in lines[0]]
-    if len(in_header) == 1:
+    if len(in_header) == 1 and len(lines) > 1 and in_header[0] in lines[1]:
         return in_header[0]  # the header names the columns with one mark: data rows may end in it, or hold commas
     try:
         return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(SEPARATORS)).delimiter
@@ -223,20 +224,32 @@ def _sniffed_decimal(lines: list[str], sep: str) -> str:
 
 
 def _decimal_and_thousands(lines: list[str], sep: str, given: _Marks, name: str) -> tuple[str, str | None]:
-    """The decimal mark and thousands separator: as given, the other convention's where only one is, else sniffed."""
+    """The decimal mark and thousands separator: as given (the other convention's decimal mark where only
+    `thousands` is), else the decimal mark sniffed and no thousands separator."""
     if given.decimal is not None or given.thousands is not None:
         thousands = given.thousands
-        decimal = given.decimal or ("," if thousands == "." else ".")  # 1.234,5 or 1,234.5
+        decimal = given.decimal or {".": ",", ",": "."}.get(thousands) or _sniffed_decimal(lines, sep)
         return decimal, thousands
-    cells = [cell.strip() for row in csv.reader(lines[1:], delimiter=sep) for cell in row]
-    german = any(_POINT_THOUSANDS_COMMA.fullmatch(cell) for cell in cells)
-    english = any(_COMMA_THOUSANDS_POINT.fullmatch(cell) for cell in cells)
-    if german != english:  # numbers such as 1.234,5 (or 1,234.5) leave no doubt about either mark
-        return (",", ".") if german else (".", ",")
+    _refuse_both_marks(lines, sep, name)
     decimal = _sniffed_decimal(lines, sep)
     if decimal == ".":
         _refuse_thousands_points(lines, sep, name)
     return decimal, None
+
+
+def _refuse_both_marks(lines: list[str], sep: str, name: str) -> None:
+    """Refuse numbers that show a thousands separator and a decimal mark ("1.234,5", "1,234.5") until it is set.
+
+    Their own marks are plain, but pandas' thousands option applies to every column and every row after the
+    head too, where "2.5" would become 25: the user says so for the file, with `thousands`.
+    """
+    cells = [cell.strip() for row in csv.reader(lines[1:], delimiter=sep) for cell in row]
+    both = (c for c in cells if _POINT_THOUSANDS_COMMA.fullmatch(c) or _COMMA_THOUSANDS_POINT.fullmatch(c))
+    example = next(both, None)
+    if example is not None:
+        mark = "." if _POINT_THOUSANDS_COMMA.fullmatch(example) else ","
+        raise DataError(f"{name}: numbers such as {example!r} separate thousands with {mark!r}; set `thousands` "
+                        f"{mark} to read them so")
 
 
 def _not_numbers(lines: list[str], sep: str, decimal: str, thousands: str) -> list[str]:
@@ -245,9 +258,10 @@ def _not_numbers(lines: list[str], sep: str, decimal: str, thousands: str) -> li
     pandas drops the mark from any such cell and reads the digits as one number (01.02.2024 as 1022024): these
     columns stay text, and are read as dates or refused at their line.
     """
-    number = re.compile(rf"[-+]?\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})*(?:{re.escape(decimal)}\d+)?")
-    rows = list(csv.reader(lines, delimiter=sep))
-    return [column.strip() for j, column in enumerate(rows[0] if rows else [])
+    # A group of thousands never follows a lone 0: "0.125" is a decimal, which the mark would turn into 125.
+    number = re.compile(rf"[-+]?[1-9]\d{{0,2}}(?:{re.escape(thousands)}\d{{3}})*(?:{re.escape(decimal)}\d+)?")
+    rows = list(csv.reader(lines, delimiter=sep, skipinitialspace=True))  # names as pandas reads them
+    return [column for j, column in enumerate(rows[0] if rows else [])
             if any(thousands in row[j] and not number.fullmatch(row[j].strip()) for row in rows[1:] if j < len(row))]
 
 
@@ -256,7 +270,7 @@ def _refuse_thousands_points(lines: list[str], sep: str, name: str) -> None:
 
     Read with a decimal point, "1.079" and "961" lie a thousand times apart; exported with a thousands
     point they are 1079 and 961. Only the user knows which: a silent guess would scale the series wrongly.
-    Where the decimal reading is the closer one ("52.100" beside "52", "3.125" beside "2"), it stands.
+    A column of decimals written so ("52.100" beside "52") is refused too: `decimal` . reads it.
     """
     rows = list(csv.reader(lines, delimiter=sep))
     for j, column in enumerate(rows[0] if rows else []):
@@ -265,22 +279,11 @@ def _refuse_thousands_points(lines: list[str], sep: str, name: str) -> None:
         whole = [cell for cell in cells if _WHOLE.fullmatch(cell)]
         if not whole or not pointed or not all(_THOUSANDS_POINT.fullmatch(cell) for cell in pointed):
             continue
-        if not _closer_as_thousands([float(c) for c in pointed], [float(c) for c in whole]):
-            continue
         example, whole = pointed[0], whole[0]
         raise DataError(
             f"{name}: column {column.strip()!r} has {example!r} beside whole numbers such as {whole!r}: a thousands "
             f"point ({example.replace('.', '')}) or a decimal point? Set `thousands` . or `decimal` . to say which"
         )
-
-
-def _closer_as_thousands(pointed: list[float], whole: list[float]) -> bool:
-    """Whether numbers with a point lie nearer the whole ones' size read as thousands (x1000) than as decimals."""
-    def size(values: list[float]) -> float:
-        return math.log10(max(statistics.median(abs(v) for v in values), 1e-9))
-
-    decimals, others = size(pointed), size(whole)
-    return abs(decimals + 3 - others) < abs(decimals - others)
 
 
 def _looks_like_utf16(sample: bytes) -> bool:

@@ -186,6 +186,9 @@ def _day_and_month_format(
     # Two-digit years take Python's century (69-99: 1900s, 00-68: 2000s), which may not be the file's: say which.
     first, last = readings[chosen].year.min(), readings[chosen].year.max()
     years = "" if "%y" not in chosen else f", year {first}" if first == last else f", years {first}-{last}"
+    if years and last - first >= 50:  # 12/31/68 is 2068 and 01/01/69 1969: the century split them
+        raise DataError(f"{source}: column {time_col!r} has two-digit years, read as {first}-{last} by Python's "
+                        "century (69-99: the 1900s, 00-68: the 2000s); write the years in full")
     if chosen == day_first or why or years:  # month-first alone is pandas' own reading: nothing to say
         order = "day-first" if chosen == day_first else "month-first"
         notes.append(f"date column {time_col!r} read as {order} ({_shown(chosen)}){why}{years}")
