@@ -437,6 +437,13 @@ def test_years_with_a_gap_are_a_yearly_axis_with_the_year_inserted(tmp_path):
     assert data.notes == ["time column 'Year' (integer years, yearly)"]
 
 
+@pytest.mark.parametrize("name", ["Jahr", "Année", "año"])
+def test_years_named_in_another_language_are_the_yearly_axis(tmp_path, name):
+    # Before, 'Jahr' with a gap became a series (2024.19 forecast), and without one was ignored as a row counter.
+    data = load(tmp_path, numbered(["1990,1", "1991,2", "1993,4"], f"{name},v"))
+    assert data.schema.time_col == name and data.schema.freq == "YS-JAN" and data.schema.targets == ["v"]
+
+
 def test_years_on_several_rows_without_a_quarter_or_month_are_refused(tmp_path):
     message = refusal(tmp_path, numbered(["2020,1", "2020,2", "2021,3", "2021,4"], "year,v"))
     assert "column 'year' holds whole years, some of them on several rows" in message and "`time_col`" in message

@@ -19,7 +19,7 @@ from forecaster.config import Config
 from forecaster.errors import DataError
 from forecaster.data.timestamps import FIRST_YEAR, LAST_YEAR, TIME_NAMES, RowLabeller, is_text, time_column
 
-YEAR_NAMES = ("year", "years", "yr", "yyyy")
+YEAR_NAMES = ("year", "years", "yr", "yyyy", "jahr", "année", "annee", "año", "anno", "jaar")  # and in exports' languages
 # The column beside the year that gives the step within it: its names, its largest value, months per step.
 PART_NAMES = {"quarter": (("quarter", "qtr", "q"), 4, 3), "month": (("month", "mon", "mm", "m"), 12, 1)}
 COUNTER_TIME_NAMES = ("t", "step", "steps", "period", "tick", "time_idx", "time_index")
