@@ -228,6 +228,11 @@ def parse_sep(text: str | None) -> str | None:
     return "\t" if text in ("\\t", "tab") else text
 
 
+def parse_thousands(text: str | None) -> str | None:
+    """The `thousands` flag's text: a character; `space` spells a space, which a shell argument hides easily."""
+    return " " if text == "space" else text
+
+
 def _checked_quantiles(quantiles: list[float]) -> list[float]:
     """Sorted, distinct quantile levels, each strictly inside (0, 1)."""
     values = [float(q) for q in quantiles]

@@ -239,12 +239,23 @@ def test_numbers_that_show_both_marks_are_read_once_thousands_is_set(tmp_path, t
     # pandas' thousands option holds for every column and row: "2.5" past the head would become 25 unasked.
     path = tmp_path / "data.csv"
     path.write_text(text)
-    with pytest.raises(DataError, match=f"separate thousands with '\\{mark}'; set `thousands` \\{mark} to read them so"):
+    with pytest.raises(DataError, match=f"separate thousands with \\{mark}; set `thousands` \\{mark} to read them so"):
         read_table(path)
     frame = read_table(path, thousands=mark)
     assert frame.iloc[:, 1].tolist() == [1234.5, 961.25] and frame.iloc[:, 2].tolist() == [0.125, 0.25]
     # pandas would drop the thousands mark from the dates too, and read 01.02.2024 as the number 1022024.
     assert frame.iloc[:, 0].tolist() == ["01.02.2024", "02.02.2024"]
+
+
+@pytest.mark.parametrize("space, fix", [(" ", "set `thousands` space to read them so"),
+                                        ("\u00a0", "a no-break space, which forecaster cannot read: remove")])
+def test_a_french_export_names_its_thousands_space(tmp_path, space, fix):
+    path = tmp_path / "data.csv"
+    path.write_text(f"date;valeur\n2024-01-01;1{space}000,95\n2024-01-02;975,5\n", encoding="utf-8")
+    with pytest.raises(DataError, match=fix):
+        read_table(path)
+    if space == " ":
+        assert read_table(path, thousands=" ")["valeur"].tolist() == [1000.95, 975.5]
 
 
 def test_thousands_separators_are_saved_with_the_model_and_read_by_predict(tmp_path):

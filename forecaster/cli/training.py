@@ -20,7 +20,8 @@ from forecaster.cli.running import (
     EXIT_USER_ERROR, AsJson, Debug, Device, Quiet, Threads, app, fail, print_json, report_cleaning, run,
 )
 from forecaster.config import (
-    Config, flag, parse_columns, parse_ensemble, parse_levels, parse_quantiles, parse_segment, parse_sep, parse_threads,
+    Config, flag, parse_columns, parse_ensemble, parse_levels, parse_quantiles, parse_segment, parse_sep, parse_thousands,
+    parse_threads,
     with_flags,
 )
 
@@ -32,6 +33,7 @@ PARSED = {
     "covariates": lambda values: parse_columns(values) or [],
     "future_covariates": lambda values: parse_columns(values) or [],
     "sep": parse_sep,
+    "thousands": parse_thousands,
     "quantiles": parse_quantiles,
     "levels": parse_levels,
     "threads": parse_threads,
@@ -59,7 +61,7 @@ def train(
     fill: Annotated[str, typer.Option(help="Missing values: interpolate | ffill | zero | error.")] = DEFAULTS["fill"],
     sep: Annotated[Optional[str], typer.Option(help="CSV field separator, e.g. ; or \\t (default: sniffed).")] = None,
     decimal: Annotated[Optional[str], typer.Option(help="CSV decimal mark, e.g. , (default: , where the numbers are written 1,5, else .).")] = DEFAULTS["decimal"],
-    thousands: Annotated[Optional[str], typer.Option(help="CSV thousands separator, e.g. . in 1.234,5 (default: none, unless the numbers are written 1.234,5 or 1,234.5).")] = DEFAULTS["thousands"],
+    thousands: Annotated[Optional[str], typer.Option(help="CSV thousands separator, e.g. . in 1.234,5, or space (default: none).")] = DEFAULTS["thousands"],
     date_format: Annotated[Optional[str], typer.Option(help="Format of the time column, e.g. %d/%m/%Y (default: inferred; day-first where only it fits).")] = DEFAULTS["date_format"],
     season: Annotated[Optional[int], typer.Option(help="Seasonal period (default: from the frequency, else detected in the data; 1: none).")] = DEFAULTS["season"],
     covariates: Annotated[Optional[list[str]], typer.Option(help="Past covariate columns, known up to the forecast origin.")] = None,

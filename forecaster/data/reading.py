@@ -40,6 +40,8 @@ _WHOLE = re.compile(r"[-+]?\d+")
 # Numbers that show both marks: a thousands point and a decimal comma ("1.234,5"), or the other way ("1,234.5").
 _POINT_THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(?:\.\d{3})+,\d+")
 _COMMA_THOUSANDS_POINT = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+\.\d+")
+# "1 234,5" as French exports write it, with a space, a no-break space or a narrow one between the thousands.
+_SPACE_THOUSANDS = re.compile("[-+]?\\d{1,3}(?:([ \u00a0\u202f])\\d{3})+(?:[,.]\\d+)?")
 
 
 def source_name(path: str | Path) -> str:
@@ -244,12 +246,16 @@ def _refuse_both_marks(lines: list[str], sep: str, name: str) -> None:
     head too, where "2.5" would become 25: the user says so for the file, with `thousands`.
     """
     cells = [cell.strip() for row in csv.reader(lines[1:], delimiter=sep) for cell in row]
-    both = (c for c in cells if _POINT_THOUSANDS_COMMA.fullmatch(c) or _COMMA_THOUSANDS_POINT.fullmatch(c))
-    example = next(both, None)
-    if example is not None:
-        mark = "." if _POINT_THOUSANDS_COMMA.fullmatch(example) else ","
-        raise DataError(f"{name}: numbers such as {example!r} separate thousands with {mark!r}; set `thousands` "
-                        f"{mark} to read them so")
+    marks = ((".", _POINT_THOUSANDS_COMMA), (",", _COMMA_THOUSANDS_POINT), ("space", _SPACE_THOUSANDS))
+    found = next(((mark, match) for c in cells for mark, pattern in marks if (match := pattern.fullmatch(c))), None)
+    if found is None:
+        return
+    mark, match = found
+    if mark == "space" and match[1] != " ":  # pandas' fast reader takes one byte; UTF-8 spends two on these
+        raise DataError(f"{name}: numbers such as {match[0]!r} separate thousands with a no-break space, which "
+                        "forecaster cannot read: remove those spaces from the file")
+    raise DataError(f"{name}: numbers such as {match[0]!r} separate thousands with {mark}; set `thousands` {mark} "
+                    "to read them so")
 
 
 def _not_numbers(lines: list[str], sep: str, decimal: str, thousands: str) -> list[str]:
