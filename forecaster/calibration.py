@@ -162,6 +162,8 @@ def rolling(calibration: dict[str, dict], forecasts: np.ndarray, actual: np.ndar
     Windows come in series order, then origin order, as `origins` lists them (W windows in all).
     """
     recalibrated = {}
+    # Which refresh a window may use at each step depends only on the origins: found once for every level and side.
+    lookups = [_refreshes_seen(positions, actual.shape[1]) for positions in origins]
     for name, entry in calibration.items():
         method, level = entry["method"], float(name)
         # The entry's own shape rolls: a CQR model saved before one-sided margins keeps its symmetric one.
@@ -170,9 +172,9 @@ def rolling(calibration: dict[str, dict], forecasts: np.ndarray, actual: np.ndar
         for side, scores in sides.items():
             margins = np.broadcast_to(_per_window(entry[side], actual.shape[1]), scores.shape).copy()
             first = 0
-            for positions in origins:
+            for positions, (counts, refresh) in zip(origins, lookups):
                 rows = slice(first, first + len(positions))
-                _roll_series(scores[rows], positions, _side_level(level, side), margins[rows])
+                _roll_series(scores[rows], counts, refresh, _side_level(level, side), margins[rows])
                 first += len(positions)
             rolled[side] = margins
         recalibrated[name] = rolled
@@ -195,9 +197,19 @@ def refresh_counts(n: int) -> np.ndarray:
     return np.array([c for c in counts if c <= n], dtype=np.int64)
 
 
-def _roll_series(scores: np.ndarray, positions: np.ndarray, level: float, margins: np.ndarray) -> None:
-    """Fill `margins` (n, H) in place for one series' windows at sorted `positions`, from `scores` (n, H)."""
-    counts = refresh_counts(len(scores))
+def _refreshes_seen(positions: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """For one series' windows at sorted `positions`: its refresh counts (see `refresh_counts`), and (n, H) the
+    latest refresh each window may use at each step, or -1 while fewer than MIN_SEEN earlier windows are seen."""
+    counts = refresh_counts(len(positions))
+    # Window w may use windows 0..seen-1 at step h+1: those whose step h+1 lies before its origin (origin' + h + 1 <= origin).
+    seen = np.searchsorted(positions, positions[:, None] - np.arange(horizon)[None, :], side="left")
+    refresh = np.searchsorted(counts, seen, side="right") - 1
+    return counts, np.where(seen >= MIN_SEEN, refresh, -1)
+
+
+def _roll_series(scores: np.ndarray, counts: np.ndarray, refresh: np.ndarray, level: float,
+                 margins: np.ndarray) -> None:
+    """Fill `margins` (n, H) in place for one series' windows from `scores` (n, H), at the refreshes `_refreshes_seen` found."""
     if not len(counts):
         return
     # The conformal quantile of the first c windows' scores, every step at once: (len(counts), H). Each step's
@@ -208,11 +220,8 @@ def _roll_series(scores: np.ndarray, positions: np.ndarray, level: float, margin
         rank = _rank(c, level)
         steps[:, :c].partition(rank - 1, axis=1)
         table[j] = steps[:, rank - 1]
-    for h in range(scores.shape[1]):
-        # Window w may use windows 0..seen[w]-1: those whose step h+1 lies before its origin.
-        seen = np.searchsorted(positions, positions - h, side="left")  # origin' + h + 1 <= origin
-        ready = seen >= MIN_SEEN
-        margins[ready, h] = table[np.searchsorted(counts, seen[ready], side="right") - 1, h]
+    ready = refresh >= 0
+    margins[ready] = table[refresh[ready], np.nonzero(ready)[1]]
 
 
 def _scores(forecasts: np.ndarray, actual: np.ndarray, scales: np.ndarray, quantiles: list[float], level: float,

@@ -94,12 +94,14 @@ def seasonal_indices(y: np.ndarray, season: int) -> np.ndarray:
 
 def seasonal_indices_of(y: np.ndarray, season: int) -> np.ndarray:
     """(W, season) `seasonal_indices` of each row of the (W, n) histories `y`."""
-    weights = np.full(season + 1, 1.0 / season) if season % 2 == 0 else np.full(season, 1.0 / season)
+    span = season + 1 if season % 2 == 0 else season  # an even season's average spans one more step, its ends halved
+    width = y.shape[1] - span + 1
+    sums = np.cumsum(np.pad(y, ((0, 0), (1, 0))), axis=1)
+    trend = sums[:, span: span + width] - sums[:, :width]  # each span's sum, (W, width)
     if season % 2 == 0:
-        weights[[0, -1]] = 0.5 / season
-    width = y.shape[1] - len(weights) + 1
-    trend = sum(w * y[:, j: j + width] for j, w in enumerate(weights))  # the centred moving average, (W, width)
-    offset = (len(weights) - 1) // 2
+        trend -= 0.5 * (y[:, :width] + y[:, span - 1: span - 1 + width])
+    trend /= season  # the centred moving average
+    offset = (span - 1) // 2
     core = y[:, offset: offset + width]
     positive = y.min(axis=1, keepdims=True) > 0
     positions = (np.arange(width) + offset) % season
@@ -124,27 +126,72 @@ def _ses_with_drift(y: np.ndarray, lengths: np.ndarray, slopes: np.ndarray, hori
 def _best_alphas_and_levels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(W,) each row's smoothing weight with the least squared one-step error (a coarse grid, then a fine one),
     and (W,) its SES level after the row's last value."""
-    values = np.ascontiguousarray(y.T)  # (n, W): one step of every history is contiguous
+    changes = np.diff(y, axis=1)  # (W, N)
+    lags, recent = _autocovariances(changes), np.ascontiguousarray(changes[:, ::-1])
+    squares = np.einsum("ij,ij->i", changes, changes)
     coarse = np.linspace(0.01, 1.0, 34)
-    errors, _ = _squared_errors(values, np.broadcast_to(coarse[:, None], (len(coarse), len(y))))
-    best = coarse[np.argmin(errors, axis=0)]
-    fine = np.clip(best[None, :] + np.linspace(-0.03, 0.03, 13)[:, None], 0.01, 1.0)
-    errors, levels = _squared_errors(values, fine)
-    pick, rows = np.argmin(errors, axis=0), np.arange(len(y))
-    return fine[pick, rows], levels[pick, rows]
+    closest = _least(_squared_errors(lags, recent, coarse)[0], squares)
+    alpha, last_error = np.empty(len(y)), np.empty(len(y))
+    for k in np.unique(closest):  # the rows whose coarse best is coarse[k] share their fine grid
+        rows = np.flatnonzero(closest == k)
+        fine = np.clip(coarse[k] + np.linspace(-0.03, 0.03, 13), 0.01, 1.0)
+        errors, last = _squared_errors(lags[rows], recent[rows], fine)
+        pick = _least(errors, squares[rows])
+        alpha[rows], last_error[rows] = fine[pick], last[np.arange(len(rows)), pick]
+    # l_N = l_(N-1) + alpha e_N = y_N - (1 - alpha) e_N
+    return alpha, y[:, -1] - (1 - alpha) * last_error
 
 
-def _squared_errors(values: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(A, W) the summed squared one-step errors of SES over the W histories `values` (n, W) with the (A, W)
-    weights, and (A, W) the levels after their last values."""
-    # In place over contiguous arrays: a backtest runs this over thousands of histories.
-    level, total = np.repeat(values[:1], len(alphas), axis=0), np.zeros(alphas.shape)
-    error, term = np.empty(alphas.shape), np.empty(alphas.shape)
-    for row in values[1:]:
-        np.subtract(row, level, out=error)
-        total += np.multiply(error, error, out=term)
-        level += np.multiply(alphas, error, out=term)
-    return total, level
+# Squared errors closer than this share of the changes' squared sum are equal but for the closed form's rounding
+# (far smaller): a history that changes only at its end, as a spike after zeros, errs alike at every weight, and
+# the step-by-step recursion this replaced gave such ties to the smallest weight.
+TIE = 1e-11
+
+
+def _least(errors: np.ndarray, changes_squared: np.ndarray) -> np.ndarray:
+    """(W,) the column of each row's least error in (W, A), the first among ties: the smallest weight wins them."""
+    return np.argmax(errors <= errors.min(axis=1, keepdims=True) + TIE * changes_squared[:, None], axis=1)
+
+
+def _squared_errors(lags: np.ndarray, recent: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(W, A) the summed squared one-step errors of SES with each of the (A,) weights, and (W, A) its last error.
+
+    SES started at a history's first value errs by e_i = d_i + q e_(i-1) (d the changes, q = 1 - alpha), so
+    e_i = sum_j q^(i-j) d_j, and summing e_i^2 over i = 1..N in closed form gives
+    SSE = (sum_jk q^|j-k| d_j d_k - q^2 e_N^2) / (1 - q^2): the changes' autocovariances `lags` (W, N) and the
+    changes latest first `recent` (W, N) weighted by powers of q. Two matrix products per grid instead of a
+    recursion over every step for every weight (a backtest runs this at thousands of origins); the same sums to
+    rounding.
+    """
+    q = 1.0 - alphas
+    powers = q[None, :] ** np.arange(lags.shape[1], dtype=np.float64)[:, None]  # (N, A): q^d
+    last = recent @ powers  # e_N = sum_d q^d d_(N-d)
+    weights = 2.0 * powers
+    weights[:1] = 1.0  # lag 0 once, every other lag on both sides
+    return (lags @ weights - q ** 2 * last ** 2) / (1.0 - q ** 2), last
+
+
+def _autocovariances(changes: np.ndarray) -> np.ndarray:
+    """(W, N) sum_j d_j d_(j+k) of each row at every lag k = 0..N-1, through the FFT (zero-padded: no wrap-around)."""
+    n = changes.shape[1]
+    if n == 0:
+        return changes.copy()
+    size = _smooth_length(2 * n - 1)
+    spectrum = np.fft.rfft(changes, size, axis=1)
+    return np.fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, size, axis=1)[:, :n]
+
+
+def _smooth_length(least: int) -> int:
+    """The smallest length >= `least` with no prime factor above 5: numpy's FFT is fast at those."""
+    length = least
+    while True:
+        rest = length
+        for prime in (2, 3, 5):
+            while rest % prime == 0:
+                rest //= prime
+        if rest == 1:
+            return length
+        length += 1
 
 
 def _slopes(y: np.ndarray) -> np.ndarray:

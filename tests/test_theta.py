@@ -39,6 +39,38 @@ def test_the_season_continues_from_where_the_history_stops():
     np.testing.assert_allclose(theta.theta_forecasts([history], 2, 4)[0], [100.0, 80.0], rtol=1e-6)
 
 
+def _plain_ses(y: np.ndarray, alpha: float) -> tuple[float, float]:
+    """The summed squared one-step errors and the final level of SES started at y[0], step by step."""
+    level, total = y[0], 0.0
+    for value in y[1:]:
+        total += (value - level) ** 2
+        level += alpha * (value - level)
+    return total, level
+
+
+def test_the_smoothing_weight_has_the_least_squared_error_of_the_grid():
+    # The closed form (autocovariances of the changes) must choose what the plain recursion would.
+    rng = np.random.default_rng(4)
+    histories = [50 + rng.normal(0, 1, n).cumsum() for n in (1, 2, 3, 17, 120, 400)] + [rng.normal(0, 1, 60)]
+    coarse = np.linspace(0.01, 1.0, 34)
+    for history in histories:
+        alpha, level = theta._best_alphas_and_levels(history[None])
+        best = coarse[np.argmin([_plain_ses(history, a)[0] for a in coarse])]
+        fine = np.clip(best + np.linspace(-0.03, 0.03, 13), 0.01, 1.0)
+        expected = fine[np.argmin([_plain_ses(history, a)[0] for a in fine])]
+        assert alpha[0] == pytest.approx(expected, abs=1e-12)
+        assert level[0] == pytest.approx(_plain_ses(history, expected)[1], rel=1e-10)
+
+
+def test_a_spike_after_zeros_takes_the_smallest_weight():
+    # Only the last step errs (by 10) whatever the weight, so every weight ties and the smallest, 0.01, wins:
+    # level 0.1, slope 150 / 2480 of the line through 31 points, forecast 0.1 + slope / 2 * (1/a - (1-a)^31 / a).
+    history = np.r_[np.zeros(30), 10.0]
+    slope = 150.0 / 2480.0
+    expected = 0.1 + 0.5 * slope * (1 / 0.01 - 0.99 ** 31 / 0.01)
+    assert theta.theta_forecasts([history], 1, 1)[0, 0] == pytest.approx(expected, rel=1e-9)
+
+
 def test_noise_has_no_season():
     noise = np.random.default_rng(0).normal(10.0, 1.0, 120)
     assert not theta.is_seasonal(noise, 12)
