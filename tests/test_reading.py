@@ -309,6 +309,28 @@ def test_the_header_names_the_separator_when_data_rows_end_in_it(tmp_path):
     assert frame.columns.tolist() == ["Datum", "Umsatz"] and frame["Umsatz"].tolist() == [1000.95, 1075.57, 1095.43]
 
 
+def test_a_title_above_the_header_is_refused(tmp_path):
+    # Read as the header before, the title's comma split each row at its decimal comma: the series '2024' was
+    # the decimals' digits (5, 0, 5, 5, ...), with only a note that 'Sales report' was ignored.
+    path = tmp_path / "report.csv"
+    path.write_text("Sales report, 2024\ndate;sales\n" + "".join(f"2024-01-{d:02d};1{d},5\n" for d in range(1, 9)))
+    result = invoke("train", path, *TINY, "--out", tmp_path / "model")
+    assert result.exit_code == 2 and not (tmp_path / "model").exists()
+    assert result.stderr.strip() == (
+        f"error: {path}: line 1 ('Sales report, 2024') lies above the header (line 2: 2 names separated by ';'), "
+        "as a report's title does; remove it so that the header comes first")
+    path.write_text("Report\nExported 2024-01-09\n\ndate,sales\n2024-01-01,10.5\n2024-01-02,11.5\n2024-01-03,9.5\n")
+    with pytest.raises(DataError, match=r"lines 1-2 \(from 'Report'\) lie above the header \(line 4: 2 names"):
+        read_table(path)
+
+
+def test_a_header_of_names_above_rows_of_text_is_not_a_title(tmp_path):
+    path = tmp_path / "data.csv"
+    # The first data row holds only text (its value is missing as 'NA'), but the header above it is as wide.
+    path.write_text("date,store,v\n2024-01-01,north,NA\n2024-01-02,south,2.5\n2024-01-03,east,3.5\n")
+    assert read_table(path)["store"].tolist() == ["north", "south", "east"]
+
+
 def test_r_write_table_row_numbers_without_a_header_field_are_row_labels(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text('"date","v"\n"1","2024-01-01",1.5\n"2","2024-01-02",2.5\n"3","2024-01-03",3.5\n')
@@ -461,6 +483,21 @@ def test_a_trading_calendar_with_holidays_forecasts_the_next_business_day(tmp_pa
     frame = forecast_of(tmp_path, model, path)
     assert times[-1] == pd.Timestamp("2024-04-19")  # a Friday
     assert frame["timestamp"].tolist()[:2] == [pd.Timestamp("2024-04-22"), pd.Timestamp("2024-04-23")]
+
+
+def test_excel_serial_dates_forecast_the_next_business_day(tmp_path):
+    times = pd.bdate_range("2024-01-01", periods=80)
+    serial = (times - pd.Timestamp("1899-12-30")).days
+    path = tmp_path / "export.csv"
+    path.write_text("date,sales\n" + "".join(f"{d},{100 + i}\n" for i, d in enumerate(serial)))
+    model = tmp_path / "model"
+    result = invoke("train", path, *TINY, "--out", model)
+    assert result.exit_code == 0, result.output
+    assert "date column 'date' read as Excel serial dates (days since 1899-12-30: 45292 is 2024-01-01)" in result.stderr
+    assert "inserted" not in result.stderr  # no weekend made up
+    frame = forecast_of(tmp_path, model, path)  # before: stamped 45402, after 30 made-up weekend days
+    assert frame["series"].iloc[0] == "sales" and frame["timestamp"].iloc[0] == pd.Timestamp("2024-04-22")
+    assert frame["forecast"].between(120, 220).all()
 
 
 def test_dates_written_yyyymmdd_forecast_the_next_day(tmp_path):

@@ -105,6 +105,7 @@ def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, as_text: tuple
         except Exception as exc:  # pyarrow raises many unrelated types for a damaged file
             raise DataError(f"{name}: not a readable Parquet file ({exc})") from None
     lines = _head_lines(head, name)
+    _refuse_title_lines(lines, given.sep, name)
     sep = given.sep or _sniffed_sep(lines)
     decimal, thousands = _decimal_and_thousands(lines, sep, given, name)
     if decimal == sep:
@@ -132,6 +133,45 @@ def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, as_text: tuple
         raise DataError(_not_utf8(name, _first_line_not_utf8(stream))) from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{name}: not a readable CSV file ({type(exc).__name__}: {exc})") from None
+
+
+MAX_TITLE_LINES = 5  # lines above the header that a report export may hold (a title, a date, a blank line)
+
+
+def _refuse_title_lines(lines: list[str], sep: str | None, name: str) -> None:
+    """Refuse lines above the header: a report's title ("Sales report, 2024") with fewer fields than the header.
+
+    Read as the header, a title with a comma split each `;` row at its decimal comma, and the series was made
+    of the decimals' digits. The header is a line of names, separated by one mark, that every line below it matches
+    field for field.
+    """
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    for k in range(1, min(MAX_TITLE_LINES, len(numbered) - 2) + 1):
+        below = [line for _, line in numbered[k:]]
+        mark = sep or _sniffed_sep(below)
+        rows = list(csv.reader(below, delimiter=mark))
+        fields = len(rows[0])
+        # Names separated by one mark only: a data row split at its decimal commas is no header.
+        marks = [other for other in SEPARATORS if other in below[0]]
+        header = marks == [mark] and fields > 1 and all(cell.strip() and not _is_number(cell) for cell in rows[0])
+        if not header or any(len(row) != fields for row in rows[1:]):
+            continue
+        above = list(csv.reader([line for _, line in numbered[:k]], delimiter=mark))
+        if all(len(row) < fields for row in above):
+            last, title = numbered[k - 1][0], numbered[0][1].strip()
+            what = f"line 1 ({title!r}) lies" if last == 1 else f"lines 1-{last} (from {title!r}) lie"
+            raise DataError(f"{name}: {what} above the header (line {numbered[k][0]}: {fields} names separated by "
+                            f"{mark!r}), as a report's title does; remove {'it' if last == 1 else 'them'} so that "
+                            "the header comes first")
+
+
+def _is_number(cell: str) -> bool:
+    """Whether a cell holds a number, with a decimal point or comma."""
+    try:
+        float(cell.strip().replace(",", "."))
+    except ValueError:
+        return False
+    return True
 
 
 def _row_labels_first(lines: list[str], sep: str) -> bool:

@@ -60,7 +60,19 @@ def time_column(frame: pd.DataFrame, config: Config) -> str | None:
     for col in frame.columns:
         if is_text(frame[col]) and col != config.id_col and _looks_like_dates(frame[col], config.date_format):
             return col
+    chosen = {config.id_col, *(config.target or []), *config.covariates, *config.future_covariates}
+    for col in frame.columns:
+        if col not in chosen and _numbers_as_dates(frame[col], col):
+            return col
     return None
+
+
+def _numbers_as_dates(column: pd.Series, name: object) -> bool:
+    """Whether a column named as dates ('Order Date') holds numbers that are dates: YYYYMMDD or Excel's serial days."""
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column) or column.isna().any():
+        return False
+    return "date" in str(name).lower() and (_written_yyyymmdd(column) is not None
+                                            or _excel_serial_dates(column, name) is not None)
 
 
 def is_text(column: pd.Series) -> bool:
@@ -94,11 +106,7 @@ def parsed_times(
         raise DataError(f"{source}: column {time_col!r} is empty at {rows(int(np.flatnonzero(column.isna())[0]))}; "
                         "give every row its time")
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        dated = None if freq == STEPS else _written_yyyymmdd(column)
-        if dated is None:
-            return _steps(column, time_col, source, rows)
-        notes.append(f"date column {time_col!r} read as dates written YYYYMMDD")
-        return pd.DatetimeIndex(dated)
+        return _numeric_times(column, time_col, source, rows, notes, freq)
     distinct, read_as = _Distinct.of(column), date_format
     if distinct.codes is not None:
         _refuse_leap_seconds(distinct, time_col, source, rows)
@@ -117,6 +125,24 @@ def parsed_times(
     return pd.DatetimeIndex(parsed)
 
 
+def _numeric_times(column: pd.Series, time_col: str, source: str, rows: RowLabeller, notes: list[str],
+                   freq: str | None) -> pd.Index:
+    """A numeric time column: dates written YYYYMMDD, Excel's serial dates in a column named as dates, else steps."""
+    if freq != STEPS:
+        dated = _written_yyyymmdd(column)
+        if dated is not None:
+            notes.append(f"date column {time_col!r} read as dates written YYYYMMDD")
+            return pd.DatetimeIndex(dated)
+        dated = _excel_serial_dates(column, time_col)
+        if dated is not None:
+            day = dated.iloc[0]
+            shown = day.date() if day == day.normalize() else day
+            notes.append(f"date column {time_col!r} read as Excel serial dates (days since 1899-12-30: "
+                         f"{column.iloc[0]:g} is {shown}); set `freq` steps to read them as step numbers")
+            return pd.DatetimeIndex(dated)
+    return _steps(column, time_col, source, rows)
+
+
 def _written_yyyymmdd(column: pd.Series) -> pd.Series | None:
     """Whole numbers that are all dates written YYYYMMDD (20240131), as datetimes; None for other numbers.
 
@@ -128,6 +154,27 @@ def _written_yyyymmdd(column: pd.Series) -> pd.Series | None:
         return None
     dated = pd.to_datetime(column.astype(str), format="%Y%m%d", errors="coerce")
     return dated if dated.notna().all() else None
+
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (for days after its phantom 29 February 1900)
+# Serial days of 1990-01-01 and 2099-12-31: counted from 1970 instead (as R's and Unix's days), such numbers
+# would be dates after 2059, so no other reading is likely; earlier serial days are left as steps.
+EXCEL_DAYS = (32874, 73050)
+
+
+def _excel_serial_dates(column: pd.Series, time_col: object) -> pd.Series | None:
+    """Excel's serial dates (45292 for 2024-01-01, 45292.5 for its noon) in a column named as dates, as datetimes.
+
+    Read as steps, business days would make up every weekend, and the forecast would be stamped 45402.
+    """
+    name = str(time_col).lower()
+    if "date" not in name and name != "ds":
+        return None
+    numbers = column.to_numpy(dtype=float)
+    if not (np.isfinite(numbers).all() and EXCEL_DAYS[0] <= numbers.min() and numbers.max() <= EXCEL_DAYS[1] + 1):
+        return None
+    # A time of day is a fraction of the day, which a float holds only to about a microsecond.
+    return (EXCEL_EPOCH + pd.to_timedelta(pd.Series(numbers, index=column.index), unit="D")).dt.round("s")
 
 
 def _refuse_leap_seconds(distinct: _Distinct, time_col: str, source: str, rows: RowLabeller) -> None:
