@@ -500,6 +500,32 @@ def test_excel_serial_dates_forecast_the_next_business_day(tmp_path):
     assert frame["forecast"].between(120, 220).all()
 
 
+def test_quarters_written_quarter_first_forecast_the_next_quarter(tmp_path):
+    path = tmp_path / "quarters.csv"
+    values = 100 + 10 * np.sin(np.arange(40) * np.pi / 2) + np.arange(40)
+    path.write_text("period,sales\n" + "".join(f"Q{i % 4 + 1} {2000 + i // 4},{v:.1f}\n" for i, v in enumerate(values)))
+    model = tmp_path / "model"
+    result = invoke("train", path, *TINY, "--out", model)
+    assert result.exit_code == 0, result.output
+    assert "time column 'period' (its cells read as dates)" in result.stderr
+    frame = forecast_of(tmp_path, model, path)  # before: steps 40, 41, ... after row order
+    assert frame["series"].iloc[0] == "sales" and frame["timestamp"].iloc[0] == pd.Timestamp("2010-01-01")
+    assert frame["timestamp"].iloc[1] == pd.Timestamp("2010-04-01")
+
+
+@pytest.mark.parametrize("name, hours", [("hour", lambda t: t.hour + 1), ("time", lambda t: t.strftime("%H:%M"))])
+def test_dates_beside_a_column_of_hours_are_refused_saying_to_join_them(tmp_path, name, hours):
+    # Before, the hours became a series and the refusal of its repeated dates pointed to --id-col.
+    times = pd.date_range("2024-01-01", periods=72, freq="h")
+    path = tmp_path / "load.csv"
+    pd.DataFrame({"date": times.strftime("%Y-%m-%d"), name: hours(times), "load": np.arange(72.0)}).to_csv(path, index=False)
+    result = invoke("train", path, *TINY, "--out", tmp_path / "model")
+    assert result.exit_code == 2 and "id-col" not in result.stderr
+    first = "1" if name == "hour" else "00:00"
+    assert (f"column 'date' holds dates without a time, each on several rows, beside column {name!r}, which looks like "
+            f"the time of day ('{first}' on the first row); join the two into one timestamp column") in result.stderr
+
+
 def test_dates_written_yyyymmdd_forecast_the_next_day(tmp_path):
     times = pd.date_range("2024-01-01", periods=60, freq="D")
     path = dated_file(tmp_path, times, "%Y%m%d")

@@ -282,6 +282,15 @@ def test_numbers_like_excel_dates_stay_steps_unless_the_column_is_named_as_dates
     assert list(load(tmp_path, "date,v\n19723,1\n19724,2\n19725,3\n").series[0].time) == [19723, 19724, 19725]
 
 
+@pytest.mark.parametrize("written", ["{y}Q{q}", "{y}-Q{q}", "{y} Q{q}", "Q{q} {y}", "Q{q}-{y}", "q{q}/{y}"])
+def test_quarters_written_with_a_space_or_quarter_first_are_read_as_quarters(tmp_path, written):
+    # Before, the column was ignored as text and row order became the axis.
+    labels = [written.format(y=2000 + i // 4, q=i % 4 + 1) for i in range(12)]
+    data = load(tmp_path, "quarter,v\n" + "".join(f"{label},{i}\n" for i, label in enumerate(labels)))
+    assert list(data.series[0].time) == list(pd.date_range("2000-01-01", periods=12, freq="QS"))
+    assert data.schema.freq == "QS-JAN" and data.notes == ["time column 'quarter' (its cells read as dates)"]
+
+
 def test_a_model_trained_on_steps_reads_yyyymmdd_like_numbers_as_steps():
     notes: list[str] = []
     frame = pd.DataFrame({"t": [20240101, 20240102]})

@@ -83,11 +83,33 @@ def _rows(frame: pd.DataFrame, schema: Schema, config: Config, source: str, from
     elif schema.time_parts:
         frame = frame.assign(**{schema.time_col: time_from_parts(frame, schema.time_parts, source, rows)})
     times = parsed_times(frame, schema.time_col, source, rows, notes, config.date_format, schema.freq)
+    if schema.id_col is None:
+        _refuse_dates_beside_hours(frame, schema.time_col, times, source)
     values = {col: numeric_column(frame[col], col, source, rows) for col in schema.targets}
     if schema.id_col is not None:
         check_ids(frame[schema.id_col], schema.id_col, source, rows)
     raw = raw_series(frame, schema, times, values)
     return raw, raw_covariates(frame, schema, times, source, rows) if covariate_names(schema) else None
+
+
+# Columns that may hold a date's time of day: its hour (0-23, or 1-24 as energy data counts hours ending), or "13:00".
+HOUR_NAMES = ("hour", "hours", "hr", "hh", "time", "hour_ending", "he", "stunde", "heure", "hora", "ora")
+
+
+def _refuse_dates_beside_hours(frame: pd.DataFrame, time_col: str | None, times: pd.Index | None, source: str) -> None:
+    """Refuse a time column of dates repeated within the day beside a column of hours: only the user can join them.
+
+    Otherwise the hours became a series, and the refusal of its repeated dates pointed to `id_col`.
+    """
+    if not isinstance(times, pd.DatetimeIndex) or not times.has_duplicates or (times != times.normalize()).any():
+        return
+    hours = next((c for c in frame.columns if c != time_col and str(c).strip().lower() in HOUR_NAMES), None)
+    if hours is not None:
+        raise DataError(
+            f"{source}: column {time_col!r} holds dates without a time, each on several rows, beside column {hours!r}, "
+            f"which looks like the time of day ({str(frame[hours].iloc[0])!r} on the first row); join the two into one "
+            "timestamp column ('2024-01-01 13:00'), or name the time column with `time_col`"
+        )
 
 
 def _mostly_filled(series: list, filled: np.ndarray, fill: str) -> list[str]:

@@ -81,7 +81,7 @@ def is_text(column: pd.Series) -> bool:
 
 
 def _looks_like_dates(column: pd.Series, date_format: str | None) -> bool:
-    sample = column.dropna().head(20).astype(str)
+    sample = _pandas_quarters(column.dropna().head(20).astype(str))
     # A date has a digit: pandas reads a month's name alone ("Jan") as a date in year 1.
     if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").any() or not sample.str.contains(r"\d").all():
         return False
@@ -107,7 +107,7 @@ def parsed_times(
                         "give every row its time")
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return _numeric_times(column, time_col, source, rows, notes, freq)
-    distinct, read_as = _Distinct.of(column), date_format
+    distinct, read_as = _Distinct.of(_pandas_quarters(column)), date_format
     if distinct.codes is not None:
         _refuse_leap_seconds(distinct, time_col, source, rows)
         _check_format(date_format, distinct, source)
@@ -141,6 +141,24 @@ def _numeric_times(column: pd.Series, time_col: str, source: str, rows: RowLabel
                          f"{column.iloc[0]:g} is {shown}); set `freq` steps to read them as step numbers")
             return pd.DatetimeIndex(dated)
     return _steps(column, time_col, source, rows)
+
+
+# A quarter: "2000Q1", "2000-Q1", "2000 Q1", "Q1 2000", "Q1-2000". pandas reads only the first two, and warns
+# that it will stop.
+_QUARTER = re.compile(r"(\d{4})\s*[-/ ]?\s*[Qq]([1-4])|[Qq]([1-4])\s*[-/ ]?\s*(\d{4})")
+
+
+def _pandas_quarters(column: pd.Series) -> pd.Series:
+    """A text column of quarters all written as `_QUARTER` has them, as their first days ("2000-04-01"); else as is."""
+    if not is_text(column) or column.empty or not _QUARTER.fullmatch(str(column.iloc[0]).strip()):
+        return column
+    codes, values = pd.factorize(column.astype(str), use_na_sentinel=False)  # each distinct text once
+    parts = pd.Series(values).str.strip().str.extract(f"^(?:{_QUARTER.pattern})$")
+    if parts.isna().all(axis=1).any():
+        return column
+    months = 3 * parts[1].fillna(parts[2]).astype(int) - 2
+    firsts = (parts[0].fillna(parts[3]) + "-" + months.map("{:02d}".format) + "-01").to_numpy()
+    return pd.Series(firsts[codes], index=column.index, name=column.name)
 
 
 def _written_yyyymmdd(column: pd.Series) -> pd.Series | None:
