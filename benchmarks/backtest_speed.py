@@ -3,7 +3,7 @@
     python benchmarks/backtest_speed.py [--model benchmarks/out/etth1_H96_s0] [--repeats 5]
 
 The floor is the bare batched forward pass over the same 2,785 windows (lookback 336).
-Beside it, the model's own forecasts from those windows: the network plus the share of the
+Beside it, the Theta method's forecasts alone, and the model's own forecasts from those windows: the network plus the share of the
 Theta method's forecast it was fitted to blend in (see `forecaster/theta.py`). `backtest` adds
 the windows, the baselines, every metric overall and per step, and the table of forecasts. The model comes from `benchmarks/etth1.py --horizons 96`.
 When the `peers` extra is installed, Darts' `historical_forecasts(retrain=False)` on the
@@ -26,7 +26,8 @@ from common import append_results  # noqa: E402
 
 from forecaster import Forecaster, backtest  # noqa: E402
 from forecaster.data import load_series  # noqa: E402
-from forecaster.estimator.inference import forecast_at, scalers_for  # noqa: E402
+from forecaster import transform  # noqa: E402
+from forecaster.estimator.inference import forecast_at, scalers_for, theta_forecasts  # noqa: E402
 from forecaster.training import EVAL_BATCH  # noqa: E402
 from forecaster.windows import WindowSet, origin_starts, stacked  # noqa: E402
 
@@ -40,6 +41,14 @@ def bare_forward_seconds(model: Forecaster, data, origins: np.ndarray) -> float:
     with torch.no_grad():
         for rows in torch.arange(len(windows)).split(EVAL_BATCH):
             model.net_(windows.inputs(rows))
+    return time.perf_counter() - started
+
+
+def theta_seconds(model: Forecaster, data, origins: np.ndarray) -> float:
+    """Only the Theta method's forecasts from every origin, as the model blends them in."""
+    values = transform.to_model(data, model.state_.transform)
+    started = time.perf_counter()
+    theta_forecasts(model.state_, values, [origins])
     return time.perf_counter() - started
 
 
@@ -61,9 +70,10 @@ def main() -> None:
     data = load_series(args.data, model.config, schema=model.schema_)
     first = model.state_.fitted_length(data.series[0])
     origins = np.arange(first, len(data.series[0]) - model.horizon_ + 1)
-    floor, blended, full = [], [], []
+    floor, statistical, blended, full = [], [], [], []
     for _ in range(args.repeats):
         floor.append(bare_forward_seconds(model, data, origins))
+        statistical.append(theta_seconds(model, data, origins))
         blended.append(model_forecast_seconds(model, data, origins))
         started = time.perf_counter()
         result = backtest(model, data, stride=1)
@@ -76,6 +86,8 @@ def main() -> None:
         "| what | median s | all runs s |",
         "|---|---|---|",
         f"| bare batched forward pass (the floor) | {statistics.median(floor):.3f} | {', '.join(f'{t:.3f}' for t in floor)} |",
+        f"| the Theta method's forecasts alone | {statistics.median(statistical):.3f} | "
+        f"{', '.join(f'{t:.3f}' for t in statistical)} |",
         f"| the model's forecasts: network and its Theta share ({model.state_.theta_share:g}) | "
         f"{statistics.median(blended):.3f} | {', '.join(f'{t:.3f}' for t in blended)} |",
         f"| `backtest(stride=1)`: forecasts, baselines, metrics overall and per step, table | "

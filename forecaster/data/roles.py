@@ -17,7 +17,8 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.data.timestamps import FIRST_YEAR, LAST_YEAR, TIME_NAMES, RowLabeller, is_text, time_column
+from forecaster.data.timeaxis import FIRST_YEAR, LAST_YEAR
+from forecaster.data.timestamps import TIME_NAMES, RowLabeller, is_text, time_column
 
 YEAR_NAMES = ("year", "years", "yr", "yyyy", "jahr", "année", "annee", "año", "anno", "jaar")  # and in exports' languages
 # The column beside the year that gives the step within it: its names, its largest value, months per step.

@@ -8,6 +8,7 @@ import pandas as pd
 from forecaster.errors import ConfigError, DataError
 
 STEPS = "steps"  # the frequency name of an integer time axis (row order or integer column)
+FIRST_YEAR, LAST_YEAR = 1678, 2261  # the years a nanosecond timestamp holds
 # A gap-filled series longer than both of these is a stray date (a wrong year), not data: building it
 # would take the memory of the machine, and nearly all of its values would be made up.
 MAX_GRID = 1_000_000
