@@ -182,6 +182,19 @@ def test_year_and_month_name_columns_like_the_flights_data_make_the_time(tmp_pat
     assert len(note_lines(stderr, "time column 'year' + 'month' (years and months)")) == 1
 
 
+def test_year_and_quarter_columns_with_quarters_written_q1_make_the_time(tmp_path):
+    # Before: refused as whole years on several rows, asking for the 'quarter' column that was there.
+    data = tmp_path / "quarters.csv"
+    frame = pd.DataFrame({"year": np.repeat(np.arange(2000, 2010), 4), "quarter": np.tile(["Q1", "Q2", "Q3", "Q4"], 10),
+                          "sales": cycle(40, 300.0)})
+    frame.to_csv(data, index=False)
+    stderr = train(data, tmp_path / "m")
+    saved = schema(tmp_path / "m")
+    assert (saved["targets"], saved["time_parts"], saved["freq"]) == (["sales"], ["year", "quarter"], "QS-JAN")
+    assert first_steps(forecast(tmp_path / "m", data, tmp_path)) == {"sales": "2010-01-01"}
+    assert len(note_lines(stderr, "time column 'year' + 'quarter' (years and quarters)")) == 1
+
+
 def test_a_year_by_month_table_like_statsmodels_elnino_is_one_monthly_series(tmp_path):
     months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
     table = pd.DataFrame(cycle(20 * 12, 24.0).reshape(20, 12).round(2), columns=months)

@@ -2,6 +2,9 @@
 
 import numpy as np
 import pandas as pd
+import pytest
+
+from forecaster.errors import DataError
 
 from forecaster.data.timestamps import RowLabeller, parsed_times
 
@@ -54,9 +57,47 @@ def test_numbers_like_excel_dates_stay_steps_unless_the_column_is_named_as_dates
     # A counter named `time` (seconds, say) and serial days before 1990 (which days since 1970 could also be) stay steps.
     assert list(load(tmp_path, "time,v\n45292,1\n45293,2\n45294,3\n").series[0].time) == [45292, 45293, 45294]
     assert list(load(tmp_path, "date,v\n19723,1\n19724,2\n19725,3\n").series[0].time) == [19723, 19724, 19725]
+    # 'updates' holds the letters of 'date', not the word: a series like any other.
+    data = load(tmp_path, "updates,v\n45292,1\n45300,2\n45311,3\n")
+    assert data.ids == ["updates", "v"] and list(data.series[0].values) == [45292, 45300, 45311]
 
 
 def test_a_model_trained_on_steps_reads_yyyymmdd_like_numbers_as_steps():
     notes: list[str] = []
     frame = pd.DataFrame({"t": [20240101, 20240102]})
     assert list(parsed_times(frame, "t", "frame", RowLabeller(False), notes, freq="steps")) == [20240101, 20240102]
+
+
+def test_any_name_that_says_date_takes_excel_serial_dates(tmp_path):
+    # 'Datetime' is one of the time column's names: the word-by-word test of a review draft read it as steps.
+    days = pd.bdate_range("2024-01-01", periods=20)
+    for name in ("Datetime", "ORDERDATE", "datekey"):
+        data = load(tmp_path, f"{name},v\n" + "".join(f"{d:.0f},{i}\n" for i, d in enumerate(excel_days(days))))
+        assert list(data.series[0].time) == list(days) and data.ids == ["v"], name
+
+
+def test_a_second_column_of_dates_written_as_numbers_is_no_series(tmp_path):
+    # 'Ship Date' was forecast as a series of serial numbers beside the time column 'Order Date'.
+    days = pd.bdate_range("2024-01-01", periods=20)
+    serial = excel_days(days)
+    data = load(tmp_path, "Order Date,Ship Date,Sales\n" + "".join(f"{d:.0f},{d + 3:.0f},{i}\n" for i, d in enumerate(serial)))
+    assert data.ids == ["Sales"] and list(data.series[0].time) == list(days)
+    assert data.notes[0] == "time column 'Order Date' (its cells read as dates); ignored 'Ship Date' (dates written as numbers)"
+
+
+def test_yyyymmdd_written_as_floats_with_an_empty_cell_is_refused_at_its_line(tmp_path):
+    # pandas writes a column of whole numbers with an empty cell as floats: it became a series before.
+    days = pd.date_range("2024-01-01", periods=10, freq="D")
+    cells = [f"{t:%Y%m%d}.0" if i != 5 else "" for i, t in enumerate(days)]
+    with pytest.raises(DataError, match="column 'Order Date' is empty at line 7; give every row its time"):
+        load(tmp_path, "Order Date,v\n" + "".join(f"{c},{i}\n" for i, c in enumerate(cells)))
+    data = load(tmp_path, "date,v\n" + "".join(f"{t:%Y%m%d}.0,{i}\n" for i, t in enumerate(days)))
+    assert list(data.series[0].time) == list(days)
+
+
+def test_a_date_column_of_other_numbers_says_they_are_read_as_steps(tmp_path):
+    data = load(tmp_path, "date,v\n100,1\n101,2\n102,3\n")
+    assert list(data.series[0].time) == [100, 101, 102]
+    assert data.notes == ["date column 'date' holds numbers that are neither dates written YYYYMMDD nor Excel serial "
+                          "dates of 1990 to 2099: read as step numbers; write dates as dates to have them read so"]
+

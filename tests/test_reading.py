@@ -331,6 +331,22 @@ def test_a_header_of_names_above_rows_of_text_is_not_a_title(tmp_path):
     assert read_table(path)["store"].tolist() == ["north", "south", "east"]
 
 
+def test_a_comma_in_a_column_name_of_a_semicolon_file_does_not_split_it(tmp_path):
+    # The sniffer took ',' before: the time was 'Datum;Umsatz (EUR' and the series 'netto)' was 5, 1, 0.
+    path = tmp_path / "data.csv"
+    path.write_text("Datum;Umsatz (EUR, netto)\n2024-01-01;12,5\n2024-01-02;13,1\n2024-01-03;10,0\n")
+    frame = read_table(path)
+    assert frame.columns.tolist() == ["Datum", "Umsatz (EUR, netto)"]
+    assert frame["Umsatz (EUR, netto)"].tolist() == [12.5, 13.1, 10.0]
+
+
+def test_excels_separator_line_is_refused_naming_it(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("sep=;\ndate;a;b\n2024-01-01;1,5;2\n2024-01-02;2,5;3\n")
+    with pytest.raises(DataError, match=r"line 1 \('sep=;'\) is Excel's note of the separator, which is no CSV row"):
+        read_table(path)
+
+
 def test_r_write_table_row_numbers_without_a_header_field_are_row_labels(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text('"date","v"\n"1","2024-01-01",1.5\n"2","2024-01-02",2.5\n"3","2024-01-03",3.5\n')
@@ -513,7 +529,8 @@ def test_quarters_written_quarter_first_forecast_the_next_quarter(tmp_path):
     assert frame["timestamp"].iloc[1] == pd.Timestamp("2010-04-01")
 
 
-@pytest.mark.parametrize("name, hours", [("hour", lambda t: t.hour + 1), ("time", lambda t: t.strftime("%H:%M"))])
+@pytest.mark.parametrize("name, hours", [("hour", lambda t: t.hour + 1), ("time", lambda t: t.strftime("%H:%M")),
+                                         ("Hour Ending", lambda t: t.hour + 1)])
 def test_dates_beside_a_column_of_hours_are_refused_saying_to_join_them(tmp_path, name, hours):
     # Before, the hours became a series and the refusal of its repeated dates pointed to --id-col.
     times = pd.date_range("2024-01-01", periods=72, freq="h")
@@ -521,9 +538,17 @@ def test_dates_beside_a_column_of_hours_are_refused_saying_to_join_them(tmp_path
     pd.DataFrame({"date": times.strftime("%Y-%m-%d"), name: hours(times), "load": np.arange(72.0)}).to_csv(path, index=False)
     result = invoke("train", path, *TINY, "--out", tmp_path / "model")
     assert result.exit_code == 2 and "id-col" not in result.stderr
-    first = "1" if name == "hour" else "00:00"
+    first = "00:00" if name == "time" else "1"
     assert (f"column 'date' holds dates without a time, each on several rows, beside column {name!r}, which looks like "
             f"the time of day ('{first}' on the first row); join the two into one timestamp column") in result.stderr
+
+
+def test_a_heart_rate_in_a_column_named_hr_is_no_time_of_day(tmp_path):
+    times = pd.date_range("2024-01-01", periods=72, freq="h")
+    path = tmp_path / "pulse.csv"
+    pd.DataFrame({"date": times.strftime("%Y-%m-%d"), "user": "a", "hr": 60 + np.arange(72) % 30}).to_csv(path, index=False)
+    result = invoke("train", path, *TINY, "--out", tmp_path / "model")
+    assert result.exit_code == 2 and "time of day" not in result.stderr and "--id-col" in result.stderr
 
 
 def test_dates_written_yyyymmdd_forecast_the_next_day(tmp_path):

@@ -92,8 +92,8 @@ def _rows(frame: pd.DataFrame, schema: Schema, config: Config, source: str, from
     return raw, raw_covariates(frame, schema, times, source, rows) if covariate_names(schema) else None
 
 
-# Columns that may hold a date's time of day: its hour (0-23, or 1-24 as energy data counts hours ending), or "13:00".
-HOUR_NAMES = ("hour", "hours", "hr", "hh", "time", "hour_ending", "he", "stunde", "heure", "hora", "ora")
+# Names of a column that may hold a date's time of day, besides any with 'hour' in it ('Hour Ending', 'hour_of_day').
+HOUR_NAMES = ("hr", "hh", "he", "time", "time of day", "time_of_day", "uhrzeit", "stunde", "heure", "hora", "ora")
 
 
 def _refuse_dates_beside_hours(frame: pd.DataFrame, time_col: str | None, times: pd.Index | None, source: str) -> None:
@@ -103,13 +103,28 @@ def _refuse_dates_beside_hours(frame: pd.DataFrame, time_col: str | None, times:
     """
     if not isinstance(times, pd.DatetimeIndex) or not times.has_duplicates or (times != times.normalize()).any():
         return
-    hours = next((c for c in frame.columns if c != time_col and str(c).strip().lower() in HOUR_NAMES), None)
+    hours = next((c for c in frame.columns if c != time_col and _named_as_hours(c) and _times_of_day(frame[c])), None)
     if hours is not None:
         raise DataError(
             f"{source}: column {time_col!r} holds dates without a time, each on several rows, beside column {hours!r}, "
             f"which looks like the time of day ({str(frame[hours].iloc[0])!r} on the first row); join the two into one "
             "timestamp column ('2024-01-01 13:00'), or name the time column with `time_col`"
         )
+
+
+def _named_as_hours(name: object) -> bool:
+    lower = str(name).strip().lower()
+    return "hour" in lower or lower in HOUR_NAMES
+
+
+def _times_of_day(column: pd.Series) -> bool:
+    """Whether every cell is an hour (a whole number from 0 to 24: energy data counts hours ending 1-24) or a clock
+    time ('13:00'); a heart rate in a column 'hr' is neither."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        numbers = column.to_numpy(dtype=np.float64)
+        return bool(np.isfinite(numbers).all() and (np.mod(numbers, 1) == 0).all() and numbers.min() >= 0
+                    and numbers.max() <= 24)
+    return bool(column.astype(str).str.strip().str.fullmatch(r"\d{1,2}:\d{2}(?::\d{2})?").all())
 
 
 def _mostly_filled(series: list, filled: np.ndarray, fill: str) -> list[str]:

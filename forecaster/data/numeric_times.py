@@ -5,6 +5,7 @@ pandas reads such a column as numbers; read as steps, dates written so would lea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -19,7 +20,7 @@ MAX_WHOLE_STEP = 2**62
 
 
 def numeric_times(column: pd.Series, time_col: str, source: str, rows: Callable[[int], str], notes: list[str],
-                   freq: str | None) -> pd.Index:
+                  freq: str | None) -> pd.Index:
     """A numeric time column: dates written YYYYMMDD, Excel's serial dates in a column named as dates, else steps."""
     if freq != STEPS:
         dated = _written_yyyymmdd(column)
@@ -31,29 +32,44 @@ def numeric_times(column: pd.Series, time_col: str, source: str, rows: Callable[
             day = dated.iloc[0]
             shown = day.date() if day == day.normalize() else day
             notes.append(f"date column {time_col!r} read as Excel serial dates (days since 1899-12-30: "
-                         f"{column.iloc[0]:g} is {shown}); set `freq` steps to read them as step numbers")
+                         f"{column.iloc[0]} is {shown}); set `freq` steps to read them as step numbers")
             return pd.DatetimeIndex(dated)
+        if _named_as_dates(time_col):
+            notes.append(f"date column {time_col!r} holds numbers that are neither dates written YYYYMMDD nor Excel "
+                         "serial dates of 1990 to 2099: read as step numbers; write dates as dates to have them read so")
     return _steps(column, time_col, source, rows)
 
 
 def numbers_as_dates(column: pd.Series, name: object) -> bool:
-    """Whether a column named as dates ('Order Date') holds numbers that are dates: YYYYMMDD or Excel's serial days."""
-    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column) or column.isna().any():
+    """Whether a column named as dates ('Order Date') holds numbers that are dates (YYYYMMDD or Excel's serial days),
+    empty cells aside."""
+    if not _named_as_dates(name) or not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return False
-    return "date" in str(name).lower() and (_written_yyyymmdd(column) is not None
-                                            or _excel_serial_dates(column, name) is not None)
+    present = column.dropna()
+    return not present.empty and (_written_yyyymmdd(present) is not None
+                                  or _excel_serial_dates(present, name) is not None)
+
+
+def _named_as_dates(name: object) -> bool:
+    """Whether a column's name says date ('date', 'Order Date', 'ORDERDATE', 'Datetime', 'datekey') or is 'ds'."""
+    lower = str(name).strip().lower()
+    # Words that only hold the letters: 'updates', 'validated', 'candidate', 'mandate'.
+    return lower == "ds" or ("date" in lower and not re.search(r"(?:up|vali|candi|man)date", lower))
 
 
 def _written_yyyymmdd(column: pd.Series) -> pd.Series | None:
-    """Whole numbers that are all dates written YYYYMMDD (20240131), as datetimes; None for other numbers.
+    """Whole numbers that are all dates written YYYYMMDD (20240131, or 20240131.0 as pandas writes a column with
+    an empty cell), as datetimes; None for other numbers.
 
     Read as steps, such dates would jump by 70 from each January 31 to February 1, and the gaps be filled.
     """
-    if not pd.api.types.is_integer_dtype(column):
+    numbers = column.to_numpy(dtype=np.float64)
+    if not (np.isfinite(numbers).all() and (np.mod(numbers, 1) == 0).all()):
         return None
-    if not FIRST_YEAR * 10**4 < column.min() <= column.max() < (LAST_YEAR + 1) * 10**4:
+    if not FIRST_YEAR * 10**4 < numbers.min() <= numbers.max() < (LAST_YEAR + 1) * 10**4:
         return None
-    dated = pd.to_datetime(column.astype(str), format="%Y%m%d", errors="coerce")
+    dated = pd.to_datetime(pd.Series(numbers.astype(np.int64), index=column.index).astype(str), format="%Y%m%d",
+                           errors="coerce")
     return dated if dated.notna().all() else None
 
 
@@ -68,8 +84,7 @@ def _excel_serial_dates(column: pd.Series, time_col: object) -> pd.Series | None
 
     Read as steps, business days would make up every weekend, and the forecast would be stamped 45402.
     """
-    name = str(time_col).lower()
-    if "date" not in name and name != "ds":
+    if not _named_as_dates(time_col):
         return None
     numbers = column.to_numpy(dtype=float)
     if not (np.isfinite(numbers).all() and EXCEL_DAYS[0] <= numbers.min() and numbers.max() <= EXCEL_DAYS[1] + 1):

@@ -146,6 +146,9 @@ def _refuse_title_lines(lines: list[str], sep: str | None, name: str) -> None:
     field for field.
     """
     numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    if numbered and re.fullmatch(r"sep=.", numbered[0][1].strip(), re.IGNORECASE):
+        raise DataError(f"{name}: line {numbered[0][0]} ({numbered[0][1].strip()!r}) is Excel's note of the separator, "
+                        "which is no CSV row; remove it (forecaster finds the separator, or give `sep`)")
     for k in range(1, min(MAX_TITLE_LINES, len(numbered) - 2) + 1):
         below = [line for _, line in numbered[k:]]
         mark = sep or _sniffed_sep(below)
@@ -245,10 +248,32 @@ def _sniffed_sep(lines: list[str]) -> str:
     in_header = [sep for sep in SEPARATORS if lines and sep in lines[0]]
     if len(in_header) == 1 and len(lines) > 1 and in_header[0] in lines[1]:
         return in_header[0]  # the header names the columns with one mark: data rows may end in it, or hold commas
+    if len(in_header) > 1:  # 'Datum;Umsatz (EUR, netto)': the mark whose fields read as values in every row
+        best = _splitting_into_values(lines, in_header)
+        if best is not None:
+            return best
     try:
         return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(SEPARATORS)).delimiter
     except csv.Error:
         return ","
+
+
+# A cell that reads as a value: a number (decimal point or comma) or a date written with digits.
+_VALUE = re.compile(r"[-+]?\d+(?:[.,]\d+)?|\d{1,4}([-./])\d{1,2}\1\d{1,4}(?:[ T][\d:.]+)?")
+
+
+def _splitting_into_values(lines: list[str], marks: list[str]) -> str | None:
+    """Among the header's marks, the one that splits the head into rows of one width with the most cells that read
+    as values; None where none does, or two do equally."""
+    scores = {}
+    for mark in marks:
+        rows = [row for row in csv.reader(lines[:20], delimiter=mark) if row]
+        if len(rows) > 1 and len(rows[0]) > 1 and all(len(row) == len(rows[0]) for row in rows[1:]):
+            scores[mark] = sum(bool(_VALUE.fullmatch(cell.strip())) for row in rows[1:] for cell in row)
+    ranked = sorted(scores.values(), reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[0] == ranked[1]):
+        return None
+    return max(scores, key=scores.get)
 
 
 def _sniffed_decimal(lines: list[str], sep: str) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.errors import DataError
+from forecaster.data.numeric_times import numbers_as_dates
 from forecaster.data.timeaxis import FIRST_YEAR, LAST_YEAR
 from forecaster.data.timestamps import TIME_NAMES, RowLabeller, is_text, time_column
 
@@ -28,6 +29,7 @@ COUNTER_TIME_NAMES = ("t", "step", "steps", "period", "tick", "time_idx", "time_
 MONTH_NAMES = [(calendar.month_abbr[m].lower(), calendar.month_name[m].lower()) for m in range(1, 13)]
 BY_MONTH_SERIES = "value"
 _MONTH_NUMBERS = {name: m for m, names in enumerate(MONTH_NAMES, start=1) for name in names}  # "jan", "january": 1
+_QUARTER_NUMBERS = {f"q{q}": q for q in range(1, 5)}  # "Q1" beside a year column
 MIN_COUNTER_ROWS = 10  # fewer rows rising by one each are as likely a short series as a row counter
 
 
@@ -52,6 +54,11 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None, source
     if index is not None:
         ignored.append(index)
         guesses.append(f"ignored {index!r} (row index)")
+    # A second column of dates written as numbers ('Ship Date' beside 'Order Date') is no series to forecast.
+    for col in frame.columns:
+        if col not in {time_col, index, *taken} and numbers_as_dates(frame[col], col):
+            ignored.append(col)
+            guesses.append(f"ignored {col!r} (dates written as numbers)")
     parts: list[str] = []
     if time_col is None and config.time_col is None:
         parts = _year_parts(frame, taken | set(ignored), bool(config.covariates or config.future_covariates))
@@ -161,11 +168,13 @@ def _whole_numbers(column: pd.Series) -> np.ndarray | None:
     return numbers.astype(np.int64)
 
 
-def _month_numbers(column: pd.Series) -> np.ndarray | None:
-    """A column of month names ("Jan", "january") as 1-12; None where any cell is no month's name."""
+def _named_numbers(column: pd.Series, kind: str) -> np.ndarray | None:
+    """A column of month names ("Jan", "january") as 1-12, or of quarters ("Q1") as 1-4; None where any cell is
+    no such name."""
     if not is_text(column):
         return None
-    numbers = column.astype(str).str.strip().str.lower().map(_MONTH_NUMBERS)
+    names = _MONTH_NUMBERS if kind == "month" else _QUARTER_NUMBERS
+    numbers = column.astype(str).str.strip().str.lower().map(names)
     return None if numbers.isna().any() else numbers.to_numpy(dtype=np.int64)
 
 
@@ -179,8 +188,8 @@ def _year_parts(frame: pd.DataFrame, taken: set, covariates: bool) -> list[str]:
     for names, largest, _ in PART_NAMES.values():
         part = next((by_name[n] for n in names if n in by_name), None)
         numbers = None if part is None else _whole_numbers(frame[part])
-        if numbers is None and part is not None and largest == 12:
-            numbers = _month_numbers(frame[part])  # "Jan", as in the flights data
+        if numbers is None and part is not None:
+            numbers = _named_numbers(frame[part], "month" if largest == 12 else "quarter")  # "Jan" (flights), "Q1"
         if numbers is not None and numbers.min() >= 1 and numbers.max() <= largest:
             return [year, part]
     months = [next((by_name[n] for n in names if n in by_name), None) for names in MONTH_NAMES]
@@ -231,7 +240,7 @@ def time_from_parts(frame: pd.DataFrame, parts: list[str], source: str, rows: Ro
             raise DataError(f"{source}: the time is built from {_joined(parts)}, but {parts[1]!r} names no quarter "
                             "or month column; the model's schema is damaged")
         _, largest, months = PART_NAMES[kind]
-        named = _month_numbers(frame[parts[1]]) if kind == "month" else None
+        named = _named_numbers(frame[parts[1]], kind)
         steps = named if named is not None else _whole_in_range(frame, parts[1], 1, largest, parts, source, rows)
         month += months * (steps - 1)
     stamps = pd.to_datetime(pd.DataFrame({"year": years, "month": month, "day": 1}))
