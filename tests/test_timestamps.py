@@ -255,3 +255,12 @@ def test_two_digit_years_that_python_splits_across_centuries_are_refused(tmp_pat
     times = pd.date_range("1968-12-25", periods=14, freq="D")  # 31/12/68 would be 2068, 01/01/69 1969
     message = refusal(tmp_path, dated(times, "%d/%m/%y"))
     assert "column 'date' has two-digit years, read as 1969-2068 by Python's century" in message
+
+
+@pytest.mark.parametrize("times", [["2024-01", "2024-02", "2024-03", "2024-04"], ["2000 Q1", "2000 Q2", "2000 Q3", "2000 Q4"]])
+def test_a_total_row_under_the_times_is_refused_at_its_line(tmp_path, times):
+    # Before, 'Total' made the column text: row order became the axis and the total a data point.
+    text = "period,sales\n" + "".join(f"{t},{10 + i}\n" for i, t in enumerate(times)) + "Total,46\n"
+    message = refusal(tmp_path, text)
+    assert "column 'period' has 'Total' at line 6, which is a summary row rather than a time (1 such); remove the row" in message
+

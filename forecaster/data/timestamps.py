@@ -69,8 +69,15 @@ def is_text(column: pd.Series) -> bool:
     return pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
 
 
+# A spreadsheet's summary row at the end of a table, whose time cell names it ("Total", 66).
+TOTAL_WORDS = ("total", "totals", "grand total", "sum", "summe", "gesamt", "insgesamt", "somme", "totale", "totaal")
+
+
 def _looks_like_dates(column: pd.Series, date_format: str | None) -> bool:
-    sample = _pandas_quarters(column.dropna().head(20).astype(str))
+    present = column.dropna().astype(str)
+    if len(present) > 1 and present.iloc[-1].strip().lower() in TOTAL_WORDS:
+        present = present.iloc[:-1]  # the time column still, whose total row is then refused at its line
+    sample = _pandas_quarters(present.head(20))
     # A date has a digit: pandas reads a month's name alone ("Jan") as a date in year 1.
     if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").any() or not sample.str.contains(r"\d").all():
         return False
@@ -107,6 +114,8 @@ def parsed_times(
         first = int(np.flatnonzero(bad)[0])
         what, fix = ((f"does not match `date_format` {date_format!r}", "fix it or `date_format`") if date_format
                      else ("is not a date or time", "fix it, or name the real time column with `time_col`"))
+        if str(column.iloc[first]).strip().lower() in TOTAL_WORDS:
+            what, fix = "is a summary row rather than a time", "remove the row: a total is no step of the series"
         raise DataError(
             f"{source}: column {time_col!r} has {column.iloc[first]!r} at {rows(first)}, which {what} "
             f"({int(bad.sum())} such); {fix}"
@@ -120,15 +129,16 @@ _QUARTER = re.compile(r"(\d{4})\s*[-/ ]?\s*[Qq]([1-4])|[Qq]([1-4])\s*[-/ ]?\s*(\
 
 
 def _pandas_quarters(column: pd.Series) -> pd.Series:
-    """A text column of quarters all written as `_QUARTER` has them, as their first days ("2000-04-01"); else as is."""
+    """A text column of quarters written as `_QUARTER` has them, each as its first day ("2000-04-01"); other cells
+    ("Total") as they are, to be refused at their line."""
     if not is_text(column) or column.empty or not _QUARTER.fullmatch(str(column.iloc[0]).strip()):
         return column
     codes, values = pd.factorize(column.astype(str), use_na_sentinel=False)  # each distinct text once
     parts = pd.Series(values).str.strip().str.extract(f"^(?:{_QUARTER.pattern})$")
-    if parts.isna().all(axis=1).any():
-        return column
-    months = 3 * parts[1].fillna(parts[2]).astype(int) - 2
-    firsts = (parts[0].fillna(parts[3]) + "-" + months.map("{:02d}".format) + "-01").to_numpy()
+    quarters = parts.notna().any(axis=1).to_numpy()
+    months = 3 * parts[1].fillna(parts[2])[quarters].astype(int) - 2
+    firsts = np.array(values, dtype=object)
+    firsts[quarters] = (parts[0].fillna(parts[3])[quarters] + "-" + months.map("{:02d}".format) + "-01").to_numpy()
     return pd.Series(firsts[codes], index=column.index, name=column.name)
 
 
