@@ -34,7 +34,7 @@ def numeric_times(column: pd.Series, time_col: str, source: str, rows: Callable[
             notes.append(f"date column {time_col!r} read as Excel serial dates (days since 1899-12-30: "
                          f"{column.iloc[0]} is {shown}); set `freq` steps to read them as step numbers")
             return pd.DatetimeIndex(dated)
-        if _named_as_dates(time_col):
+        if "date" in str(time_col).lower() and _named_as_dates(time_col):  # 'ds' holds steps as often as dates
             notes.append(f"date column {time_col!r} holds numbers that are neither dates written YYYYMMDD nor Excel "
                          "serial dates of 1990 to 2099: read as step numbers; write dates as dates to have them read so")
     return _steps(column, time_col, source, rows)
