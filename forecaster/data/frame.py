@@ -18,6 +18,7 @@ from forecaster.config import Config
 from forecaster.data.cleaning import Rows, check_ids, clean_series, inferred_freq, numeric_column, raw_series
 from forecaster.data.covariates import attach_covariates, covariate_names, raw_covariates
 from forecaster.data.layout import DEFAULT_ID, detect_schema, require_columns
+from forecaster.data.numeric_times import whole_numbers
 from forecaster.data.reading import read_table, source_name
 from forecaster.data.roles import by_month, months_as_rows, time_from_parts, with_time_index
 from forecaster.data.series import MinLength, Schema, SeriesSet
@@ -121,9 +122,8 @@ def _times_of_day(column: pd.Series) -> bool:
     """Whether every cell is an hour (a whole number from 0 to 24: energy data counts hours ending 1-24) or a clock
     time ('13:00'); a heart rate in a column 'hr' is neither."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        numbers = column.to_numpy(dtype=np.float64)
-        return bool(np.isfinite(numbers).all() and (np.mod(numbers, 1) == 0).all() and numbers.min() >= 0
-                    and numbers.max() <= 24)
+        hours = whole_numbers(column)
+        return hours is not None and hours.min() >= 0 and hours.max() <= 24
     return bool(column.astype(str).str.strip().str.fullmatch(r"\d{1,2}:\d{2}(?::\d{2})?").all())
 
 

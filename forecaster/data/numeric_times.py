@@ -57,19 +57,26 @@ def _named_as_dates(name: object) -> bool:
     return lower == "ds" or ("date" in lower and not re.search(r"(?:up|vali|candi|man)date", lower))
 
 
+def whole_numbers(column: pd.Series) -> np.ndarray | None:
+    """The column as int64 when every cell is a whole number; else None."""
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column) or column.isna().any():
+        return None
+    numbers = column.to_numpy(dtype=np.float64)
+    if not (np.isfinite(numbers).all() and (np.mod(numbers, 1) == 0).all() and np.abs(numbers).max() < MAX_STEP):
+        return None
+    return numbers.astype(np.int64)
+
+
 def _written_yyyymmdd(column: pd.Series) -> pd.Series | None:
     """Whole numbers that are all dates written YYYYMMDD (20240131, or 20240131.0 as pandas writes a column with
     an empty cell), as datetimes; None for other numbers.
 
     Read as steps, such dates would jump by 70 from each January 31 to February 1, and the gaps be filled.
     """
-    numbers = column.to_numpy(dtype=np.float64)
-    if not (np.isfinite(numbers).all() and (np.mod(numbers, 1) == 0).all()):
+    numbers = whole_numbers(column)
+    if numbers is None or not FIRST_YEAR * 10**4 < numbers.min() <= numbers.max() < (LAST_YEAR + 1) * 10**4:
         return None
-    if not FIRST_YEAR * 10**4 < numbers.min() <= numbers.max() < (LAST_YEAR + 1) * 10**4:
-        return None
-    dated = pd.to_datetime(pd.Series(numbers.astype(np.int64), index=column.index).astype(str), format="%Y%m%d",
-                           errors="coerce")
+    dated = pd.to_datetime(pd.Series(numbers, index=column.index).astype(str), format="%Y%m%d", errors="coerce")
     return dated if dated.notna().all() else None
 
 

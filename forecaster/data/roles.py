@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.errors import DataError
-from forecaster.data.numeric_times import numbers_as_dates
+from forecaster.data.numeric_times import numbers_as_dates, whole_numbers
 from forecaster.data.timeaxis import FIRST_YEAR, LAST_YEAR
 from forecaster.data.timestamps import TIME_NAMES, RowLabeller, is_text, time_column
 
@@ -158,16 +158,6 @@ def _index_column(frame: pd.DataFrame, time_col: str | None, taken: set) -> str 
     return first if unnamed and first != time_col and first not in taken and len(frame.columns) > 1 else None
 
 
-def _whole_numbers(column: pd.Series) -> np.ndarray | None:
-    """The column as int64 when every cell is a whole number; else None."""
-    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column) or column.isna().any():
-        return None
-    numbers = column.to_numpy(dtype=np.float64)
-    if not (np.isfinite(numbers).all() and (np.mod(numbers, 1) == 0).all() and np.abs(numbers).max() < 2**53):
-        return None
-    return numbers.astype(np.int64)
-
-
 def _named_numbers(column: pd.Series, kind: str) -> np.ndarray | None:
     """A column of month names ("Jan", "january") as 1-12, or of quarters ("Q1") as 1-4; None where any cell is
     no such name."""
@@ -182,12 +172,12 @@ def _year_parts(frame: pd.DataFrame, taken: set, covariates: bool) -> list[str]:
     """[year], [year, quarter|month] or [year, Jan..Dec] when a column named like a year holds whole years; else []."""
     by_name = {str(c).strip().lower(): c for c in frame.columns if c not in taken}
     year = next((by_name[n] for n in YEAR_NAMES if n in by_name), None)
-    years = None if year is None else _whole_numbers(frame[year])
+    years = None if year is None else whole_numbers(frame[year])
     if years is None or years.min() < 1 or years.max() > 9999:
         return []
     for names, largest, _ in PART_NAMES.values():
         part = next((by_name[n] for n in names if n in by_name), None)
-        numbers = None if part is None else _whole_numbers(frame[part])
+        numbers = None if part is None else whole_numbers(frame[part])
         if numbers is None and part is not None:
             numbers = _named_numbers(frame[part], "month" if largest == 12 else "quarter")  # "Jan" (flights), "Q1"
         if numbers is not None and numbers.min() >= 1 and numbers.max() <= largest:

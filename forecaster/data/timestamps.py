@@ -74,10 +74,10 @@ TOTAL_WORDS = ("total", "totals", "grand total", "sum", "summe", "gesamt", "insg
 
 
 def _looks_like_dates(column: pd.Series, date_format: str | None) -> bool:
-    present = column.dropna().astype(str)
-    if len(present) > 1 and present.iloc[-1].strip().lower() in TOTAL_WORDS:
+    present = column.dropna()
+    if len(present) > 1 and str(present.iloc[-1]).strip().lower() in TOTAL_WORDS:
         present = present.iloc[:-1]  # the time column still, whose total row is then refused at its line
-    sample = _pandas_quarters(present.head(20))
+    sample = _pandas_quarters(present.head(20).astype(str))
     # A date has a digit: pandas reads a month's name alone ("Jan") as a date in year 1.
     if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").any() or not sample.str.contains(r"\d").all():
         return False
