@@ -301,52 +301,6 @@ def test_a_value_beyond_the_last_named_column_is_refused_naming_its_line(tmp_pat
         read_table(path)
 
 
-def test_the_header_names_the_separator_when_data_rows_end_in_it(tmp_path):
-    # The sniffer took the decimal commas for the separator here, and refused the file.
-    path = tmp_path / "data.csv"
-    path.write_text("Datum;Umsatz\n01.01.2024;1000,95;\n02.01.2024;1075,57;\n03.01.2024;1095,43;\n")
-    frame = read_table(path)
-    assert frame.columns.tolist() == ["Datum", "Umsatz"] and frame["Umsatz"].tolist() == [1000.95, 1075.57, 1095.43]
-
-
-def test_a_title_above_the_header_is_refused(tmp_path):
-    # Read as the header before, the title's comma split each row at its decimal comma: the series '2024' was
-    # the decimals' digits (5, 0, 5, 5, ...), with only a note that 'Sales report' was ignored.
-    path = tmp_path / "report.csv"
-    path.write_text("Sales report, 2024\ndate;sales\n" + "".join(f"2024-01-{d:02d};1{d},5\n" for d in range(1, 9)))
-    result = invoke("train", path, *TINY, "--out", tmp_path / "model")
-    assert result.exit_code == 2 and not (tmp_path / "model").exists()
-    assert result.stderr.strip() == (
-        f"error: {path}: line 1 ('Sales report, 2024') lies above the header (line 2: 2 names separated by ';'), "
-        "as a report's title does; remove it so that the header comes first")
-    path.write_text("Report\nExported 2024-01-09\n\ndate,sales\n2024-01-01,10.5\n2024-01-02,11.5\n2024-01-03,9.5\n")
-    with pytest.raises(DataError, match=r"lines 1-2 \(from 'Report'\) lie above the header \(line 4: 2 names"):
-        read_table(path)
-
-
-def test_a_header_of_names_above_rows_of_text_is_not_a_title(tmp_path):
-    path = tmp_path / "data.csv"
-    # The first data row holds only text (its value is missing as 'NA'), but the header above it is as wide.
-    path.write_text("date,store,v\n2024-01-01,north,NA\n2024-01-02,south,2.5\n2024-01-03,east,3.5\n")
-    assert read_table(path)["store"].tolist() == ["north", "south", "east"]
-
-
-def test_a_comma_in_a_column_name_of_a_semicolon_file_does_not_split_it(tmp_path):
-    # The sniffer took ',' before: the time was 'Datum;Umsatz (EUR' and the series 'netto)' was 5, 1, 0.
-    path = tmp_path / "data.csv"
-    path.write_text("Datum;Umsatz (EUR, netto)\n2024-01-01;12,5\n2024-01-02;13,1\n2024-01-03;10,0\n")
-    frame = read_table(path)
-    assert frame.columns.tolist() == ["Datum", "Umsatz (EUR, netto)"]
-    assert frame["Umsatz (EUR, netto)"].tolist() == [12.5, 13.1, 10.0]
-
-
-def test_excels_separator_line_is_refused_naming_it(tmp_path):
-    path = tmp_path / "data.csv"
-    path.write_text("sep=;\ndate;a;b\n2024-01-01;1,5;2\n2024-01-02;2,5;3\n")
-    with pytest.raises(DataError, match=r"line 1 \('sep=;'\) is Excel's note of the separator, which is no CSV row"):
-        read_table(path)
-
-
 def test_r_write_table_row_numbers_without_a_header_field_are_row_labels(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text('"date","v"\n"1","2024-01-01",1.5\n"2","2024-01-02",2.5\n"3","2024-01-03",3.5\n')

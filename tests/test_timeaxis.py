@@ -8,6 +8,10 @@ from forecaster.errors import DataError
 from forecaster.data.timeaxis import STEPS, future_index, infer_freq, infer_freq_flat, parse_time_label, season_of, time_label
 from forecaster.data.fill import filled_flat, filled_values, regular_index, series_grids
 
+from conftest import invoke, ok, user_error
+
+TINY = ["--epochs", "1", "--hidden-size", "8", "--num-layers", "1", "--lookback", "12", "--horizon", "6"]
+
 
 def grid(start: str, periods: int, freq: str) -> pd.DatetimeIndex:
     return pd.date_range(start, periods=periods, freq=freq)
@@ -92,6 +96,54 @@ def test_quarters_and_years_with_gaps_keep_the_data_on_the_grid(start, freq):
     full = grid(start, 8, freq)
     inferred = infer_freq([full.delete(3)], "data.csv")
     assert list(pd.date_range(full[0], full[-1], freq=inferred)) == list(full)
+
+
+@pytest.mark.parametrize(("start", "freq"), [("2024-01-31", "BME"), ("2024-01-01", "BMS"), ("2020-03-31", "BQE-DEC")])
+def test_first_or_last_business_days_with_gaps_are_their_business_offsets(start, freq):
+    # Read as month ends before, the last business days (29 March, ...) were off the 'ME' grid and refused.
+    full = grid(start, 12, freq)
+    inferred = infer_freq([full.delete([2, 5])], "data.csv")
+    assert inferred.split("-")[0] == freq.split("-")[0]  # 'BQE-MAR' is 'BQE-DEC's grid
+    assert list(pd.date_range(full[0], full[-1], freq=inferred)) == list(full)
+
+
+@pytest.mark.parametrize(("days", "where"), [([15], "day 15"), ([14, 15, 15], "days 14 to 15")])
+def test_dates_months_apart_inside_their_months_are_refused_naming_their_day(days, where):
+    # Read as month ends before: "timestamp 2020-01-15 off the 'ME' grid", which named no cause.
+    times = pd.DatetimeIndex([pd.Timestamp(2020, 1 + i, days[i % len(days)]) for i in range(10)])
+    with pytest.raises(DataError, match=rf"data.csv: the dates are months apart but fall on {where} of their months "
+                                        r"\(2020-01-\d\d, \.\.\.\), and steps of months, quarters or years fall on a "
+                                        r"month's first or last day: write each date as its month's first day "
+                                        r"\(2020-01-01\) or as the month alone \(2020-01\)"):
+        infer_freq([times], "data.csv")
+
+
+def test_month_end_business_days_with_a_gap_forecast_the_next_ones(tmp_path):
+    times = grid("2020-01-31", 48, "BME").delete(30)  # 29 May 2020, 28 Feb 2021, ...; one month missing
+    path = tmp_path / "closing.csv"
+    path.write_text("date,balance\n" + "".join(f"{t.date()},{1000 + 10 * i}\n" for i, t in enumerate(times)))
+    model, forecast = tmp_path / "model", tmp_path / "forecast.csv"
+    assert "season: 12 (from the frequency BME)" in ok(invoke("train", path, *TINY, "--out", model)).stderr
+    ok(invoke("predict", model, "--data", path, "--output", forecast))
+    frame = pd.read_csv(forecast, parse_dates=["timestamp"])
+    assert frame["timestamp"].tolist() == list(grid("2024-01-31", 6, "BME"))  # 31 Jan, 29 Feb, 29 Mar, ...
+    assert frame["forecast"].between(1300, 1600).all()
+
+
+def test_monthly_dates_in_mid_month_are_refused_by_the_cli_naming_the_day(tmp_path):
+    path = tmp_path / "survey.csv"
+    path.write_text("date,index\n" + "".join(f"{2020 + i // 12}-{i % 12 + 1:02d}-15,{100 + i}\n" for i in range(48)))
+    result = invoke("train", path, *TINY, "--out", tmp_path / "model")
+    assert user_error(result, "the dates are months apart but fall on day 15 of their months (2020-01-15, ...)",
+                      "write each date as its month's first day (2020-01-01) or as the month alone (2020-01)")
+    assert not (tmp_path / "model").exists()
+
+
+def test_four_weekly_data_with_gaps_is_a_fixed_step_not_months():
+    # Read as month ends before (a modal step of 28 days), and refused as off the 'ME' grid.
+    full = grid("2024-01-03", 12, "28D")
+    inferred = infer_freq([full.delete([4, 8])], "data.csv")
+    assert inferred == "4W-WED" and list(pd.date_range(full[0], full[-1], freq=inferred)) == list(full)
 
 
 def test_daily_data_with_gaps_keeps_a_weekly_season():

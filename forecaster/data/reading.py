@@ -22,11 +22,11 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from forecaster.data.header import refuse_lines_above_header, sniffed_sep
 from forecaster.errors import DataError
 
 STDIN = "-"  # the file name that means standard input
 SNIFF_BYTES = 64 * 1024
-SEPARATORS = (",", ";", "\t", "|")  # the field separators sniffed
 SCAN_BYTES = 1024 * 1024  # chunk read while looking for the first line that is not UTF-8
 PARQUET_MAGIC = b"PAR1"  # how every Parquet file begins (and ends)
 # A number with a decimal comma ("1,5", "-0,25"), one with a decimal point ("1.5"), and one that
@@ -105,8 +105,8 @@ def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, as_text: tuple
         except Exception as exc:  # pyarrow raises many unrelated types for a damaged file
             raise DataError(f"{name}: not a readable Parquet file ({exc})") from None
     lines = _head_lines(head, name)
-    _refuse_title_lines(lines, given.sep, name)
-    sep = given.sep or _sniffed_sep(lines)
+    refuse_lines_above_header(lines, given.sep, name)
+    sep = given.sep or sniffed_sep(lines)
     decimal, thousands = _decimal_and_thousands(lines, sep, given, name)
     if decimal == sep:
         raise DataError(f"{name}: the decimal mark {decimal!r} is also the field separator; set `sep` to the other one")
@@ -133,48 +133,6 @@ def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, as_text: tuple
         raise DataError(_not_utf8(name, _first_line_not_utf8(stream))) from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{name}: not a readable CSV file ({type(exc).__name__}: {exc})") from None
-
-
-MAX_TITLE_LINES = 5  # lines above the header that a report export may hold (a title, a date, a blank line)
-
-
-def _refuse_title_lines(lines: list[str], sep: str | None, name: str) -> None:
-    """Refuse lines above the header: a report's title ("Sales report, 2024") with fewer fields than the header.
-
-    Read as the header, a title with a comma split each `;` row at its decimal comma, and the series was made
-    of the decimals' digits. The header is a line of names, separated by one mark, that every line below it matches
-    field for field.
-    """
-    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
-    if numbered and re.fullmatch(r"sep=.", numbered[0][1].strip(), re.IGNORECASE):
-        raise DataError(f"{name}: line {numbered[0][0]} ({numbered[0][1].strip()!r}) is Excel's note of the separator, "
-                        "which is no CSV row; remove it (forecaster finds the separator, or give `sep`)")
-    for k in range(1, min(MAX_TITLE_LINES, len(numbered) - 2) + 1):
-        below = [line for _, line in numbered[k:]]
-        mark = sep or _sniffed_sep(below)
-        rows = list(csv.reader(below, delimiter=mark))
-        fields = len(rows[0])
-        # Names separated by one mark only: a data row split at its decimal commas is no header.
-        marks = [other for other in SEPARATORS if other in below[0]]
-        header = marks == [mark] and fields > 1 and all(cell.strip() and not _is_number(cell) for cell in rows[0])
-        if not header or any(len(row) != fields for row in rows[1:]):
-            continue
-        above = list(csv.reader([line for _, line in numbered[:k]], delimiter=mark))
-        if all(len(row) < fields for row in above):
-            last, title = numbered[k - 1][0], numbered[0][1].strip()
-            what = f"line 1 ({title!r}) lies" if last == 1 else f"lines 1-{last} (from {title!r}) lie"
-            raise DataError(f"{name}: {what} above the header (line {numbered[k][0]}: {fields} names separated by "
-                            f"{mark!r}), as a report's title does; remove {'it' if last == 1 else 'them'} so that "
-                            "the header comes first")
-
-
-def _is_number(cell: str) -> bool:
-    """Whether a cell holds a number, with a decimal point or comma."""
-    try:
-        float(cell.strip().replace(",", "."))
-    except ValueError:
-        return False
-    return True
 
 
 def _row_labels_first(lines: list[str], sep: str) -> bool:
@@ -241,39 +199,6 @@ def _first_line_not_utf8(stream: BinaryIO) -> int | None:
     except UnicodeDecodeError:
         return line
     return None
-
-
-def _sniffed_sep(lines: list[str]) -> str:
-    # The C parser is fast but cannot sniff, so sniff the head here and hand it the delimiter.
-    in_header = [sep for sep in SEPARATORS if lines and sep in lines[0]]
-    if len(in_header) == 1 and len(lines) > 1 and in_header[0] in lines[1]:
-        return in_header[0]  # the header names the columns with one mark: data rows may end in it, or hold commas
-    if len(in_header) > 1:  # 'Datum;Umsatz (EUR, netto)': the mark whose fields read as values in every row
-        best = _splitting_into_values(lines, in_header)
-        if best is not None:
-            return best
-    try:
-        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(SEPARATORS)).delimiter
-    except csv.Error:
-        return ","
-
-
-# A cell that reads as a value: a number (decimal point or comma) or a date written with digits.
-_VALUE = re.compile(r"[-+]?\d+(?:[.,]\d+)?|\d{1,4}([-./])\d{1,2}\1\d{1,4}(?:[ T][\d:.]+)?")
-
-
-def _splitting_into_values(lines: list[str], marks: list[str]) -> str | None:
-    """Among the header's marks, the one that splits the head into rows of one width with the most cells that read
-    as values; None where none does, or two do equally."""
-    scores = {}
-    for mark in marks:
-        rows = [row for row in csv.reader(lines[:20], delimiter=mark) if row]
-        if len(rows) > 1 and len(rows[0]) > 1 and all(len(row) == len(rows[0]) for row in rows[1:]):
-            scores[mark] = sum(bool(_VALUE.fullmatch(cell.strip())) for row in rows[1:] for cell in row)
-    ranked = sorted(scores.values(), reverse=True)
-    if not ranked or (len(ranked) > 1 and ranked[0] == ranked[1]):
-        return None
-    return max(scores, key=scores.get)
 
 
 def _sniffed_decimal(lines: list[str], sep: str) -> str:

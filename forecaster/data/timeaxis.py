@@ -71,19 +71,41 @@ def infer_freq_flat(stamps: pd.DatetimeIndex, bounds: np.ndarray, source: str) -
     inferred = _pandas_freq(longest)
     if inferred is not None:
         return inferred
-    modal = pd.Timedelta(pd.Series(_steps_within(stamps, bounds)).mode().iloc[0])
+    steps = _steps_within(stamps, bounds)
+    modal = pd.Timedelta(pd.Series(steps).mode().iloc[0])
     days = modal / pd.Timedelta(days=1)
     first = longest[0]
     if days == 1 and len(longest) >= 10 and (stamps.day_of_week < 5).all():
         return "B"  # weekdays only, a holiday missing here and there: no weekends to make up
+    fixed = not (steps % modal.to_timedelta64()).astype(np.int64).any()  # every step a whole number of the modal one
     for low, high, start, end in ((28, 31, "MS", "ME"), (89, 92, "QS", "QE"), (365, 366, "YS", "YE")):
-        if low <= days <= high:
-            alias = start if (stamps.day == 1).all() else end
+        if low <= days <= high and (alias := _month_anchor(stamps, start, end, source, fixed)) is not None:
             # Quarters and years need an anchor month, else the grid starts in January, off the data.
-            return alias if alias in ("MS", "ME") else f"{alias}-{first.strftime('%b').upper()}"
+            return alias if start == "MS" else f"{alias}-{first.strftime('%b').upper()}"
     # pandas names an even step by its calendar unit ("D", "W-MON"); a plain Timedelta
     # would give "24h" or "168h", which have no seasonal period.
     return _pandas_freq(pd.date_range(first, periods=3, freq=modal))
+
+
+def _month_anchor(stamps: pd.DatetimeIndex, start: str, end: str, source: str, fixed: bool) -> str | None:
+    """`start` or `end` (MS or ME, QS or QE, YS or YE) by where the dates fall in their months, with pandas' `B`
+    before it where they are the first or last business days. Neither: None for a fixed step (28 days), else
+    refused."""
+    if (stamps.day == 1).all():
+        return start
+    if stamps.is_month_end.all():
+        return end
+    for alias, offset in ((f"B{start}", pd.offsets.BMonthBegin(0)), (f"B{end}", pd.offsets.BMonthEnd(0))):
+        if (stamps + offset == stamps).all():  # rolled forward to the offset, a date on it stays
+            return alias
+    if fixed:
+        return None
+    days = np.unique(stamps.day)
+    where = f"day {days[0]}" if len(days) == 1 else f"days {days[0]} to {days[-1]}"
+    apart, month = {"MS": "months", "QS": "quarters", "YS": "years"}[start], stamps[0].strftime("%Y-%m")
+    raise DataError(f"{source}: the dates are {apart} apart but fall on {where} of their months ({stamps[0].date()}, "
+                    f"...), and steps of months, quarters or years fall on a month's first or last day: write each "
+                    f"date as its month's first day ({month}-01) or as the month alone ({month})")
 
 
 def _steps_within(stamps: pd.DatetimeIndex, bounds: np.ndarray) -> np.ndarray:

@@ -125,16 +125,16 @@ def parsed_times(
 
 # A quarter: "2000Q1", "2000-Q1", "2000 Q1", "Q1 2000", "Q1-2000". pandas reads only the first two, and warns
 # that it will stop.
-_QUARTER = re.compile(r"(\d{4})\s*[-/ ]?\s*[Qq]([1-4])|[Qq]([1-4])\s*[-/ ]?\s*(\d{4})")
+QUARTER = re.compile(r"(\d{4})\s*[-/ ]?\s*[Qq]([1-4])|[Qq]([1-4])\s*[-/ ]?\s*(\d{4})")
 
 
 def _pandas_quarters(column: pd.Series) -> pd.Series:
-    """A text column of quarters written as `_QUARTER` has them, each as its first day ("2000-04-01"); other cells
+    """A text column of quarters written as `QUARTER` has them, each as its first day ("2000-04-01"); other cells
     ("Total") as they are, to be refused at their line."""
-    if not is_text(column) or column.empty or not _QUARTER.fullmatch(str(column.iloc[0]).strip()):
+    if not is_text(column) or column.empty or not QUARTER.fullmatch(str(column.iloc[0]).strip()):
         return column
     codes, values = pd.factorize(column.astype(str), use_na_sentinel=False)  # each distinct text once
-    parts = pd.Series(values).str.strip().str.extract(f"^(?:{_QUARTER.pattern})$")
+    parts = pd.Series(values).str.strip().str.extract(f"^(?:{QUARTER.pattern})$")
     quarters = parts.notna().any(axis=1).to_numpy()
     months = 3 * parts[1].fillna(parts[2])[quarters].astype(int) - 2
     firsts = np.array(values, dtype=object)
