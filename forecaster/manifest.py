@@ -42,7 +42,7 @@ def _is_schema(value: object) -> bool:
         and _is_text_list(value.get("targets")) and len(value["targets"]) >= 1
         and isinstance(value.get("freq"), str) and value["freq"] != ""
         and _is_text_list(value.get("covariates", []))
-        # time_parts: none, [year], [year, quarter|month] or [year, Jan..Dec] (roles.py)
+        # time_parts: none, [year], [year, quarter|month], [year, Jan..Dec] or [date, hour|time] (roles.py)
         and _is_text_list(value.get("time_parts", [])) and len(value.get("time_parts", [])) in (0, 1, 2, 13)
     )
 

@@ -148,9 +148,11 @@ def test_evaluate_output_dash_streams_the_csv_and_shows_the_tables_on_stderr(tra
     assert "MASE" in streamed.stderr and "MASE" not in streamed.stdout
 
 
-def test_output_dash_into_a_reader_that_stops_early_is_not_an_error(trained, data_file):
-    process = subprocess.Popen([sys.executable, "-m", "forecaster", "evaluate", str(trained), "--data", str(data_file),
-                                "--output", "-", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+@pytest.mark.parametrize("command", [["evaluate", "--output", "-"], ["predict"]])  # predict: CSV when piped
+def test_stdout_into_a_reader_that_stops_early_is_not_an_error(trained, data_file, command):
+    # `forecaster predict model | head` said "error: Broken pipe; check the path, its permissions ..." and exited 2.
+    process = subprocess.Popen([sys.executable, "-m", "forecaster", command[0], str(trained), "--data", str(data_file),
+                                *command[1:], "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env={**os.environ, "OMP_NUM_THREADS": "1"})
     process.stdout.close()  # `| head -0`: nobody reads what is written
     stderr = process.communicate(timeout=120)[1].decode()

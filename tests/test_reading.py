@@ -483,28 +483,6 @@ def test_quarters_written_quarter_first_forecast_the_next_quarter(tmp_path):
     assert frame["timestamp"].iloc[1] == pd.Timestamp("2010-04-01")
 
 
-@pytest.mark.parametrize("name, hours", [("hour", lambda t: t.hour + 1), ("time", lambda t: t.strftime("%H:%M")),
-                                         ("Hour Ending", lambda t: t.hour + 1)])
-def test_dates_beside_a_column_of_hours_are_refused_saying_to_join_them(tmp_path, name, hours):
-    # Before, the hours became a series and the refusal of its repeated dates pointed to --id-col.
-    times = pd.date_range("2024-01-01", periods=72, freq="h")
-    path = tmp_path / "load.csv"
-    pd.DataFrame({"date": times.strftime("%Y-%m-%d"), name: hours(times), "load": np.arange(72.0)}).to_csv(path, index=False)
-    result = invoke("train", path, *TINY, "--out", tmp_path / "model")
-    assert result.exit_code == 2 and "id-col" not in result.stderr
-    first = "00:00" if name == "time" else "1"
-    assert (f"column 'date' holds dates without a time, each on several rows, beside column {name!r}, which looks like "
-            f"the time of day ('{first}' on the first row); join the two into one timestamp column") in result.stderr
-
-
-def test_a_heart_rate_in_a_column_named_hr_is_no_time_of_day(tmp_path):
-    times = pd.date_range("2024-01-01", periods=72, freq="h")
-    path = tmp_path / "pulse.csv"
-    pd.DataFrame({"date": times.strftime("%Y-%m-%d"), "user": "a", "hr": 60 + np.arange(72) % 30}).to_csv(path, index=False)
-    result = invoke("train", path, *TINY, "--out", tmp_path / "model")
-    assert result.exit_code == 2 and "time of day" not in result.stderr and "--id-col" in result.stderr
-
-
 def test_dates_written_yyyymmdd_forecast_the_next_day(tmp_path):
     times = pd.date_range("2024-01-01", periods=60, freq="D")
     path = dated_file(tmp_path, times, "%Y%m%d")

@@ -97,12 +97,7 @@ def _write_csv(frame, output: Path, force: bool, stderr: Console) -> None:
     from forecaster.outputs import is_stdout, write_atomically
 
     if is_stdout(output):
-        try:
-            frame.to_csv(sys.stdout, index=False)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            # The reader stopped early (`| head`): it has what it wanted; Python must not flush into the pipe again.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _csv_to_stdout(frame)
         return
     write_atomically(output, lambda tmp: frame.to_csv(tmp, index=False), force=force)
     stderr.print(f"wrote {len(frame)} rows to {escape(str(output))}")
@@ -113,7 +108,16 @@ def _print_frame(frame, as_table) -> None:
     if sys.stdout.isatty():
         Console().print(as_table(frame))
     else:
+        _csv_to_stdout(frame)
+
+
+def _csv_to_stdout(frame) -> None:
+    try:
         frame.to_csv(sys.stdout, index=False)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): it has what it wanted; Python must not flush into the pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @app.command()

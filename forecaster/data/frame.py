@@ -16,9 +16,9 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.data.cleaning import Rows, check_ids, clean_series, inferred_freq, numeric_column, raw_series
+from forecaster.data.clock import at_time_of_day, is_time_of_day
 from forecaster.data.covariates import attach_covariates, covariate_names, raw_covariates
 from forecaster.data.layout import DEFAULT_ID, detect_schema, require_columns
-from forecaster.data.numeric_times import whole_numbers
 from forecaster.data.reading import read_table, source_name
 from forecaster.data.roles import by_month, months_as_rows, time_from_parts, with_time_index
 from forecaster.data.series import MinLength, Schema, SeriesSet
@@ -79,52 +79,21 @@ def _rows(frame: pd.DataFrame, schema: Schema, config: Config, source: str, from
           notes: list[str]) -> tuple[Rows, dict[str, Rows] | None]:
     """The rows of every series (times parsed, values checked) as in the file, and of every covariate."""
     rows = RowLabeller(from_file)
+    clocked = is_time_of_day(None, schema.time_parts)
     if by_month(schema.time_parts):
         frame, rows = months_as_rows(frame, schema.time_parts, schema.targets[0], source, rows)
-    elif schema.time_parts:
+    elif schema.time_parts and not clocked:
         frame = frame.assign(**{schema.time_col: time_from_parts(frame, schema.time_parts, source, rows)})
-    times = parsed_times(frame, schema.time_col, source, rows, notes, config.date_format, schema.freq)
-    if schema.id_col is None:
-        _refuse_dates_beside_hours(frame, schema.time_col, times, source)
+    # Dates beside their time of day are days, whatever the frequency of the joined times.
+    freq = ("D" if schema.freq else None) if clocked else schema.freq
+    times = parsed_times(frame, schema.time_col, source, rows, notes, config.date_format, freq)
+    if clocked:
+        times = at_time_of_day(times, frame[schema.time_parts[1]], schema.time_col, source, rows)
     values = {col: numeric_column(frame[col], col, source, rows) for col in schema.targets}
     if schema.id_col is not None:
         check_ids(frame[schema.id_col], schema.id_col, source, rows)
     raw = raw_series(frame, schema, times, values)
     return raw, raw_covariates(frame, schema, times, source, rows) if covariate_names(schema) else None
-
-
-# Names of a column that may hold a date's time of day, besides any with 'hour' in it ('Hour Ending', 'hour_of_day').
-HOUR_NAMES = ("hr", "hh", "he", "time", "time of day", "time_of_day", "uhrzeit", "stunde", "heure", "hora", "ora")
-
-
-def _refuse_dates_beside_hours(frame: pd.DataFrame, time_col: str | None, times: pd.Index | None, source: str) -> None:
-    """Refuse a time column of dates repeated within the day beside a column of hours: only the user can join them.
-
-    Otherwise the hours became a series, and the refusal of its repeated dates pointed to `id_col`.
-    """
-    if not isinstance(times, pd.DatetimeIndex) or not times.has_duplicates or (times != times.normalize()).any():
-        return
-    hours = next((c for c in frame.columns if c != time_col and _named_as_hours(c) and _times_of_day(frame[c])), None)
-    if hours is not None:
-        raise DataError(
-            f"{source}: column {time_col!r} holds dates without a time, each on several rows, beside column {hours!r}, "
-            f"which looks like the time of day ({str(frame[hours].iloc[0])!r} on the first row); join the two into one "
-            "timestamp column ('2024-01-01 13:00'), or name the time column with `time_col`"
-        )
-
-
-def _named_as_hours(name: object) -> bool:
-    lower = str(name).strip().lower()
-    return "hour" in lower or lower in HOUR_NAMES
-
-
-def _times_of_day(column: pd.Series) -> bool:
-    """Whether every cell is an hour (a whole number from 0 to 24: energy data counts hours ending 1-24) or a clock
-    time ('13:00'); a heart rate in a column 'hr' is neither."""
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        hours = whole_numbers(column)
-        return hours is not None and hours.min() >= 0 and hours.max() <= 24
-    return bool(column.astype(str).str.strip().str.fullmatch(r"\d{1,2}:\d{2}(?::\d{2})?").all())
 
 
 def _mostly_filled(series: list, filled: np.ndarray, fill: str) -> list[str]:

@@ -1,7 +1,7 @@
 """Which column is what, read the way a person reads a table: the time, an index to ignore, or a series.
 
-Names and types decide first (timestamps.time_column); then integer years (alone, with a quarter or
-month column, or beside a column per month) make the time; a leading unnamed column is the index that
+Names and types decide first (timestamps.time_column); a date column beside its time of day joins it
+(clock.py); else integer years (alone, with a quarter or month column, or beside a column per month) make the time; a leading unnamed column is the index that
 `DataFrame.to_csv()` or R's `write.csv` writes; a column that only counts the rows is never a series.
 Settings (time_col, target) override each guess.
 """
@@ -17,6 +17,7 @@ import pandas as pd
 
 from forecaster.config import Config
 from forecaster.errors import DataError
+from forecaster.data.clock import refuse_hours_ending, time_of_day_column
 from forecaster.data.numeric_times import numbers_as_dates, whole_numbers
 from forecaster.data.timeaxis import FIRST_YEAR, LAST_YEAR
 from forecaster.data.timestamps import TIME_NAMES, RowLabeller, is_text, time_column
@@ -38,7 +39,8 @@ class Roles:
     """The columns that are not series: the time (maybe built from parts) and those ignored."""
 
     time_col: str | None
-    time_parts: list[str] = field(default_factory=list)  # [year], [year, quarter|month] or [year, Jan..Dec]
+    # [year], [year, quarter|month], [year, Jan..Dec], or [date, hour|time]: a date and its time of day
+    time_parts: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # an index or a row counter: never a series
     guesses: list[str] = field(default_factory=list)  # each guessed role in words, for the note
 
@@ -60,6 +62,12 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None, source
             ignored.append(col)
             guesses.append(f"ignored {col!r} (dates written as numbers)")
     parts: list[str] = []
+    hours = time_of_day_column(frame, time_col, id_col, taken | set(ignored))
+    if hours is not None:
+        refuse_hours_ending(frame, time_col, hours, source)
+        parts = [time_col, hours]
+        kind = "clock times" if is_text(frame[hours]) else "hours 0-23"
+        guesses.insert(0, f"time column {time_col!r} + {hours!r} (dates and their {kind}, joined)")
     if time_col is None and config.time_col is None:
         parts = _year_parts(frame, taken | set(ignored), bool(config.covariates or config.future_covariates))
         if parts:
