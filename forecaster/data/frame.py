@@ -21,6 +21,7 @@ from forecaster.data.covariates import attach_covariates, covariate_names, raw_c
 from forecaster.data.layout import DEFAULT_ID, detect_schema, require_columns
 from forecaster.data.reading import read_table, source_name
 from forecaster.data.roles import by_month, months_as_rows, time_from_parts, with_time_index
+from forecaster.data.signs import signs_dropped
 from forecaster.data.series import MinLength, Schema, SeriesSet
 from forecaster.data.timeaxis import STEPS, time_label
 from forecaster.data.timestamps import RowLabeller, parsed_times
@@ -52,6 +53,8 @@ def series_from_frame(frame: pd.DataFrame, config: Config, source: str = "data",
     frame = with_time_index(frame, config, saved=schema is not None, saved_time_col=schema.time_col if schema else None)
     notes: list[str] = []
     frame = _without_blank_rows_at_end(_without_empty_unnamed_columns(frame), source, notes)
+    ids = schema.id_col if schema is not None else config.id_col or DEFAULT_ID
+    frame = signs_dropped(frame, {config.time_col, ids}, (config.decimal, config.thousands), source, notes)
     # Data read for a saved model must come at the model's frequency, unless `freq` was the user's own choice.
     strict_grid = schema is not None and not config.freq
     if schema is None:

@@ -1,0 +1,97 @@
+"""Numbers written with a currency or percent sign, as spreadsheets save formatted cells: '$1,234.50', '12,5 %'.
+
+Excel writes each cell's displayed text into a CSV, so a currency or percent column arrives as text, and was
+refused as no series. Such a column is read as numbers, its sign and thousands separators dropped, and said.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from forecaster.errors import DataError
+
+SIGNS = "$€£¥%"
+SAMPLE_CELLS = 20  # cells looked at before a column is read in full: ids and dates show no sign there
+_SIGN = re.compile(f"[{re.escape(SIGNS)}]")
+_SPACES = "[\\s\u00a0\u202f']"  # between thousands: a space, a no-break or narrow one, a Swiss apostrophe
+# The number once its sign, spaces and minus are gone, in each convention: thousands ',' or '.', and plain.
+_POINT_DECIMAL = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+_COMMA_DECIMAL = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?")
+
+
+def signs_dropped(frame: pd.DataFrame, skip: set, marks: tuple[str | None, str | None], source: str,
+                  notes: list[str]) -> pd.DataFrame:
+    """`frame` with each text column of numbers that all carry one sign ($, €, £, ¥ or %) as float numbers,
+    each said in `notes`; the columns in `skip` (the time and id columns) and all others as they are.
+
+    `marks` are the decimal mark and thousands separator set for the file (None: each column's own, where only
+    one reading holds every cell; a column that reads both ways, as '$1,000' does, is refused).
+    """
+    read = {}
+    for col in frame.columns:
+        if col in skip or not _text(frame[col]) or not _shows_a_sign(frame[col]):
+            continue
+        numbers = _numbers(frame[col], _decimal_set(*marks), f"{source}: column {col!r}")
+        if numbers is not None:
+            read[col], note = numbers
+            notes.append(f"column {col!r} read as {note}")
+    return frame.assign(**read) if read else frame
+
+
+def _decimal_set(decimal: str | None, thousands: str | None) -> str | None:
+    """The decimal mark the settings give: `decimal`, or the other of '.' and ',' than `thousands`."""
+    return decimal or {".": ",", ",": "."}.get(thousands or "")
+
+
+def _text(column: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+
+
+def _shows_a_sign(column: pd.Series) -> bool:
+    sample = column.iloc[np.flatnonzero(column.notna().to_numpy())[:SAMPLE_CELLS]].astype(str)
+    return bool(len(sample)) and bool(sample.str.contains(_SIGN).all())
+
+
+def _numbers(column: pd.Series, decimal: str | None, where: str) -> tuple[pd.Series, str] | None:
+    """The column as floats and what was dropped, in words; None unless every filled cell is a number with the same
+    sign, in one convention of thousands and decimal marks."""
+    filled = column.notna().to_numpy()
+    text = column[filled].astype(str).str.strip()
+    signs = text.str.findall(_SIGN)
+    if not (signs.str.len() == 1).all() or signs.str[0].nunique() != 1:
+        return None
+    sign = signs.iloc[0][0]
+    bare = text.str.replace(sign, "", regex=False).str.replace(_SPACES, "", regex=True)
+    negative = bare.str.fullmatch(r"\(.*\)|[-−].*").to_numpy()  # accounting writes -1 as (1)
+    bare = bare.str.strip("()-−")
+    convention = _convention(bare, decimal, text, where)
+    if convention is None:
+        return None
+    thousands, point = convention
+    values = bare.str.replace(thousands, "", regex=False).str.replace(point, ".", regex=False).astype(np.float64)
+    numbers = np.full(len(column), np.nan)
+    numbers[filled] = np.where(negative, -values, values)
+    example = f"{text.iloc[0]!r} is {numbers[filled][0]:g}"
+    marks = f" and thousands separators {thousands!r}" if bare.str.contains(thousands, regex=False).any() else ""
+    note = f"percentages, {example}" if sign == "%" else f"numbers, {example}"
+    return pd.Series(numbers, index=column.index), f"{note} (the sign {sign!r}{marks} dropped)"
+
+
+def _convention(bare: pd.Series, decimal: str | None, text: pd.Series, where: str) -> tuple[str, str] | None:
+    """(thousands, decimal) marks that read every cell, the decimal mark being `decimal` where set; None where
+    none does. Where both do and a cell holds a mark ('1,000', '1.500'), only the user knows which it is."""
+    point = bool(bare.str.fullmatch(_POINT_DECIMAL).all()) and decimal in (None, ".")
+    comma = bool(bare.str.fullmatch(_COMMA_DECIMAL).all()) and decimal in (None, ",")
+    if point and comma:
+        marked = bare.str.contains("[.,]")
+        if marked.any():
+            cell = text[marked.to_numpy()].iloc[0]
+            mark = "," if "," in cell else "."
+            raise DataError(f"{where} holds {cell!r}, where {mark!r} may separate thousands or be the decimal mark; "
+                            f"set `thousands` {mark} or `decimal` {mark}")
+    if point or comma:
+        return (",", ".") if point else (".", ",")
+    return None
