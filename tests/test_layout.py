@@ -128,15 +128,15 @@ def test_guessed_series_a_time_found_by_its_cells_and_columns_left_out_are_said(
 
 
 def test_a_time_column_that_is_not_read_says_that_row_order_is_the_axis(tmp_path):
-    # ISO weeks are no dates pandas reads: before, the column was dropped without a word.
-    weeks = [f"2021-W{w:02d}" for w in range(1, 41)]
-    data = tmp_path / "weeks.csv"
-    pd.DataFrame({"week": weeks, "value": cycle(40)}).to_csv(data, index=False)
+    # Fiscal years are no dates pandas reads: before, the column was dropped without a word.
+    years = [f"{1980 + i}/{(81 + i) % 100:02d}" for i in range(40)]  # 1980/81, ..., 2019/20
+    data = tmp_path / "years.csv"
+    pd.DataFrame({"fiscal year": years, "value": cycle(40)}).to_csv(data, index=False)
     stderr = train(data, tmp_path / "m")
     assert schema(tmp_path / "m")["time_col"] is None
     assert list(forecast(tmp_path / "m", data, tmp_path)["timestamp"]) == [40, 41, 42]
-    assert len(note_lines(stderr, "ignored 'week' (not numbers); no time column: row order is the time axis (name "
-                                  "one with --time-col)")) == 1
+    assert len(note_lines(stderr, "ignored 'fiscal year' (not numbers); no time column: row order is the time axis "
+                                  "(name one with --time-col)")) == 1
 
 
 def test_r_write_csv_row_names_are_ignored(tmp_path):

@@ -1,4 +1,5 @@
-"""forecaster.data.numeric_times: numbers in the time column read as dates written YYYYMMDD or Excel's serial days, else steps."""
+"""forecaster.data.numeric_times: numbers in the time column read as dates written YYYYMMDD or YYYYMM or Excel's
+serial days, else steps."""
 
 import numpy as np
 import pandas as pd
@@ -8,7 +9,7 @@ from forecaster.errors import DataError
 
 from forecaster.data.timestamps import RowLabeller, parsed_times
 
-from conftest import load
+from conftest import invoke, load, ok
 
 
 def test_whole_numbers_that_are_dates_written_yyyymmdd_are_read_as_dates(tmp_path):
@@ -98,8 +99,41 @@ def test_yyyymmdd_written_as_floats_with_an_empty_cell_is_refused_at_its_line(tm
 def test_a_date_column_of_other_numbers_says_they_are_read_as_steps(tmp_path):
     data = load(tmp_path, "date,v\n100,1\n101,2\n102,3\n")
     assert list(data.series[0].time) == [100, 101, 102]
-    assert data.notes == ["date column 'date' holds numbers that are neither dates written YYYYMMDD nor Excel serial "
-                          "dates of 1990 to 2099: read as step numbers; write dates as dates to have them read so"]
+    assert data.notes == ["date column 'date' holds numbers that are neither dates written YYYYMMDD or YYYYMM nor "
+                          "Excel serial dates of 1990 to 2099: read as step numbers; write dates as dates to have them "
+                          "read so"]
     # Long files in Nixtla's shape number their steps in 'ds' as often as they date them: no note there.
     assert load(tmp_path, "unique_id,ds,y\na,0,1\na,1,2\na,2,3\n").notes == []
 
+
+
+MONTHS = pd.date_range("2020-01-01", periods=48, freq="MS")
+
+
+@pytest.mark.parametrize("name", ["month", "Period", "yyyymm", "date"])
+def test_months_written_yyyymm_are_read_as_months(tmp_path, name):
+    # A column named 'month' was a series beside 'v' before, and row order the axis; 'date' was read as steps
+    # (88 made up from each December to January).
+    data = load(tmp_path, f"{name},v\n" + "".join(f"{t:%Y%m},{i}\n" for i, t in enumerate(MONTHS)))
+    assert [s.id for s in data.series] == ["v"] and list(data.series[0].time) == list(MONTHS)
+    assert data.schema.freq == "MS" and data.schema.time_col == name
+    assert f"date column {name!r} read as months written YYYYMM (202001 is 2020-01)" in data.notes
+
+
+@pytest.mark.parametrize("cells", [["202011", "202012", "202013"], ["202011", "202012", "202101.5"]])
+def test_numbers_that_are_not_all_months_are_no_months(tmp_path, cells):
+    data = load(tmp_path, "month,v\n" + "".join(f"{c},{i}\n" for i, c in enumerate(cells)))
+    assert data.schema.time_col is None and "month" in [s.id for s in data.series]
+
+
+def test_a_monthly_export_with_yyyymm_periods_forecasts_the_next_months(tmp_path):
+    path = tmp_path / "sales.csv"
+    values = 100 + np.arange(48) + 10 * (np.arange(48) % 12 == 11)  # a December peak on a trend
+    path.write_text("month,sales\n" + "".join(f"{t:%Y%m},{v}\n" for t, v in zip(MONTHS, values)))
+    model, forecast = tmp_path / "model", tmp_path / "forecast.csv"
+    ok(invoke("train", path, "--epochs", "1", "--hidden-size", "8", "--horizon", "6", "--out", model))
+    ok(invoke("predict", model, "--data", path, "--output", forecast))
+    frame = pd.read_csv(forecast, parse_dates=["timestamp"])
+    assert frame["series"].unique().tolist() == ["sales"]  # 'month' was forecast as a series before
+    assert frame["timestamp"].tolist() == list(pd.date_range("2024-01-01", periods=6, freq="MS"))
+    assert frame["forecast"].between(120, 175).all()

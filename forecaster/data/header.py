@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from forecaster.data.timestamps import QUARTER
+from forecaster.data.periods import QUARTER
 from forecaster.errors import DataError
 
 SEPARATORS = (",", ";", "\t", "|")  # the field separators sniffed

@@ -14,6 +14,9 @@ import pandas as pd
 from forecaster.data.timeaxis import FIRST_YEAR, LAST_YEAR, STEPS
 from forecaster.errors import DataError
 
+# Names of a column that holds months written YYYYMM (202401) when it holds numbers.
+MONTH_NAMES = ("month", "months", "yyyymm", "yearmonth", "year_month", "year month", "period", "monat", "mois", "mes",
+               "ym")
 MAX_STEP = 2**53  # a step number read as a float is exact only up to here
 # Whole step numbers stay within this, so that the steps forecast after the last one are still 64-bit integers.
 MAX_WHOLE_STEP = 2**62
@@ -27,6 +30,11 @@ def numeric_times(column: pd.Series, time_col: str, source: str, rows: Callable[
         if dated is not None:
             notes.append(f"date column {time_col!r} read as dates written YYYYMMDD")
             return pd.DatetimeIndex(dated)
+        dated = _written_yyyymm(column)
+        if dated is not None:
+            notes.append(f"date column {time_col!r} read as months written YYYYMM ({column.iloc[0]} is "
+                         f"{dated.iloc[0]:%Y-%m})")
+            return pd.DatetimeIndex(dated)
         dated = _excel_serial_dates(column, time_col)
         if dated is not None:
             day = dated.iloc[0]
@@ -35,19 +43,24 @@ def numeric_times(column: pd.Series, time_col: str, source: str, rows: Callable[
                          f"{column.iloc[0]} is {shown}); set `freq` steps to read them as step numbers")
             return pd.DatetimeIndex(dated)
         if "date" in str(time_col).lower() and _named_as_dates(time_col):  # 'ds' holds steps as often as dates
-            notes.append(f"date column {time_col!r} holds numbers that are neither dates written YYYYMMDD nor Excel "
-                         "serial dates of 1990 to 2099: read as step numbers; write dates as dates to have them read so")
+            notes.append(f"date column {time_col!r} holds numbers that are neither dates written YYYYMMDD or YYYYMM "
+                         "nor Excel serial dates of 1990 to 2099: read as step numbers; write dates as dates to have "
+                         "them read so")
     return _steps(column, time_col, source, rows)
 
 
 def numbers_as_dates(column: pd.Series, name: object) -> bool:
-    """Whether a column named as dates ('Order Date') holds numbers that are dates (YYYYMMDD or Excel's serial days),
-    empty cells aside."""
-    if not _named_as_dates(name) or not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+    """Whether a column named as dates ('Order Date') holds numbers that are dates (YYYYMMDD, YYYYMM or Excel's
+    serial days), or one named as months ('month', 'period') holds months written YYYYMM, empty cells aside."""
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return False
     present = column.dropna()
-    return not present.empty and (_written_yyyymmdd(present) is not None
-                                  or _excel_serial_dates(present, name) is not None)
+    if present.empty:
+        return False
+    if str(name).strip().lower() in MONTH_NAMES:
+        return _written_yyyymm(present) is not None
+    return _named_as_dates(name) and any(read(present) is not None for read in (
+        _written_yyyymmdd, _written_yyyymm, lambda numbers: _excel_serial_dates(numbers, name)))
 
 
 def _named_as_dates(name: object) -> bool:
@@ -84,6 +97,21 @@ EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (for days after its ph
 # Serial days of 1990-01-01 and 2099-12-31: counted from 1970 instead (as R's and Unix's days), such numbers
 # would be dates after 2059, so no other reading is likely; earlier serial days are left as steps.
 EXCEL_DAYS = (32874, 73050)
+
+
+def _written_yyyymm(column: pd.Series) -> pd.Series | None:
+    """Whole numbers that are all months written YYYYMM (202401), as their first days; None for other numbers.
+
+    Read as steps, such months would jump by 89 from each December to January, and the gaps be filled.
+    """
+    numbers = whole_numbers(column)
+    if numbers is None or not FIRST_YEAR * 100 < numbers.min() <= numbers.max() < (LAST_YEAR + 1) * 100:
+        return None
+    months = numbers % 100
+    if not ((months >= 1) & (months <= 12)).all():
+        return None
+    firsts = pd.to_datetime(pd.DataFrame({"year": numbers // 100, "month": months, "day": 1}))
+    return pd.Series(firsts.to_numpy(), index=column.index)
 
 
 def _excel_serial_dates(column: pd.Series, time_col: object) -> pd.Series | None:

@@ -23,6 +23,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from forecaster.data.header import refuse_lines_above_header, sniffed_sep
+from forecaster.data.periods import MONTH_NUMBER_YEAR
 from forecaster.errors import DataError
 
 STDIN = "-"  # the file name that means standard input
@@ -112,6 +113,7 @@ def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, as_text: tuple
         raise DataError(f"{name}: the decimal mark {decimal!r} is also the field separator; set `sep` to the other one")
     if thousands is not None:
         as_text = (*as_text, *_not_numbers(lines, sep, decimal, thousands))
+    as_text = (*as_text, *_numbered_months(lines, sep))
     read = functools.partial(pd.read_csv, sep=sep, decimal=decimal, thousands=thousands, skipinitialspace=True,
                              encoding="utf-8", dtype=dict.fromkeys(as_text, str))
     try:
@@ -211,7 +213,7 @@ def _sniffed_decimal(lines: list[str], sep: str) -> str:
         return "."
     cells = [cell.strip() for row in csv.reader(lines[1:], delimiter=sep) for cell in row]
     commas = any(_COMMA_NUMBER.fullmatch(cell) and not THOUSANDS_COMMA.fullmatch(cell) for cell in cells)
-    points = any(_POINT_NUMBER.fullmatch(cell) for cell in cells)
+    points = any(_POINT_NUMBER.fullmatch(cell) and not MONTH_NUMBER_YEAR.fullmatch(cell) for cell in cells)
     return "," if commas and not points else "."
 
 
@@ -259,6 +261,13 @@ def _not_numbers(lines: list[str], sep: str, decimal: str, thousands: str) -> li
     rows = list(csv.reader(lines, delimiter=sep, skipinitialspace=True))  # names as pandas reads them
     return [column for j, column in enumerate(rows[0] if rows else [])
             if any(thousands in row[j] and not number.fullmatch(row[j].strip()) for row in rows[1:] if j < len(row))]
+
+
+def _numbered_months(lines: list[str], sep: str) -> list[str]:
+    """The head's columns whose every cell is a numbered month ("01.2020"), which pandas would read as 1.202."""
+    rows = [row for row in csv.reader(lines, delimiter=sep, skipinitialspace=True) if row]
+    return [column for j, column in enumerate(rows[0] if len(rows) > 1 else [])
+            if all(j < len(row) and MONTH_NUMBER_YEAR.fullmatch(row[j].strip()) for row in rows[1:])]
 
 
 def _refuse_thousands_points(lines: list[str], sep: str, name: str) -> None:

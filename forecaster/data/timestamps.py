@@ -17,6 +17,7 @@ from pandas.tseries.api import guess_datetime_format
 from forecaster.config import Config
 from forecaster.errors import DataError
 from forecaster.data.numeric_times import numbers_as_dates, numeric_times
+from forecaster.data.periods import as_first_days
 from forecaster.data.timeaxis import MAX_GRID, STEPS, infer_freq_flat
 
 TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
@@ -77,9 +78,11 @@ def _looks_like_dates(column: pd.Series, date_format: str | None) -> bool:
     present = column.dropna()
     if len(present) > 1 and str(present.iloc[-1]).strip().lower() in TOTAL_WORDS:
         present = present.iloc[:-1]  # the time column still, whose total row is then refused at its line
-    sample = _pandas_quarters(present.head(20).astype(str))
-    # A date has a digit: pandas reads a month's name alone ("Jan") as a date in year 1.
-    if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d+)?").any() or not sample.str.contains(r"\d").all():
+    sample = present.head(20).astype(str)
+    sample = sample if date_format else as_first_days(sample, None)[0]
+    # A date has a digit (pandas reads a month's name alone, "Jan", as a date in year 1) and is no number (it reads
+    # the decimal comma of "100,0" as a date in year 100).
+    if sample.empty or sample.str.fullmatch(r"[-+]?\d+([.,]\d+)?").any() or not sample.str.contains(r"\d").all():
         return False
     # On UTC: only whether they parse matters here, and mixed offsets would make pandas raise.
     parsed = pd.to_datetime(sample, errors="coerce", format=date_format or "mixed", utc=True)
@@ -103,7 +106,10 @@ def parsed_times(
                         "give every row its time")
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return numeric_times(column, time_col, source, rows, notes, freq)
-    distinct, read_as = _Distinct.of(_pandas_quarters(column)), date_format
+    if date_format is None:
+        column, read = as_first_days(column, f"{source}: column {time_col!r}")
+        notes += [f"date column {time_col!r} {read}"] if read else []
+    distinct, read_as = _Distinct.of(column), date_format
     if distinct.codes is not None:
         _refuse_leap_seconds(distinct, time_col, source, rows)
         _check_format(date_format, distinct, source)
@@ -121,25 +127,6 @@ def parsed_times(
             f"({int(bad.sum())} such); {fix}"
         )
     return pd.DatetimeIndex(parsed)
-
-
-# A quarter: "2000Q1", "2000-Q1", "2000 Q1", "Q1 2000", "Q1-2000". pandas reads only the first two, and warns
-# that it will stop.
-QUARTER = re.compile(r"(\d{4})\s*[-/ ]?\s*[Qq]([1-4])|[Qq]([1-4])\s*[-/ ]?\s*(\d{4})")
-
-
-def _pandas_quarters(column: pd.Series) -> pd.Series:
-    """A text column of quarters written as `QUARTER` has them, each as its first day ("2000-04-01"); other cells
-    ("Total") as they are, to be refused at their line."""
-    if not is_text(column) or column.empty or not QUARTER.fullmatch(str(column.iloc[0]).strip()):
-        return column
-    codes, values = pd.factorize(column.astype(str), use_na_sentinel=False)  # each distinct text once
-    parts = pd.Series(values).str.strip().str.extract(f"^(?:{QUARTER.pattern})$")
-    quarters = parts.notna().any(axis=1).to_numpy()
-    months = 3 * parts[1].fillna(parts[2])[quarters].astype(int) - 2
-    firsts = np.array(values, dtype=object)
-    firsts[quarters] = (parts[0].fillna(parts[3])[quarters] + "-" + months.map("{:02d}".format) + "-01").to_numpy()
-    return pd.Series(firsts[codes], index=column.index, name=column.name)
 
 
 def _refuse_leap_seconds(distinct: _Distinct, time_col: str, source: str, rows: RowLabeller) -> None:
