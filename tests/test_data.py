@@ -368,6 +368,13 @@ def test_a_comma_that_may_separate_thousands_is_refused_naming_both_readings(tmp
            "separates thousands, or `decimal` , if it is a decimal comma" in message
 
 
+@pytest.mark.parametrize("minus", ["\u2212", "\u2013"])
+def test_a_typographic_minus_is_refused_naming_it(tmp_path, minus):
+    message = refusal(tmp_path, f"date,v\n2024-01-01,{minus}3\n2024-01-02,2\n2024-01-03,1\n")
+    assert message.endswith(f"column 'v' has '{minus}3' at line 2, which is not a number (1 such); write its minus "
+                            "as '-': a typographic minus or dash ('−', '–') is no minus sign to pandas")
+
+
 def test_an_empty_column_without_a_name_is_not_a_series(tmp_path):
     # A separator at the end of every line, header included, as some exports write them.
     data = load(tmp_path, "date,v,\n2024-01-01,1,\n2024-01-02,2,\n2024-01-03,3,\n")

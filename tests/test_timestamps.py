@@ -257,6 +257,16 @@ def test_two_digit_years_that_python_splits_across_centuries_are_refused(tmp_pat
     assert "column 'date' has two-digit years, read as 1969-2068 by Python's century" in message
 
 
+def test_a_note_below_the_table_is_refused_as_one(tmp_path):
+    # Named only as "not a date or time" before.
+    times = pd.date_range("2024-01-01", periods=10, freq="D")
+    text = "date,v\n" + "".join(f"{t.date()},{i}\n" for i, t in enumerate(times)) + "Source: Eurostat, 2024\n"
+    assert refusal(tmp_path, text).endswith("column 'date' has 'Source: Eurostat' at line 12, which is a note below "
+                                            "the table rather than a time (1 such); remove the lines from there on")
+    text = text.replace("2024-01-05", "bad date here")  # a cell inside the table is no note
+    assert "'bad date here' at line 6, which is not a date or time" in refusal(tmp_path, text)
+
+
 @pytest.mark.parametrize("times", [["2024-01", "2024-02", "2024-03", "2024-04"], ["2000 Q1", "2000 Q2", "2000 Q3", "2000 Q4"]])
 def test_a_total_row_under_the_times_is_refused_at_its_line(tmp_path, times):
     # Before, 'Total' made the column text: row order became the axis and the total a data point.

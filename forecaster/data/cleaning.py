@@ -36,6 +36,8 @@ def numeric_column(column: pd.Series, name: str, source: str, rows: RowLabeller)
             fix = "set `thousands` , if the comma separates thousands, or `decimal` , if it is a decimal comma"
         elif DECIMAL_COMMA.fullmatch(text):
             fix = "write numbers with a decimal point (1.5, not 1,5), or set `decimal` ,"
+        elif "\u2212" in text or "\u2013" in text:
+            fix = "write its minus as '-': a typographic minus or dash ('−', '–') is no minus sign to pandas"
         else:
             fix = "fix the value or leave the cell empty to have it filled"
         raise DataError(

@@ -120,13 +120,26 @@ def parsed_times(
         first = int(np.flatnonzero(bad)[0])
         what, fix = ((f"does not match `date_format` {date_format!r}", "fix it or `date_format`") if date_format
                      else ("is not a date or time", "fix it, or name the real time column with `time_col`"))
-        if str(column.iloc[first]).strip().lower() in TOTAL_WORDS:
+        cell = str(column.iloc[first]).strip()
+        if cell.lower() in TOTAL_WORDS:
             what, fix = "is a summary row rather than a time", "remove the row: a total is no step of the series"
+        elif _note_below(bad, cell):
+            what, fix = "is a note below the table rather than a time", "remove the lines from there on"
         raise DataError(
             f"{source}: column {time_col!r} has {column.iloc[first]!r} at {rows(first)}, which {what} "
             f"({int(bad.sum())} such); {fix}"
         )
     return pd.DatetimeIndex(parsed)
+
+
+MAX_NOTE_ROWS = 3  # lines below a table that an export may add ('Source: ...', a copyright line)
+
+
+def _note_below(bad: np.ndarray, cell: str) -> bool:
+    """Whether the cells that are no time are the last few rows, under a table of times, and the first is words."""
+    count = int(bad.sum())
+    return (count <= MAX_NOTE_ROWS and count < len(bad) // 2 and bool(bad[-count:].all())
+            and len(re.findall(r"[^\W\d_]{2,}", cell)) >= 2)
 
 
 def _refuse_leap_seconds(distinct: _Distinct, time_col: str, source: str, rows: RowLabeller) -> None:
