@@ -118,3 +118,30 @@ def test_a_long_file_joins_each_series_dates_and_hours(tmp_path):
     assert data.schema.time_parts == ["date", "hour"] and data.schema.freq == "h"
     assert [s.id for s in data.series] == ["A", "B"]
     assert all(s.time.equals(HOURS) and s.values[13] == base + 13 for s, base in zip(data.series, (100, 200)))
+
+
+def test_a_count_of_hours_is_no_time_of_day(tmp_path):
+    # 'opening_hours' beside two stores a day was joined as the time of day: both stores became one 4-hourly series.
+    days = pd.date_range("2024-01-01", periods=40)
+    rows = [(d.date(), store, 100 + i, 8 if d.day_of_week < 6 else 0) for i, d in enumerate(days) for store in "AB"]
+    path = tmp_path / "stores.csv"
+    pd.DataFrame(rows, columns=["date", "store", "sales", "opening_hours"]).to_csv(path, index=False)
+    result = invoke("train", path, *TINY, "--out", tmp_path / "model")
+    assert result.exit_code == 2 and "joined" not in result.stderr and "--id-col" in result.stderr
+
+
+def test_business_hours_beside_their_dates_are_joined(tmp_path):
+    # Hours 8 to 20 were refused as hours ending, for want of an hour 0.
+    hours = pd.DatetimeIndex([t for t in pd.date_range("2024-01-01", periods=24 * 20, freq="h") if 8 <= t.hour <= 20])
+    path = hourly_load(tmp_path, "hour", lambda t: t.hour, times=hours)
+    result = ok(invoke("train", path, *TINY, "--out", tmp_path / "model"))
+    assert "time column 'date' + 'hour' (dates and their hours 8-20, joined)" in result.stderr
+
+
+def test_timestamps_beside_a_column_of_their_hours_are_not_joined(tmp_path):
+    # A derived 'hour' beside full timestamps: the repeated 02:00 when clocks go back is the file's own fault.
+    times = pd.date_range("2024-10-26", periods=72, freq="h", tz="Europe/Berlin").tz_localize(None)
+    path = tmp_path / "load.csv"
+    pd.DataFrame({"datetime": times, "hour": times.hour, "load": np.arange(72.0)}).to_csv(path, index=False)
+    result = invoke("train", path, *TINY, "--out", tmp_path / "model")
+    assert result.exit_code == 2 and "a time of day beside column" not in result.stderr

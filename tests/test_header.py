@@ -121,3 +121,15 @@ def test_a_header_of_store_numbers_names_the_series_of_the_forecast(tmp_path):
     assert (frame.groupby("series")["timestamp"].first() == pd.Timestamp("2024-03-01")).all()
     assert frame.loc[frame["series"] == "101", "forecast"].between(90, 115).all()
     assert frame.loc[frame["series"] == "102", "forecast"].between(190, 215).all()
+
+
+@pytest.mark.parametrize("text", [
+    # A hierarchy's top series first in a long file: refused as a second header before.
+    "unique_id,ds,y\n" + "".join(f"Total,{t},{50 + t}\n1,{t},{20 + t}\n2,{t},{30 + t}\n" for t in range(1, 9)),
+    # An Excel error in the first row of a yearly file: it is named at its cell, not taken for a header.
+    "year,sales,growth\n2000,100,#DIV/0!\n" + "".join(f"{2000 + i},{100 + i},0.{i}\n" for i in range(1, 9)),
+])
+def test_a_first_row_with_numbers_beside_a_word_over_numbers_is_data(tmp_path, text):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    assert read_table(path).shape[0] == text.count("\n") - 1

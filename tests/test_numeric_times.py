@@ -137,3 +137,9 @@ def test_a_monthly_export_with_yyyymm_periods_forecasts_the_next_months(tmp_path
     assert frame["series"].unique().tolist() == ["sales"]  # 'month' was forecast as a series before
     assert frame["timestamp"].tolist() == list(pd.date_range("2024-01-01", periods=6, freq="MS"))
     assert frame["forecast"].between(120, 175).all()
+
+
+def test_a_year_column_beside_the_time_is_its_years_not_a_series(tmp_path):
+    data = load(tmp_path, "year,month,sales\n" + "".join(f"{t.year},{t:%Y%m},{i}\n" for i, t in enumerate(MONTHS)))
+    assert [s.id for s in data.series] == ["sales"] and data.schema.time_col == "month"
+    assert "ignored 'year' (the years of the time column)" in data.notes[0]

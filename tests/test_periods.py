@@ -95,10 +95,12 @@ def test_numbers_with_a_decimal_comma_are_no_dates(tmp_path):
 
 
 def test_days_of_months_without_a_year_are_no_months():
-    # 'Jan 01' to 'Dec 31' would read as 365 months of 2001-2031: left to pandas, and to the user's --date-format.
+    # 'Jan 01' to 'Dec 31' would read as 365 months of 2001-2031.
     days = pd.Series([f"{t:%b %d}" for t in pd.date_range("2023-01-01", "2023-12-31")])
-    result, read = as_first_days(days, "f.csv: column 'day'")
+    result, read = as_first_days(days, None)
     assert result is days and read is None
+    with pytest.raises(DataError, match="has 'Jan 01': they name the days of months, without a year"):
+        as_first_days(days, "f.csv: column 'day'")
 
 
 def test_iso_weeks_forecast_the_next_mondays(tmp_path):
@@ -120,3 +122,25 @@ def test_iso_weeks_forecast_the_next_mondays(tmp_path):
 def test_a_week_that_its_year_lacks_is_left_to_be_refused():
     days, _ = as_first_days(pd.Series(["2020-W53", "2021-W53"]), "f.csv: column 'week'")
     assert days.tolist() == ["2020-12-28", "2021-W53"]  # 2020 has 53 ISO weeks, 2021 has 52
+
+
+@pytest.mark.parametrize("text", [
+    "bid,ask\n" + "".join(f"{1.1950 + i / 1e4:.4f},{1.1953 + i / 1e4:.4f}\n" for i in range(40)),  # 1.1950: January 1950?
+    "year,rate\n" + "".join(f"{1990 + i},{4.25 + i % 4 / 4:.4f}\n" for i in range(30)),
+])
+def test_prices_with_four_decimals_are_no_months(tmp_path, text):
+    # Read as MM.YYYY they were months decades apart: 'bid' became the time column, 'year' refused as repeated.
+    data = load(tmp_path, text)
+    assert not any("MM.YYYY" in note for note in data.notes)
+    assert data.schema.time_col in (None, "year") and len(data.series[0]) == text.count("\n") - 1
+
+
+def test_days_without_a_year_are_no_months_and_are_refused(tmp_path):
+    days = pd.Series([f"Mar {d:02d}" for d in range(1, 22)])  # were March 2001 to 2021, yearly
+    result, read = as_first_days(days, None)
+    assert result is days and read is None
+    # pandas read them in year 1, and the forecast was stamped 0001-03-22.
+    message = refusal(tmp_path, "day,visits\n" + "".join(f"{d},{i}\n" for i, d in enumerate(days)))
+    assert message.endswith("column 'day' has 'Mar 01': read as months (March 2001, ...) they leave out most months "
+                            "between them, and read as days they have no year (pandas would put the days in year 1); "
+                            "write each date in full (YYYY-MM-DD)")

@@ -35,9 +35,13 @@ def read(cells: list, decimal: str | None = None, thousands: str | None = None) 
     (["12.5%", "7%", "-0.5%"], [12.5, 7.0, -0.5]),
     (["12,5 %", "7 %"], [12.5, 7.0]),
     (["($1.00)", "$2.00", "-$3.00", "$-4.00", "−$5.00"], [-1.0, 2.0, -3.0, -4.0, -5.0]),  # accounting negatives
+    (["$2,201.00-", "$3.00"], [-2201.0, 3.0]),  # SAP writes the minus last
+    (["201,00- €", "3,00 €"], [-201.0, 3.0]),
     (["$1,000", "$950.50"], [1000.0, 950.5]),  # the other cell's decimal point tells the comma's role
     (["$1.00", "€2.00"], None),  # two currencies: no one column of numbers
-    (["$1.00", "2.00"], None),  # a sign on some cells only
+    (["5%", "0", "+3.5%", "-1.5 %"], [5.0, 0.0, 3.5, -1.5]),  # a plain 0 among percentages, a plus sign
+    (["$ 1,000.00 ", " $ -   ", "$ (5.00)"], [1000.0, 0.0, -5.0]),  # Excel's accounting format: 0 as '$ -'
+    (["$1.00", "2.00x"], None),  # a cell that is no number
     (["$1,00.5", "$2"], None),  # marks in no convention
 ])
 def test_cells_with_one_sign_read_as_their_numbers(cells, numbers):

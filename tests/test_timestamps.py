@@ -258,10 +258,10 @@ def test_two_digit_years_that_python_splits_across_centuries_are_refused(tmp_pat
 
 
 def test_a_note_below_the_table_is_refused_as_one(tmp_path):
-    # Named only as "not a date or time" before.
+    # Named only as "not a date or time" before, and a line too early: pandas skips the blank line above it.
     times = pd.date_range("2024-01-01", periods=10, freq="D")
-    text = "date,v\n" + "".join(f"{t.date()},{i}\n" for i, t in enumerate(times)) + "Source: Eurostat, 2024\n"
-    assert refusal(tmp_path, text).endswith("column 'date' has 'Source: Eurostat' at line 12, which is a note below "
+    text = "date,v\n" + "".join(f"{t.date()},{i}\n" for i, t in enumerate(times)) + "\nSource: Eurostat, 2024\n"
+    assert refusal(tmp_path, text).endswith("column 'date' has 'Source: Eurostat' at line 13, which is a note below "
                                             "the table rather than a time (1 such); remove the lines from there on")
     text = text.replace("2024-01-05", "bad date here")  # a cell inside the table is no note
     assert "'bad date here' at line 6, which is not a date or time" in refusal(tmp_path, text)

@@ -1,11 +1,13 @@
 """A date column beside a column of the time of day (`Date;Time;...`, `date,hour,load`): found, and joined.
 
 Logger and energy exports write the time of day apart from the date. Read apart, the hours were a series and
-the dates repeated within each day; joined, each row is stamped at its date and time. Hours numbered 1 to 24
+the dates repeated within each day; joined, each row is stamped at its date and time. Hours numbered up to 24
 (energy data counts hours ending) are refused: whether hour 1 is 00:00 or 01:00 is the file's own convention.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -14,16 +16,18 @@ from forecaster.data.numeric_times import whole_numbers
 from forecaster.data.timestamps import RowLabeller
 from forecaster.errors import DataError
 
-# Names of a column that may hold a date's time of day, besides any with 'hour' in it ('Hour Ending', 'hour_of_day').
-HOUR_NAMES = ("hr", "hh", "he", "time", "time of day", "time_of_day", "uhrzeit", "zeit", "stunde", "heure", "hora",
-              "ora")
+# Names of a column that may hold a date's time of day (lower case, '_' and '-' read as spaces); not 'hours' or
+# 'opening_hours', which count hours.
+HOUR_NAMES = ("hour", "hr", "hh", "he", "hour ending", "hourending", "hour beginning", "hour of day", "hour of the day",
+              "time", "time of day", "uhrzeit", "zeit", "stunde", "heure", "hora", "ora")
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?"  # 13:00, 7:05:30
+SAMPLE_CELLS = 20  # cells of the time column that tell whether it holds dates alone
 
 
 def time_of_day_column(frame: pd.DataFrame, time_col: str | None, id_col: str | None, taken: set) -> str | None:
     """The column that gives the time of day of `time_col`'s dates: named as hours and holding hours (0-24) or
     clock times ('13:00'), where the dates repeat within a series; None where there is none."""
-    if time_col is None or time_col not in frame.columns or pd.api.types.is_datetime64_any_dtype(frame[time_col]):
+    if time_col is None or time_col not in frame.columns or not _dates_alone(frame[time_col]):
         return None
     if not frame.duplicated([id_col, time_col] if id_col else [time_col]).any():
         return None
@@ -35,9 +39,16 @@ def is_time_of_day(frame: pd.DataFrame | None, parts: list[str]) -> bool:
     """Whether time parts [date, column] name a time of day (in `frame`'s cells too, where given)."""
     if len(parts) != 2:
         return False
-    lower = str(parts[1]).strip().lower()
-    named = "hour" in lower or lower in HOUR_NAMES
+    named = re.sub(r"[_-]", " ", str(parts[1]).strip().lower()) in HOUR_NAMES
     return named and (frame is None or _times_of_day(frame[parts[1]]))
+
+
+def _dates_alone(column: pd.Series) -> bool:
+    """Whether a time column's first cells are dates without a time of day ('2024-01-01', 20240101, not
+    '2024-10-27 02:00', which repeats when clocks go back)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return False
+    return not column.head(SAMPLE_CELLS).astype(str).str.contains(r"\d:\d").any()
 
 
 def _times_of_day(column: pd.Series) -> bool:
@@ -49,10 +60,10 @@ def _times_of_day(column: pd.Series) -> bool:
 
 
 def refuse_hours_ending(frame: pd.DataFrame, time_col: str, hours: str, source: str) -> None:
-    """Refuse hours numbered without a 0 (1-24, as energy data counts hours ending): the file's convention decides
+    """Refuse hours numbered up to 24 (1-24, as energy data counts hours ending): the file's convention decides
     whether hour 1 is 00:00 or 01:00, and only the user knows it."""
     numbers = whole_numbers(frame[hours])
-    if numbers is not None and (numbers.min() > 0 or numbers.max() == 24):
+    if numbers is not None and numbers.max() == 24:
         raise DataError(
             f"{source}: column {hours!r} numbers the hours {numbers.min()} to {numbers.max()} beside the dates of "
             f"{time_col!r}; whether hour 1 is 00:00 or 01:00 is the file's convention (energy data counts hours "

@@ -19,7 +19,7 @@ from forecaster.data.cleaning import Rows, check_ids, clean_series, inferred_fre
 from forecaster.data.clock import at_time_of_day, is_time_of_day
 from forecaster.data.covariates import attach_covariates, covariate_names, raw_covariates
 from forecaster.data.layout import DEFAULT_ID, detect_schema, require_columns
-from forecaster.data.reading import read_table, source_name
+from forecaster.data.reading import STDIN, read_table, source_name
 from forecaster.data.roles import by_month, months_as_rows, time_from_parts, with_time_index
 from forecaster.data.signs import signs_dropped
 from forecaster.data.series import MinLength, Schema, SeriesSet
@@ -37,14 +37,15 @@ def load_series(path: str | Path, config: Config, schema: Schema | None = None,
     ids = schema.id_col if schema is not None else config.id_col or DEFAULT_ID
     frame = read_table(Path(path), sep=config.sep, decimal=config.decimal, thousands=config.thousands,
                        as_text=(ids,) if ids else ())
-    return series_from_frame(frame, config, source=source_name(path), schema=schema, from_file=True, needs=needs)
+    return series_from_frame(frame, config, source=source_name(path), schema=schema, path=Path(path), needs=needs)
 
 
 def series_from_frame(frame: pd.DataFrame, config: Config, source: str = "data", schema: Schema | None = None,
-                      from_file: bool = False, needs: MinLength | None = None) -> SeriesSet:
+                      path: Path | None = None, needs: MinLength | None = None) -> SeriesSet:
     """Turn a wide or long DataFrame into clean series (see the module docstring).
 
-    A series whose gap-free length is under `needs.steps` is refused before any series is built.
+    `path` is the file the frame was read from (`-`: standard input), whose lines messages name; None names
+    rows of a DataFrame. A series whose gap-free length is under `needs.steps` is refused before any series is built.
     """
     if frame.empty:
         raise DataError(f"{source}: no data rows; expected a header row and at least one data row")
@@ -61,7 +62,8 @@ def series_from_frame(frame: pd.DataFrame, config: Config, source: str = "data",
         schema, guesses = detect_schema(frame, config, source)
         notes += ["; ".join(guesses)] if guesses else []
     require_columns(frame, schema, source)
-    raw, covariates = _rows(frame, schema, config, source, from_file, notes)
+    rows = RowLabeller(path is not None, None if path is None or str(path) == STDIN else path)
+    raw, covariates = _rows(frame, schema, config, source, rows, notes)
     ordered, before, after = raw.in_time_order().within_values()
     if schema.future_covariates:
         after[:] = 0  # the rows after the last value carry the known-ahead covariates of the forecast
@@ -78,10 +80,9 @@ def series_from_frame(frame: pd.DataFrame, config: Config, source: str = "data",
     return result
 
 
-def _rows(frame: pd.DataFrame, schema: Schema, config: Config, source: str, from_file: bool,
+def _rows(frame: pd.DataFrame, schema: Schema, config: Config, source: str, rows: RowLabeller,
           notes: list[str]) -> tuple[Rows, dict[str, Rows] | None]:
     """The rows of every series (times parsed, values checked) as in the file, and of every covariate."""
-    rows = RowLabeller(from_file)
     clocked = is_time_of_day(None, schema.time_parts)
     if by_month(schema.time_parts):
         frame, rows = months_as_rows(frame, schema.time_parts, schema.targets[0], source, rows)

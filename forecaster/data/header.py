@@ -77,7 +77,9 @@ def refuse_lines_above_header(lines: list[str], sep: str | None, name: str) -> N
             continue  # a header holds a word, whose column needs no look
         kinds = _column_kinds(rows[1:TYPED_ROWS + 1])
         word = _word_over_values(rows[0], kinds)
-        if word is None and any(_is_number(cell) for cell in rows[0]):
+        # Numbers name columns (store ids: 'date,101') only beside a word over dates; beside a word over numbers they
+        # are a row of data ('Total,1,2850' in a long file, '2000,100,#DIV/0!').
+        if any(_is_number(cell) for cell in rows[0]) and (word is None or word[1] != "dates"):
             continue
         above = list(csv.reader([line for _, line in numbered[:k]], delimiter=mark))
         first, last = numbered[0][1].strip(), numbered[k - 1][0]
@@ -101,7 +103,7 @@ def _column_kinds(rows: list[list[str]]) -> list[str | None]:
         cells = [cell.strip() for cell in column if cell.strip()]
         if cells and all(_is_number(cell) for cell in cells):
             kinds.append("numbers")
-        elif cells and all(_is_date(cell) for cell in cells):
+        elif cells and _are_dates(cells):
             kinds.append("dates")
         else:
             kinds.append(None)
@@ -131,6 +133,14 @@ def _is_number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _are_dates(cells: list[str]) -> bool:
+    """Whether every cell reads as a date or time, with one call to pandas for the column."""
+    if not all(re.search(r"\d", cell) and not _is_number(cell) for cell in cells):
+        return False
+    rest = [cell for cell in cells if not QUARTER.fullmatch(cell)]
+    return not rest or bool(pd.to_datetime(pd.Series(rest), errors="coerce", format="mixed", utc=True).notna().all())
 
 
 def _is_date(cell: str) -> bool:

@@ -45,26 +45,56 @@ def as_first_days(column: pd.Series, where: str | None) -> tuple[pd.Series, str 
         return days, f"read as ISO weeks, each on its Monday ({first!r} is {pd.Timestamp(days.iloc[0]).date()})"
     if MONTH_NUMBER_YEAR.fullmatch(first):
         days = _rewritten(column, MONTH_NUMBER_YEAR, _numbered_month_first_days)
-        return days, f"read as months written MM.YYYY ({first!r} is {pd.Timestamp(days.iloc[0]):%B %Y})"
+        if _dense_months(days):
+            return days, f"read as months written MM.YYYY ({first!r} is {pd.Timestamp(days.iloc[0]):%B %Y})"
     match = MONTH_YEAR.fullmatch(first)
-    if match and match[1].lower() in MONTHS and not _days_of_months(column):
-        days = _rewritten(column, MONTH_YEAR, _month_first_days)
-        years = pd.to_datetime(days, errors="coerce").dt.year.dropna().astype(int)
-        if where is not None and years.max() - years.min() >= 50:  # Dec-68 is 2068, Jan-69 1969: the century split
-            raise DataError(f"{where} has months with two-digit years, read as {years.min()}-{years.max()} by "
-                            "Python's century (69-99: the 1900s, 00-68: the 2000s); write the years in full")
+    if not match or match[1].lower() not in MONTHS:
+        return column, None
+    days = _rewritten(column, MONTH_YEAR, _month_first_days)
+    years = pd.to_datetime(days, errors="coerce", format="%Y-%m-%d").dt.year.dropna().astype(int)
+    # Dec-68 is 2068 and Jan-69 1969: months that the century split lie close again a century apart.
+    split = 50 <= years.max() - years.min() < 100 and _dense_months(days.str.replace("^20", "19", regex=True))
+    if where is not None and split:
+        raise DataError(f"{where} has months with two-digit years, read as {years.min()}-{years.max()} by "
+                        "Python's century (69-99: the 1900s, 00-68: the 2000s); write the years in full")
+    days_alone = _days_of_months(column)
+    if _dense_months(days) and not days_alone:
         span = f"year {years.min()}" if years.min() == years.max() else f"years {years.min()}-{years.max()}"
         return days, f"read as months with two-digit years ({first!r} is {pd.Timestamp(days.iloc[0]):%B %Y}; {span})"
+    if where is not None and int(match[2]) <= 31:  # 'Mar 01' to 'Mar 21': pandas would put each day in year 1
+        why = ("they name the days of months, without a year" if days_alone else
+               f"read as months ({pd.Timestamp(days.iloc[0]):%B %Y}, ...) they leave out most months between them, "
+               "and read as days they have no year")
+        raise DataError(f"{where} has {first!r}: {why} (pandas would put the days in year 1); write each date in "
+                        "full (YYYY-MM-DD)")
     return column, None
 
 
 def _days_of_months(column: pd.Series) -> bool:
-    """Whether cells such as 'Jan 20' are days of months without a year: every month named comes with 28 numbers or
-    more, all from 1 to 31 (months over 28 years would hold a 00, or a year past 31)."""
+    """Whether cells such as 'Jan 20' are a year's days: every month named comes with 28 numbers or more, all from 1
+    to 31 (months over 28 years would hold a 00, or a year past 31), which makes them dense as months too."""
     parts = pd.Series(column.unique()).astype(str).str.strip().str.extract(f"^(?:{MONTH_YEAR.pattern})$").dropna()
     numbers = parts[1].astype(int)
     per_month = numbers.groupby(parts[0].str.lower().map(MONTHS)).nunique()
     return bool(numbers.between(1, 31).all() and (per_month >= 28).all())
+
+
+def numbered_months(cells: pd.Series) -> bool:
+    """Whether every cell is a numbered month ('01.2020') and together they read as months."""
+    cells = cells.astype(str).str.strip()
+    if cells.empty or not cells.str.fullmatch(MONTH_NUMBER_YEAR).all():
+        return False
+    return _dense_months(_rewritten(cells, MONTH_NUMBER_YEAR, _numbered_month_first_days))
+
+
+def _dense_months(days: pd.Series) -> bool:
+    """Whether the first days read hold at least half of the months they span: months do; prices written 1.1950,
+    1.1951 (January 1950, January 1951) or days without a year, 'Mar 01' to 'Mar 21' (March 2001 to 2021), do not."""
+    months = pd.to_datetime(days, errors="coerce", format="%Y-%m-%d").dropna().unique()
+    if not len(months):
+        return False
+    numbers = months.year * 12 + months.month
+    return len(months) >= (numbers.max() - numbers.min() + 1) / 2
 
 
 def _rewritten(column: pd.Series, pattern: re.Pattern, first_days) -> pd.Series:

@@ -23,7 +23,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from forecaster.data.header import refuse_lines_above_header, sniffed_sep
-from forecaster.data.periods import MONTH_NUMBER_YEAR
+from forecaster.data.periods import numbered_months
 from forecaster.errors import DataError
 
 STDIN = "-"  # the file name that means standard input
@@ -163,6 +163,27 @@ def _more_values_than_names(lines: list[str], sep: str, name: str) -> str:
             "the header (a first column of row labels or dates too)")
 
 
+def data_line(path: Path, position: int) -> int | None:
+    """The line number in the file (1: its first) of data row `position` (0: the row under the header); None for
+    a Parquet file, which has no lines, or a file that cannot be read again.
+
+    pandas skips lines that hold only whitespace, before the header too; counted only when a message names a line.
+    """
+    filled = -1  # the header is the first line that holds something
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC:
+                return None
+            handle.seek(0)
+            for number, line in enumerate(handle, start=1):
+                filled += bool(line.strip())
+                if filled == position + 1 and line.strip():
+                    return number
+    except OSError:
+        return None
+    return position + 2
+
+
 def _head_lines(head: bytes, name: str) -> list[str]:
     """The whole lines of the head of a CSV file, refusing what is not UTF-8 text."""
     if _looks_like_utf16(head):
@@ -211,9 +232,12 @@ def _sniffed_decimal(lines: list[str], sep: str) -> str:
     """
     if sep == ",":
         return "."
-    cells = [cell.strip() for row in csv.reader(lines[1:], delimiter=sep) for cell in row]
+    months = set(_numbered_months(lines, sep))  # '01.2020' is no decimal point
+    names = next(csv.reader(lines[:1], delimiter=sep, skipinitialspace=True), [])
+    cells = [cell.strip() for row in csv.reader(lines[1:], delimiter=sep)
+             for name, cell in zip([*names, *[None] * len(row)], row) if name not in months]
     commas = any(_COMMA_NUMBER.fullmatch(cell) and not THOUSANDS_COMMA.fullmatch(cell) for cell in cells)
-    points = any(_POINT_NUMBER.fullmatch(cell) and not MONTH_NUMBER_YEAR.fullmatch(cell) for cell in cells)
+    points = any(_POINT_NUMBER.fullmatch(cell) for cell in cells)
     return "," if commas and not points else "."
 
 
@@ -264,10 +288,10 @@ def _not_numbers(lines: list[str], sep: str, decimal: str, thousands: str) -> li
 
 
 def _numbered_months(lines: list[str], sep: str) -> list[str]:
-    """The head's columns whose every cell is a numbered month ("01.2020"), which pandas would read as 1.202."""
+    """The head's columns whose cells are numbered months ("01.2020"), which pandas would read as 1.202."""
     rows = [row for row in csv.reader(lines, delimiter=sep, skipinitialspace=True) if row]
     return [column for j, column in enumerate(rows[0] if len(rows) > 1 else [])
-            if all(j < len(row) and MONTH_NUMBER_YEAR.fullmatch(row[j].strip()) for row in rows[1:])]
+            if all(j < len(row) for row in rows[1:]) and numbered_months(pd.Series([row[j] for row in rows[1:]]))]
 
 
 def _refuse_thousands_points(lines: list[str], sep: str, name: str) -> None:

@@ -61,12 +61,15 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None, source
         if col not in {time_col, index, *taken} and numbers_as_dates(frame[col], col):
             ignored.append(col)
             guesses.append(f"ignored {col!r} (dates written as numbers)")
+    if time_col is not None and config.target is None:
+        ignored += _years_beside(frame, time_col, taken | set(ignored), guesses)
     parts: list[str] = []
     hours = time_of_day_column(frame, time_col, id_col, taken | set(ignored))
     if hours is not None:
         refuse_hours_ending(frame, time_col, hours, source)
         parts = [time_col, hours]
-        kind = "clock times" if is_text(frame[hours]) else "hours 0-23"
+        numbers = frame[hours]
+        kind = "clock times" if is_text(numbers) else f"hours {numbers.min():g}-{numbers.max():g}"
         guesses.insert(0, f"time column {time_col!r} + {hours!r} (dates and their {kind}, joined)")
     if time_col is None and config.time_col is None:
         parts = _year_parts(frame, taken | set(ignored), bool(config.covariates or config.future_covariates))
@@ -84,6 +87,19 @@ def column_roles(frame: pd.DataFrame, config: Config, id_col: str | None, source
     if id_col is None:
         time_col = _counters(frame, time_col, config, taken | set(ignored) | set(parts), ignored, guesses)
     return Roles(time_col, parts, ignored, guesses)
+
+
+def _years_beside(frame: pd.DataFrame, time_col: str, taken: set, guesses: list[str]) -> list[str]:
+    """Columns named as years ('year', 'Jahr') that hold whole years beside the time column: its years, no series."""
+    years = [col for col in frame.columns if col != time_col and col not in taken
+             and str(col).strip().lower() in YEAR_NAMES and _whole_years(frame[col])]
+    guesses += [f"ignored {col!r} (the years of the time column)" for col in years]
+    return years
+
+
+def _whole_years(column: pd.Series) -> bool:
+    numbers = whole_numbers(column)
+    return numbers is not None and len(numbers) > 0 and FIRST_YEAR <= numbers.min() and numbers.max() <= LAST_YEAR
 
 
 def _found_by_cells(frame: pd.DataFrame, time_col: str) -> bool:

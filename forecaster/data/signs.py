@@ -24,7 +24,7 @@ _COMMA_DECIMAL = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?")
 
 def signs_dropped(frame: pd.DataFrame, skip: set, marks: tuple[str | None, str | None], source: str,
                   notes: list[str]) -> pd.DataFrame:
-    """`frame` with each text column of numbers that all carry one sign ($, €, £, ¥ or %) as float numbers,
+    """`frame` with each text column of numbers that carry one sign ($, €, £, ¥ or %) as float numbers,
     each said in `notes`; the columns in `skip` (the time and id columns) and all others as they are.
 
     `marks` are the decimal mark and thousands separator set for the file (None: each column's own, where only
@@ -52,21 +52,24 @@ def _text(column: pd.Series) -> bool:
 
 def _shows_a_sign(column: pd.Series) -> bool:
     sample = column.iloc[np.flatnonzero(column.notna().to_numpy())[:SAMPLE_CELLS]].astype(str)
-    return bool(len(sample)) and bool(sample.str.contains(_SIGN).all())
+    return bool(sample.str.contains(_SIGN).any())
 
 
 def _numbers(column: pd.Series, decimal: str | None, where: str) -> tuple[pd.Series, str] | None:
-    """The column as floats and what was dropped, in words; None unless every filled cell is a number with the same
-    sign, in one convention of thousands and decimal marks."""
+    """The column as floats and what was dropped, in words; None unless every filled cell is a number, with one
+    sign or none (a plain 0 among percentages), in one convention of thousands and decimal marks."""
     filled = column.notna().to_numpy()
     text = column[filled].astype(str).str.strip()
     signs = text.str.findall(_SIGN)
-    if not (signs.str.len() == 1).all() or signs.str[0].nunique() != 1:
+    found = signs[signs.str.len() > 0].str[0]
+    if (signs.str.len() > 1).any() or found.nunique() != 1:
         return None
-    sign = signs.iloc[0][0]
+    sign = found.iloc[0]
     bare = text.str.replace(sign, "", regex=False).str.replace(_SPACES, "", regex=True)
-    negative = bare.str.fullmatch(r"\(.*\)|[-−].*").to_numpy()  # accounting writes -1 as (1)
-    bare = bare.str.strip("()-−")
+    bare = bare.where(~bare.isin(["-", "−"]), "0")  # Excel's accounting format writes 0 as '$ -'
+    # Accounting writes -1 as (1), and SAP exports as 1-.
+    negative = bare.str.fullmatch(r"\(.*\)|[-−].*|.*[-−]").to_numpy()
+    bare = bare.str.strip("()-−+")
     convention = _convention(bare, decimal, text, where)
     if convention is None:
         return None

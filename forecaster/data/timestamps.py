@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from forecaster.config import Config
 from forecaster.errors import DataError
 from forecaster.data.numeric_times import numbers_as_dates, numeric_times
 from forecaster.data.periods import as_first_days
+from forecaster.data.reading import data_line
 from forecaster.data.timeaxis import MAX_GRID, STEPS, infer_freq_flat
 
 TIME_NAMES = ("ds", "date", "timestamp", "time", "datetime")
@@ -34,14 +36,19 @@ _SHOWN_FORMAT = {"%d": "DD", "%m": "MM", "%Y": "YYYY", "%y": "YY", "%H": "hh", "
 
 
 class RowLabeller:
-    """Names a row the way the user sees it: a CSV line number, or a DataFrame position."""
+    """Names a row the way the user sees it: a CSV line number, or a DataFrame position.
 
-    def __init__(self, from_file: bool) -> None:
+    With the file's `path`, the line is counted in the file, past the blank lines pandas skips (a Parquet file's
+    rows are positions); without it (standard input, read once), line 1 is the header and data position 0 is line 2.
+    """
+
+    def __init__(self, from_file: bool, path: Path | None = None) -> None:
         self.from_file = from_file
+        self.path = path
 
     def __call__(self, position: int) -> str:
-        # Line 1 is the header, so data position 0 is line 2.
-        return f"line {position + 2}" if self.from_file else f"row {position}"
+        line = position + 2 if self.path is None else data_line(self.path, position)
+        return f"line {line}" if self.from_file and line is not None else f"row {position}"
 
 
 def time_column(frame: pd.DataFrame, config: Config) -> str | None:
