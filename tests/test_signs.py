@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecaster.config import Config
+from forecaster.data import load_series
 from forecaster.data.signs import signs_dropped
 from forecaster.errors import DataError
 
@@ -117,3 +119,14 @@ def test_two_currencies_in_one_column_are_still_refused(tmp_path):
     path = tmp_path / "mixed.csv"
     path.write_text("date,amount\n" + "".join(f"{d.date()},{'$' if i % 2 else '€'}{i}.00\n" for i, d in enumerate(DAYS)))
     user_error(invoke("train", path, *TINY, "--out", tmp_path / "model"), "no numeric value column found")
+
+
+def test_whole_amounts_in_a_file_of_decimal_commas_are_thousands(tmp_path):
+    # '1.000 €' was refused as ambiguous though the file's other numbers ('10,5') show its decimal comma.
+    path = tmp_path / "umsatz.csv"
+    path.write_text("Datum;Umsatz;Anteil\n" + "".join(f"{d:%d.%m.%Y};{1 + i % 3}.{i % 10}00 €;1{i % 5},5\n"
+                                                      for i, d in enumerate(DAYS[:20])))
+    data = load_series(path, Config())
+    assert [s.id for s in data.series] == ["Umsatz", "Anteil"]
+    assert data.series[0].values[:3].tolist() == [1000.0, 2100.0, 3200.0]
+    assert data.series[1].values[:2].tolist() == [10.5, 11.5]

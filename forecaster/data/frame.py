@@ -49,13 +49,14 @@ def series_from_frame(frame: pd.DataFrame, config: Config, source: str = "data",
     """
     if frame.empty:
         raise DataError(f"{source}: no data rows; expected a header row and at least one data row")
+    decimal = config.decimal or frame.attrs.get("decimal")  # the file's decimal comma, where its numbers show one
     frame = frame.rename(columns=lambda c: str(c).strip())
     # Parquet keeps a DataFrame's index: dates there are the time, as in a frame given to the library.
     frame = with_time_index(frame, config, saved=schema is not None, saved_time_col=schema.time_col if schema else None)
     notes: list[str] = []
     frame = _without_blank_rows_at_end(_without_empty_unnamed_columns(frame), source, notes)
     ids = schema.id_col if schema is not None else config.id_col or DEFAULT_ID
-    frame = signs_dropped(frame, {config.time_col, ids}, (config.decimal, config.thousands), source, notes)
+    frame = signs_dropped(frame, {config.time_col, ids}, (decimal, config.thousands), source, notes)
     # Data read for a saved model must come at the model's frequency, unless `freq` was the user's own choice.
     strict_grid = schema is not None and not config.freq
     if schema is None:

@@ -114,8 +114,8 @@ def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, as_text: tuple
     if thousands is not None:
         as_text = (*as_text, *_not_numbers(lines, sep, decimal, thousands))
     as_text = (*as_text, *_numbered_months(lines, sep))
-    read = functools.partial(pd.read_csv, sep=sep, decimal=decimal, thousands=thousands, skipinitialspace=True,
-                             encoding="utf-8", dtype=dict.fromkeys(as_text, str))
+    read = functools.partial(_read_csv, decimal == ",", sep=sep, decimal=decimal, thousands=thousands,
+                             skipinitialspace=True, encoding="utf-8", dtype=dict.fromkeys(as_text, str))
     try:
         try:
             with warnings.catch_warnings():
@@ -135,6 +135,15 @@ def _read(stream: BinaryIO, path: Path, name: str, given: _Marks, as_text: tuple
         raise DataError(_not_utf8(name, _first_line_not_utf8(stream))) from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{name}: not a readable CSV file ({type(exc).__name__}: {exc})") from None
+
+
+def _read_csv(decimal_comma: bool, stream: BinaryIO, **options) -> pd.DataFrame:
+    """pandas' read_csv, the frame marked (`attrs["decimal"]`) where the file's numbers show decimal commas: the
+    cells with a currency sign are read later (data/signs.py), and '1.000 €' is then a thousand."""
+    frame = pd.read_csv(stream, **options)
+    if decimal_comma:
+        frame.attrs["decimal"] = ","
+    return frame
 
 
 def _row_labels_first(lines: list[str], sep: str) -> bool:
