@@ -14,7 +14,8 @@ import pytest
 
 from forecaster.config import Config
 from forecaster.data import load_series
-from forecaster.data.signs import signs_dropped
+from forecaster.data.signs import errors_as_missing, signs_dropped
+from forecaster.data.timestamps import RowLabeller
 from forecaster.errors import DataError
 
 from conftest import invoke, ok, user_error
@@ -130,3 +131,36 @@ def test_whole_amounts_in_a_file_of_decimal_commas_are_thousands(tmp_path):
     assert [s.id for s in data.series] == ["Umsatz", "Anteil"]
     assert data.series[0].values[:3].tolist() == [1000.0, 2100.0, 3200.0]
     assert data.series[1].values[:2].tolist() == [10.5, 11.5]
+
+
+def excel_errors_read(cells: list, decimal: str | None = None) -> tuple[list, list[str]]:
+    notes: list[str] = []
+    frame = errors_as_missing(pd.DataFrame({"v": cells}), set(), decimal, RowLabeller(True), notes)
+    return frame["v"].tolist(), notes
+
+
+def test_excel_error_values_are_read_as_missing_and_said_with_their_line():
+    numbers, notes = excel_errors_read(["1.5", "#DIV/0!", "2.5", "#VALUE!"])
+    assert numbers[0] == 1.5 and np.isnan(numbers[1]) and numbers[2] == 2.5 and np.isnan(numbers[3])
+    assert notes == ["column 'v': 2 Excel error cells read as missing, the first '#DIV/0!' at line 3"]
+    numbers, _ = excel_errors_read(["0,5", "#WERT!", "#NV", "#¡VALOR!", "1,5"], decimal=",")  # German, Spanish Excel
+    assert numbers[0] == 0.5 and np.isnan(numbers[1:4]).all() and numbers[4] == 1.5
+
+
+@pytest.mark.parametrize("cells", [["1.5", "#DIV/0!", "abc"], ["#TAG", "1"], ["north", "south"]])
+def test_columns_with_other_text_are_left_as_they_are(cells):
+    assert excel_errors_read(cells) == (cells, [])
+
+
+def test_a_file_with_excel_errors_trains_and_forecasts(tmp_path):
+    # Refused at the first error cell before: "has '#DIV/0!' at line 9, which is not a number".
+    path = tmp_path / "kpi.csv"
+    path.write_text("date,margin\n" + "".join(f"{d.date()},{'#DIV/0!' if i in (7, 30) else 5 + i % 7}\n"
+                                              for i, d in enumerate(DAYS)))
+    model, forecast = tmp_path / "model", tmp_path / "forecast.csv"
+    result = ok(invoke("train", path, *TINY, "--out", model))
+    assert "column 'margin': 2 Excel error cells read as missing, the first '#DIV/0!' at line 9" in result.stderr
+    assert "filled 2 missing values" in result.stderr
+    ok(invoke("predict", model, "--data", path, "--output", forecast))
+    frame = pd.read_csv(forecast, parse_dates=["timestamp"])
+    assert frame["timestamp"].iloc[0] == pd.Timestamp("2024-03-11") and frame["forecast"].between(3, 13).all()

@@ -21,7 +21,7 @@ from forecaster.data.covariates import attach_covariates, covariate_names, raw_c
 from forecaster.data.layout import DEFAULT_ID, detect_schema, require_columns
 from forecaster.data.reading import STDIN, read_table, source_name
 from forecaster.data.roles import by_month, months_as_rows, time_from_parts, with_time_index
-from forecaster.data.signs import signs_dropped
+from forecaster.data.signs import errors_as_missing, signs_dropped
 from forecaster.data.series import MinLength, Schema, SeriesSet
 from forecaster.data.timeaxis import STEPS, time_label
 from forecaster.data.timestamps import RowLabeller, parsed_times
@@ -56,14 +56,16 @@ def series_from_frame(frame: pd.DataFrame, config: Config, source: str = "data",
     notes: list[str] = []
     frame = _without_blank_rows_at_end(_without_empty_unnamed_columns(frame), source, notes)
     ids = schema.id_col if schema is not None else config.id_col or DEFAULT_ID
-    frame = signs_dropped(frame, {config.time_col, ids}, (decimal, config.thousands), source, notes)
+    rows = RowLabeller(path is not None, None if path is None or str(path) == STDIN else path)
+    named = {col for col in (config.time_col, ids) if isinstance(col, str)}  # a damaged model's may be no name
+    frame = signs_dropped(frame, named, (decimal, config.thousands), source, notes)
+    frame = errors_as_missing(frame, named, decimal, rows, notes)
     # Data read for a saved model must come at the model's frequency, unless `freq` was the user's own choice.
     strict_grid = schema is not None and not config.freq
     if schema is None:
         schema, guesses = detect_schema(frame, config, source)
         notes += ["; ".join(guesses)] if guesses else []
     require_columns(frame, schema, source)
-    rows = RowLabeller(path is not None, None if path is None or str(path) == STDIN else path)
     raw, covariates = _rows(frame, schema, config, source, rows, notes)
     ordered, before, after = raw.in_time_order().within_values()
     if schema.future_covariates:

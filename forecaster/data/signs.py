@@ -1,12 +1,15 @@
-"""Numbers written with a currency or percent sign, as spreadsheets save formatted cells: '$1,234.50', '12,5 %'.
+"""Numbers as spreadsheets save formatted cells: with a currency or percent sign ('$1,234.50', '12,5 %'), or an
+error value in place of a number ('#DIV/0!').
 
 Excel writes each cell's displayed text into a CSV, so a currency or percent column arrives as text, and was
-refused as no series. Such a column is read as numbers, its sign and thousands separators dropped, and said.
+refused as no series. Such a column is read as numbers, its sign and thousands separators dropped, and said. An
+error value is no number at all: it is read as missing (and filled as the others are), and said with its line.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -14,6 +17,9 @@ import pandas as pd
 from forecaster.errors import DataError
 
 SIGNS = "$€£¥%"
+# Excel's error values, which it writes into a CSV where a formula failed, in its languages: '#DIV/0!', '#VALUE!',
+# '#WERT!', '#¡VALOR!', '#NAME?', '#NV' ('#N/A' pandas reads as missing itself).
+EXCEL_ERROR = re.compile(r"#[¡¿]?[A-ZÀ-Ý/0-9_]{1,14}[!?]|#NV|#N/A")
 SAMPLE_CELLS = 20  # cells looked at before a column is read in full: ids and dates show no sign there
 _SIGN = re.compile(f"[{re.escape(SIGNS)}]")
 _SPACES = "[\\s\u00a0\u202f']"  # between thousands: a space, a no-break or narrow one, a Swiss apostrophe
@@ -38,6 +44,30 @@ def signs_dropped(frame: pd.DataFrame, skip: set, marks: tuple[str | None, str |
         if numbers is not None:
             read[col], note = numbers
             notes.append(f"column {col!r} read as {note}")
+    return frame.assign(**read) if read else frame
+
+
+def errors_as_missing(frame: pd.DataFrame, skip: set, decimal: str | None, rows: Callable[[int], str],
+                      notes: list[str]) -> pd.DataFrame:
+    """`frame` with each text column of numbers and Excel error values ('#DIV/0!') as numbers, the errors missing,
+    each said in `notes` with its first line; the columns in `skip` and all others as they are."""
+    read = {}
+    for col in frame.columns:
+        column = frame[col]
+        if col in skip or not _text(column):
+            continue
+        text = column.astype(str).str.strip()
+        errors = text.str.fullmatch(EXCEL_ERROR).to_numpy(dtype=bool) & column.notna().to_numpy()
+        if not errors.any():
+            continue
+        cells = text.where(~errors & column.notna().to_numpy(), None)
+        numbers = pd.to_numeric(cells.str.replace(",", ".", regex=False) if decimal == "," else cells, errors="coerce")
+        if numbers.notna().sum() != (~errors & column.notna().to_numpy()).sum():
+            continue  # another cell is no number either: refused as it is, at its line
+        first = int(np.flatnonzero(errors)[0])
+        read[col] = numbers.astype(np.float64)
+        notes.append(f"column {col!r}: {int(errors.sum())} Excel error cells read as missing, the first "
+                     f"{text.iloc[first]!r} at {rows(first)}")
     return frame.assign(**read) if read else frame
 
 
