@@ -54,7 +54,7 @@ def errors_as_missing(frame: pd.DataFrame, skip: set, decimal: str | None, rows:
     read = {}
     for col in frame.columns:
         column = frame[col]
-        if col in skip or not _text(column):
+        if col in skip or not _text(column) or not _shows_numbers(column):
             continue
         text = column.astype(str).str.strip()
         errors = text.str.fullmatch(EXCEL_ERROR).to_numpy(dtype=bool) & column.notna().to_numpy()
@@ -69,6 +69,13 @@ def errors_as_missing(frame: pd.DataFrame, skip: set, decimal: str | None, rows:
         notes.append(f"column {col!r}: {int(errors.sum())} Excel error cells read as missing, the first "
                      f"{text.iloc[first]!r} at {rows(first)}")
     return frame.assign(**read) if read else frame
+
+
+def _shows_numbers(column: pd.Series) -> bool:
+    """Whether the first filled cells hold a number or an error value; dates and ids do not (and are long)."""
+    sample = column.iloc[np.flatnonzero(column.notna().to_numpy())[:SAMPLE_CELLS]].astype(str).str.strip()
+    numbers = pd.to_numeric(sample.str.replace(",", ".", regex=False), errors="coerce")
+    return bool(numbers.notna().any() or sample.str.fullmatch(EXCEL_ERROR).any())
 
 
 def _decimal_set(decimal: str | None, thousands: str | None) -> str | None:
