@@ -1,6 +1,6 @@
 """`forecaster` that writes a marker line to stderr at one point of training, so a test knows when to send a signal.
 
-FORECASTER_TEST_MARK says where: `epoch` after every finished epoch; `first_epoch` inside the first
+FORECASTER_TEST_MARK says where: `epoch` after every finished epoch, as the next one starts; `first_epoch` inside the first
 epoch's validation, which then waits; `after_training` before the post-training validation, which then waits.
 The waits let a signal land exactly there. With FORECASTER_TEST_EXIT_FILE, the process appends
 "RANK EXIT-CODE" to that file as it exits: torchrun does not report its workers' codes after a signal.
@@ -25,9 +25,12 @@ if MARK == "epoch":
     epoch = forecaster.training._epoch
 
     def announced_epoch(*args, **kwargs):
-        record = epoch(*args, **kwargs)
-        announce(f"epoch {record.epoch}")
-        return record
+        # Said as the next epoch starts: the finished one is then in the history (said as it returned, a signal
+        # could land before the loop recorded it, and the model held one epoch fewer than the test waited for).
+        number = args[7]  # _epoch(model, net, batches, val_set, optimizer, config, quantiles, epoch, callback)
+        if number > 1:
+            announce(f"epoch {number - 1}")
+        return epoch(*args, **kwargs)
 
     forecaster.training._epoch = announced_epoch
 elif MARK == "first_epoch":
