@@ -145,8 +145,4 @@ def _are_dates(cells: list[str]) -> bool:
 
 def _is_date(cell: str) -> bool:
     """Whether a cell that is not a number reads as a date or time; a date has a digit (pandas reads 'Jan' alone)."""
-    if _is_number(cell) or not re.search(r"\d", cell):
-        return False
-    if QUARTER.fullmatch(cell):
-        return True  # which pandas reads only in some forms, and warns that it will stop
-    return pd.to_datetime(cell, errors="coerce", format="mixed", utc=True) is not pd.NaT
+    return _are_dates([cell])

@@ -56,13 +56,13 @@ def errors_as_missing(frame: pd.DataFrame, skip: set, decimal: str | None, rows:
         column = frame[col]
         if col in skip or not _text(column) or not _shows_numbers(column):
             continue
-        text = column.astype(str).str.strip()
-        errors = text.str.fullmatch(EXCEL_ERROR).to_numpy(dtype=bool) & column.notna().to_numpy()
+        text, filled = column.astype(str).str.strip(), column.notna().to_numpy()
+        errors = text.str.fullmatch(EXCEL_ERROR).to_numpy(dtype=bool) & filled
         if not errors.any():
             continue
-        cells = text.where(~errors & column.notna().to_numpy(), None)
+        cells = text.where(~errors & filled, None)
         numbers = pd.to_numeric(cells.str.replace(",", ".", regex=False) if decimal == "," else cells, errors="coerce")
-        if numbers.notna().sum() != (~errors & column.notna().to_numpy()).sum():
+        if numbers.notna().sum() != (~errors & filled).sum():
             continue  # another cell is no number either: refused as it is, at its line
         first = int(np.flatnonzero(errors)[0])
         read[col] = numbers.astype(np.float64)
@@ -73,7 +73,7 @@ def errors_as_missing(frame: pd.DataFrame, skip: set, decimal: str | None, rows:
 
 def _shows_numbers(column: pd.Series) -> bool:
     """Whether the first filled cells hold a number or an error value; dates and ids do not (and are long)."""
-    sample = column.iloc[np.flatnonzero(column.notna().to_numpy())[:SAMPLE_CELLS]].astype(str).str.strip()
+    sample = _first_cells(column).str.strip()
     numbers = pd.to_numeric(sample.str.replace(",", ".", regex=False), errors="coerce")
     return bool(numbers.notna().any() or sample.str.fullmatch(EXCEL_ERROR).any())
 
@@ -87,9 +87,13 @@ def _text(column: pd.Series) -> bool:
     return pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
 
 
+def _first_cells(column: pd.Series) -> pd.Series:
+    """The column's first SAMPLE_CELLS filled cells, as text."""
+    return column.iloc[np.flatnonzero(column.notna().to_numpy())[:SAMPLE_CELLS]].astype(str)
+
+
 def _shows_a_sign(column: pd.Series) -> bool:
-    sample = column.iloc[np.flatnonzero(column.notna().to_numpy())[:SAMPLE_CELLS]].astype(str)
-    return bool(sample.str.contains(_SIGN).any())
+    return bool(_first_cells(column).str.contains(_SIGN).any())
 
 
 def _numbers(column: pd.Series, decimal: str | None, where: str) -> tuple[pd.Series, str] | None:
