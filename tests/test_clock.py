@@ -15,7 +15,7 @@ import pytest
 from forecaster.config import Config
 from forecaster.data import load_series
 from forecaster.data.clock import at_time_of_day
-from forecaster.data.timestamps import RowLabeller
+from forecaster.data.rows import RowLabeller
 from forecaster.errors import DataError
 
 from conftest import invoke, ok, user_error

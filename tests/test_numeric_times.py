@@ -7,7 +7,8 @@ import pytest
 
 from forecaster.errors import DataError
 
-from forecaster.data.timestamps import RowLabeller, parsed_times
+from forecaster.data.rows import RowLabeller
+from forecaster.data.timestamps import parsed_times
 
 from conftest import invoke, load, ok
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from forecaster.config import parse_sep
-from forecaster.data.reading import SNIFF_BYTES, data_line, read_table
+from forecaster.data.reading import SNIFF_BYTES, read_table
 from forecaster.errors import DataError
 
 from conftest import invoke
@@ -492,15 +492,6 @@ def test_dates_written_yyyymmdd_forecast_the_next_day(tmp_path):
     assert "date column 'date' read as dates written YYYYMMDD" in result.stderr
     frame = forecast_of(tmp_path, model, path)  # before: step 20240230, after 20240132 to 20240200 made up
     assert frame["timestamp"].iloc[0] == pd.Timestamp("2024-03-01")
-
-
-def test_data_lines_are_counted_past_the_blank_lines_pandas_skips(tmp_path):
-    path = tmp_path / "data.csv"
-    path.write_text("\ndate,v\n2024-01-01,1\n\n  \n2024-01-02,2\r\n2024-01-03,x\n")
-    assert [data_line(path, p) for p in range(3)] == [3, 6, 7]
-    frame = pd.DataFrame({"date": ["2024-01-01"], "v": [1.0]})
-    frame.to_parquet(tmp_path / "data.parquet")
-    assert data_line(tmp_path / "data.parquet", 0) is None  # a Parquet file's rows are positions
 
 
 def test_a_bad_value_after_a_blank_line_is_named_at_its_line(tmp_path):

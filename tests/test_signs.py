@@ -15,7 +15,7 @@ import pytest
 from forecaster.config import Config
 from forecaster.data import load_series
 from forecaster.data.signs import errors_as_missing, signs_dropped
-from forecaster.data.timestamps import RowLabeller
+from forecaster.data.rows import RowLabeller
 from forecaster.errors import DataError
 
 from conftest import invoke, ok, user_error

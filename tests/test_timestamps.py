@@ -5,7 +5,8 @@ import pytest
 
 from forecaster.config import Config
 from forecaster.data import series_from_frame
-from forecaster.data.timestamps import RowLabeller, parsed_times
+from forecaster.data.rows import RowLabeller
+from forecaster.data.timestamps import parsed_times
 
 from conftest import days, load, refusal
 
@@ -107,11 +108,6 @@ def test_an_offset_repeated_across_series_is_named_at_its_first_line(tmp_path):
     rows = ["a,2024-01-01 00:00,1", "b,2024-01-01 00:00,2", "b,2024-01-01T01:00Z,3", "c,2024-01-01T01:00Z,4"]
     message = refusal(tmp_path, "unique_id,ds,y\n" + "\n".join(rows) + "\n")
     assert "'2024-01-01T01:00Z' at line 4 with a UTC offset but '2024-01-01 00:00' at line 2 without one" in message
-
-
-def test_rows_are_named_as_file_lines_or_frame_positions():
-    assert RowLabeller(from_file=True)(0) == "line 2"  # line 1 is the header
-    assert RowLabeller(from_file=False)(0) == "row 0"
 
 
 def test_without_a_time_column_row_order_is_the_axis():

@@ -14,10 +14,10 @@ import pandas as pd
 
 from forecaster.data.fill import Grids, filled_flat, filled_values, regular_index, series_grids
 from forecaster.data.layout import DECIMAL_COMMA
-from forecaster.data.reading import THOUSANDS_COMMA
+from forecaster.data.marks import THOUSANDS_COMMA
 from forecaster.data.series import MinLength, Schema, Series, SeriesSet
 from forecaster.data.timeaxis import STEPS, infer_freq_flat
-from forecaster.data.timestamps import RowLabeller
+from forecaster.data.rows import RowLabeller
 from forecaster.errors import DataError
 
 # Scalers square values (variance) and metrics square errors in float64, which overflows near 1e154;

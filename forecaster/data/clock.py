@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.data.numeric_times import whole_numbers
-from forecaster.data.timestamps import RowLabeller
+from forecaster.data.rows import RowLabeller
 from forecaster.errors import DataError
 
 # Names of a column that may hold a date's time of day (lower case, '_' and '-' read as spaces); not 'hours' or

@@ -10,7 +10,7 @@ import pandas as pd
 from forecaster.data.cleaning import Rows, numeric_column, raw_series
 from forecaster.data.fill import filled_values, regular_index
 from forecaster.data.series import Schema, Series, SeriesSet
-from forecaster.data.timestamps import RowLabeller
+from forecaster.data.rows import RowLabeller
 
 
 def covariate_names(schema: Schema) -> list[str]:

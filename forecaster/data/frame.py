@@ -24,7 +24,8 @@ from forecaster.data.roles import by_month, months_as_rows, time_from_parts, wit
 from forecaster.data.signs import errors_as_missing, signs_dropped
 from forecaster.data.series import MinLength, Schema, SeriesSet
 from forecaster.data.timeaxis import STEPS, time_label
-from forecaster.data.timestamps import RowLabeller, parsed_times
+from forecaster.data.rows import RowLabeller
+from forecaster.data.timestamps import parsed_times
 from forecaster.errors import DataError
 
 MOSTLY_FILLED = 0.5  # a series with more filled values than this share gets a warning

@@ -20,7 +20,8 @@ from forecaster.errors import DataError
 from forecaster.data.clock import refuse_hours_ending, time_of_day_column
 from forecaster.data.numeric_times import numbers_as_dates, whole_numbers
 from forecaster.data.timeaxis import FIRST_YEAR, LAST_YEAR
-from forecaster.data.timestamps import TIME_NAMES, RowLabeller, is_text, time_column
+from forecaster.data.rows import RowLabeller
+from forecaster.data.timestamps import TIME_NAMES, is_text, time_column
 
 YEAR_NAMES = ("year", "years", "yr", "yyyy", "jahr", "année", "annee", "año", "anno", "jaar")  # and in exports' languages
 # The column beside the year that gives the step within it: its names, its largest value, months per step.
